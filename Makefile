@@ -1,0 +1,45 @@
+# scsim: `make run` and `make test` work on a fresh machine (the venv is created on demand).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+PRESET ?= sc-core
+N      ?= 100000
+DAYS   ?= 365
+SEED   ?=
+OUT    ?=
+THREADS ?=
+
+RUN_FLAGS := --n $(N) --days $(DAYS) $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS))
+
+.PHONY: run test bench bench-big lint clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip==25.3
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## run the default preset (PRESET, N, DAYS, SEED, OUT, THREADS to change) and write its report
+run: $(STAMP)
+	$(BIN)/scsim run $(PRESET) $(RUN_FLAGS)
+
+## the test suite (pytest's exit 5, "no tests collected", counts as a failure)
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
+	exit $$rc
+
+## SC-core benchmarks at 100 k, 1 M and 10 M agents (appends to bench/results.jsonl)
+bench: $(STAMP)
+	$(BIN)/python bench/run_sc_core.py --suite standard
+
+## the 100 M-agent benchmark (minutes, ~12 GB)
+bench-big: $(STAMP)
+	$(BIN)/python bench/run_sc_core.py --suite big
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

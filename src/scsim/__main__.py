@@ -1,0 +1,3 @@
+from scsim.cli import app
+
+app(prog_name="scsim")

@@ -1,0 +1,182 @@
+"""The ``scsim`` command line: run presets and scenario files, list presets, benchmark."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="scsim: simulate social credit systems on synthetic populations.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+out = Console()
+
+Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
+N = Annotated[Optional[int], typer.Option("--n", help="population size (population.n)")]
+Days = Annotated[Optional[int], typer.Option("--days", help="days to simulate")]
+Seed = Annotated[Optional[int], typer.Option("--seed", help="random seed")]
+Threads = Annotated[Optional[int], typer.Option("--threads", help="worker threads [all cores]")]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print a one-line (or one-per-field) error and return the exit to raise (code 2)."""
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code=2)
+
+
+def _threads(requested: int | None) -> int:
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if requested is None:
+        return most
+    if not 1 <= requested <= most:
+        raise fail(
+            f"--threads: {requested} is not allowed; expected an integer from 1 to {most} "
+            "(set NUMBA_NUM_THREADS to allow more)"
+        )
+    return requested
+
+
+def _load(spec: str, n: int | None, days: int | None, seed: int | None):
+    from scsim.scenario import ScenarioError, load_scenario
+
+    overrides: dict[str, Any] = {}
+    for key, value in (("population.n", n), ("days", days), ("seed", seed)):
+        if value is not None:
+            overrides[key] = value
+    try:
+        return load_scenario(spec, overrides)
+    except ScenarioError as e:
+        raise fail(str(e)) from None
+
+
+def _build_and_run(scenario, threads: int, progress: bool):
+    import numba
+
+    from scsim.engine import Sim
+
+    numba.set_num_threads(threads)
+    sim = Sim(scenario)
+    if progress:
+        err.print(f"building {scenario.population.n:,} citizens and their network ...")
+    sim.build()
+    if not progress:
+        return sim.run()
+    columns = (
+        TextColumn("day {task.completed:>5.0f}/{task.total:.0f}"),
+        BarColumn(),
+        TextColumn("{task.fields[rate]} agent-steps/s"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task("run", total=sim.days, rate="-")
+
+        def on_day(day: int) -> None:
+            speed = bar.tasks[0].speed
+            rate = f"{speed * sim.n / 1e6:,.1f} M" if speed else "-"
+            bar.update(task, completed=day + 1, rate=rate)
+
+        return sim.run(on_day=on_day)
+
+
+@app.command()
+def run(
+    scenario: Scenario,
+    n: N = None,
+    days: Days = None,
+    seed: Seed = None,
+    out_dir: Annotated[
+        Optional[Path], typer.Option("--out", help="run directory [runs/<name>-<time>]")
+    ] = None,
+    threads: Threads = None,
+) -> None:
+    """Run a scenario and write its run directory and HTML report."""
+    from scsim.results import write_run
+    from scsim.scenario import preset_names
+
+    sc = _load(scenario, n, days, seed)
+    k = _threads(threads)
+    if out_dir is None:
+        out_dir = Path("runs") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    if out_dir.exists():
+        raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
+    sim = _build_and_run(sc, k, progress=True)
+    write_run(sim, out_dir, scenario if scenario in preset_names() else None, k)
+    t = sim.timings
+    out.print(
+        f"{sim.n:,} citizens x {sim.days} days in {t['step_s']:.2f} s "
+        f"({sim.n * sim.days / t['step_s'] / 1e6:,.1f} M agent-steps/s; "
+        f"build {t['build_s']:.2f} s, compile {t['jit_s']:.2f} s)"
+    )
+    out.print(f"run directory: {out_dir}")
+    out.print(f"report:        {out_dir / 'report.html'}")
+
+
+@app.command()
+def presets() -> None:
+    """List the shipped presets, one line each."""
+    from scsim.scenario import presets as all_presets
+
+    table = Table("preset", "description", box=None)
+    for name, description in all_presets().items():
+        table.add_row(name, description)
+    out.print(table)
+
+
+@app.command()
+def bench(
+    scenario: Scenario,
+    n: N = None,
+    days: Days = None,
+    seed: Seed = None,
+    threads: Threads = None,
+) -> None:
+    """Time a scenario; print one JSON line (build, step, agent-steps/s, peak RSS, outcomes)."""
+    import scsim
+
+    sc = _load(scenario, n, days, seed)
+    k = _threads(threads)
+    sim = _build_and_run(sc, k, progress=False)
+    t = sim.timings
+
+    def total(name: str) -> float:
+        return float(sim.record(name).sum()) if name in sim.record_names else 0.0
+
+    def last(name: str) -> float:
+        return float(sim.record(name)[-1]) if name in sim.record_names else 0.0
+
+    row = {
+        "model": sc.name,
+        "scsim_version": scsim.__version__,
+        "n": sim.n,
+        "days": sim.days,
+        "seed": sim.seed,
+        "threads": k,
+        "build_s": round(t["build_s"], 3),
+        "jit_s": round(t["jit_s"], 3),
+        "step_s": round(t["step_s"], 3),
+        "agent_steps_per_s": round(sim.n * sim.days / t["step_s"]),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "final_mean_score": float(sim.record("score_sum")[-1] / sim.n),
+        "final_banned": int(last("banned")),
+        "total_speech_detected": int(total("speech_detected")),
+    }
+    sys.stdout.write(json.dumps(row) + "\n")
+
+
+def main() -> None:  # pragma: no cover
+    app()

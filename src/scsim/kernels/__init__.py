@@ -1,0 +1,1 @@
+"""Numba kernels shared by several modules: prefetch, graph gathers, block reductions."""

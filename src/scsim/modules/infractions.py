@@ -1,0 +1,60 @@
+"""Minor infractions (mission row 6): a catalogue of acts with rates, detection and penalties."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from scsim.modules.base import Module
+from scsim.params import ModuleParams, Name, Probability, Rate, Strict
+from scsim.rng import agent_hash, u_hi, u_lo
+
+
+class Infraction(Strict):
+    name: Name
+    rate: Rate
+    detect_prob: Probability = Field(description="chance the act is seen and recorded")
+    penalty: float = Field(le=0, ge=-1000, description="score change when detected")
+
+
+class InfractionsParams(ModuleParams):
+    kinds: list[Infraction] = Field(min_length=1)
+
+
+InfractionsArgs = namedtuple("InfractionsArgs", ["dkeys", "rates", "detect", "penalties", "col"])
+
+
+@njit(inline="always", cache=True)
+def infractions_delta(a, rec, dkeys, rates, detect, penalties, col):
+    delta = np.float32(0.0)
+    for c in range(rates.size):
+        h = agent_hash(dkeys[c], a.i)
+        if u_hi(h) < rates[c]:
+            rec[col] += 1.0
+            if u_lo(h) < detect[c]:
+                rec[col + 1] += 1.0
+                delta += penalties[c]
+    return delta
+
+
+class Infractions(Module):
+    """One hash per kind per agent-day: its high half decides the act, its low half detection."""
+
+    name = "infractions"
+    Args = InfractionsArgs
+    phase = "behaviour"
+    records = ("infractions_committed", "infractions_detected")
+    delta = infractions_delta
+
+    def init(self) -> None:
+        kinds = self.params.kinds
+        self.rates = np.array([k.rate for k in kinds], dtype=np.float64)
+        self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
+        self.penalties = np.array([k.penalty for k in kinds], dtype=np.float32)
+
+    def args(self, day: int) -> tuple:
+        dkeys = np.array([self.day_key(k.name, day) for k in self.params.kinds], dtype=np.uint64)
+        return InfractionsArgs(dkeys, self.rates, self.detect, self.penalties, self.col)

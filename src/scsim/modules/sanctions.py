@@ -1,0 +1,52 @@
+"""Sanctions (mission row 13): listed citizens are banned from travel for a set time."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from scsim.modules.base import Module
+from scsim.params import ModuleParams
+
+
+class SanctionsParams(ModuleParams):
+    ban_days: int = Field(
+        default=365, ge=1, le=36500, description="length of a flight and train ban (seed 004)"
+    )
+
+
+SanctionsArgs = namedtuple("SanctionsArgs", ["listed", "ban_until", "ban_days", "col"])
+
+
+@njit(inline="always", cache=True)
+def sanctions_after(a, score, rec, listed, ban_until, ban_days, col):
+    until = ban_until[a.i]
+    if listed[a.i] and until <= a.day:
+        until = np.int32(a.day + ban_days)
+        ban_until[a.i] = until
+        rec[col + 1] += 1.0
+    if until > a.day:
+        rec[col] += 1.0
+    return until > a.day + 1
+
+
+class Sanctions(Module):
+    """A listed citizen not banned today is banned for ``ban_days`` (banned on day t iff
+    ``ban_until > t``); the ban is visible to neighbours as a sanction."""
+
+    name = "sanctions"
+    Args = SanctionsArgs
+    phase = "sanctions"
+    records = ("banned", "newly_banned")
+    after = sanctions_after
+    requires = ("lists",)
+
+    def init(self) -> None:
+        self.sim.people.add("ban_until", np.full(self.sim.n, -1, dtype=np.int32))
+
+    def args(self, day: int) -> tuple:
+        people = self.sim.people
+        return SanctionsArgs(people.listed, people.ban_until, self.params.ban_days, self.col)

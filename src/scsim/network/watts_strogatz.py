@@ -1,0 +1,155 @@
+"""Watts-Strogatz small-world graphs built straight into CSR by parallel numba kernels.
+
+Agent ``u`` owns the ring edges ``(u, u+j)`` for ``j = 1..k/2``; each is rewired with
+probability ``p`` to a uniform target at ring distance > k/2 (so never a self-loop and never a
+ring neighbour). Draws come from the counter-based streams ``network.rewire`` and
+``network.target`` keyed by (owner, j), so the graph is a pure function of (seed, n, k, p),
+whatever the thread count. Duplicate rewired edges collapse to one tie.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from scsim.network.graph import Graph, far_neighbours, indptr_from_degree, sort_row
+from scsim.rng import agent_hash_k, below, stream_day_key, u_hi
+
+_MAX_ATTEMPTS = 64
+
+
+@njit(inline="always", cache=True)
+def _ring_distance(a, b, n):
+    d = abs(np.int64(a) - np.int64(b))
+    return min(d, n - d)
+
+
+@njit(cache=True)
+def _target(tkey, u, j, n, half):
+    for attempt in range(_MAX_ATTEMPTS):
+        t = below(agent_hash_k(tkey, u, j * _MAX_ATTEMPTS + attempt), n)
+        if _ring_distance(u, t, n) > half:
+            return t
+    return (u + half + 1) % n  # unreachable in practice: each attempt fails w.p. ~k/n
+
+
+@njit(parallel=True, cache=True)
+def _rewire_masks(rkey, n, half, p, mask):
+    for u in prange(n):
+        m = np.uint16(0)
+        for j in range(1, half + 1):
+            if u_hi(agent_hash_k(rkey, u, j)) < p:
+                m |= np.uint16(1 << (j - 1))
+        mask[u] = m
+
+
+@njit(parallel=True, cache=True)
+def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
+    for u in prange(n):
+        pos = out_ptr[u]
+        for j in range(1, half + 1):
+            if (mask[u] >> (j - 1)) & 1:
+                out_dst[pos] = _target(tkey, u, j, n, half)
+                pos += 1
+
+
+@njit(cache=True)
+def _in_lists(n, out_ptr, out_dst):
+    """Sources of rewired edges grouped by target, ascending within each target."""
+    in_ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(out_dst.size):
+        in_ptr[out_dst[e] + 1] += 1
+    for v in range(n):
+        in_ptr[v + 1] += in_ptr[v]
+    fill = in_ptr[:-1].copy()
+    in_src = np.empty(out_dst.size, dtype=np.uint32)
+    for u in range(n):
+        for e in range(out_ptr[u], out_ptr[u + 1]):
+            t = out_dst[e]
+            in_src[fill[t]] = u
+            fill[t] += 1
+    return in_ptr, in_src
+
+
+@njit(inline="always", cache=True)
+def _owns(out_dst, start, stop, x):
+    for e in range(start, stop):
+        if out_dst[e] == x:
+            return True
+    return False
+
+
+@njit(cache=True)
+def _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indices, pos):
+    """Write row ``v`` at ``pos`` (or only count it when ``indices`` is empty); return its end."""
+    write = indices.size > 0
+    for j in range(1, half + 1):  # ring edges owned by v - j
+        u = (v - j) % n
+        if not (mask[u] >> (j - 1)) & 1:
+            if write:
+                indices[pos] = u
+            pos += 1
+    o0, o1 = out_ptr[v], out_ptr[v + 1]
+    for j in range(1, half + 1):  # v's own edges, ring or rewired
+        if not (mask[v] >> (j - 1)) & 1:
+            if write:
+                indices[pos] = (v + j) % n
+            pos += 1
+    for e in range(o0, o1):
+        if not _owns(out_dst, o0, e, out_dst[e]):
+            if write:
+                indices[pos] = out_dst[e]
+            pos += 1
+    prev = np.int64(-1)
+    for e in range(in_ptr[v], in_ptr[v + 1]):  # rewired edges pointing at v
+        s = np.int64(in_src[e])
+        if s != prev and not _owns(out_dst, o0, o1, s):
+            if write:
+                indices[pos] = s
+            pos += 1
+        prev = s
+    return pos
+
+
+@njit(parallel=True, cache=True)
+def _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree):
+    empty = np.empty(0, dtype=np.uint32)
+    for v in prange(n):
+        degree[v] = _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, empty, 0)
+
+
+@njit(parallel=True, cache=True)
+def _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices):
+    for v in prange(n):
+        start = np.int64(indptr[v])
+        stop = _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indices, start)
+        sort_row(indices, start, stop)
+
+
+def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
+    """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``."""
+    if k % 2 or not 2 <= k <= 32:
+        raise ValueError(f"network.k: {k} is not allowed; expected an even integer in [2, 32]")
+    if n < k + 2:
+        raise ValueError(f"population.n: {n} is too small for network.k={k}; expected n >= k + 2")
+    if n >= 2**32:
+        raise ValueError(f"population.n: {n} is not allowed; expected n < 2**32")
+    half = k // 2
+    rkey = stream_day_key(seed, "network.rewire", 0)
+    tkey = stream_day_key(seed, "network.target", 0)
+    mask = np.empty(n, dtype=np.uint16)
+    _rewire_masks(rkey, n, half, float(p), mask)
+    counts = np.bitwise_count(mask)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=out_ptr[1:])
+    out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
+    _rewired_targets(tkey, n, half, mask, out_ptr, out_dst)
+    in_ptr, in_src = _in_lists(n, out_ptr, out_dst)
+    degree = np.empty(n, dtype=np.uint32)
+    _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
+    indptr = indptr_from_degree(degree)
+    del degree
+    indices = np.empty(int(indptr[-1]), dtype=np.uint32)
+    _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices)
+    del mask, out_ptr, out_dst, in_ptr, in_src
+    return Graph(indptr=indptr, indices=indices, far=far_neighbours(indptr, indices))

@@ -1,0 +1,207 @@
+"""Scenarios: pydantic models, YAML in and out, shipped presets, and readable validation errors."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from scsim.modules.infractions import InfractionsParams
+from scsim.modules.lists import ListsParams
+from scsim.modules.purchases import PurchasesParams
+from scsim.modules.sanctions import SanctionsParams
+from scsim.modules.scoring import ScoringParams
+from scsim.modules.speech import SpeechParams
+from scsim.params import Probability, Strict
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message names field, value and what is allowed."""
+
+
+class Population(Strict):
+    n: int = Field(ge=1, lt=2**32, description="number of synthetic citizens")
+
+
+class WattsStrogatz(Strict):
+    kind: Literal["watts-strogatz"] = "watts-strogatz"
+    k: int = Field(default=20, ge=2, le=32, description="mean degree (even)")
+    rewire_prob: Probability = 0.1
+
+    @field_validator("k")
+    @classmethod
+    def _even(cls, k: int) -> int:
+        if k % 2:
+            raise ValueError("expected an even integer")
+        return k
+
+
+Network = Annotated[WattsStrogatz, Field(discriminator="kind")]
+
+
+class Modules(Strict):
+    purchases: PurchasesParams | None = None
+    infractions: InfractionsParams | None = None
+    speech: SpeechParams | None = None
+    scoring: ScoringParams = Field(default_factory=ScoringParams)
+    lists: ListsParams | None = None
+    sanctions: SanctionsParams | None = None
+
+
+class Output(Strict):
+    histogram_bins: int = Field(default=120, ge=10, le=2000, description="score bins per day")
+
+
+class Scenario(Strict):
+    name: str = Field(min_length=1, max_length=80)
+    description: str = ""
+    sources: dict[str, str] = Field(default_factory=dict, description="where each number is from")
+    seed: int = Field(default=0, ge=0, lt=2**63)
+    days: int = Field(default=365, ge=1, le=36500)
+    population: Population
+    network: Network = Field(default_factory=WattsStrogatz)
+    modules: Modules = Field(default_factory=Modules)
+    output: Output = Field(default_factory=Output)
+
+    @model_validator(mode="after")
+    def _coherent(self) -> Scenario:
+        m = self.modules
+        if m.sanctions is not None and m.sanctions.enabled and not (m.lists and m.lists.enabled):
+            raise ValueError("modules.sanctions needs modules.lists (sanctions act on the lists)")
+        if self.population.n < self.network.k + 2:
+            raise ValueError(
+                f"population.n ({self.population.n}) must be at least network.k + 2 "
+                f"({self.network.k + 2})"
+            )
+        return self
+
+    def digest(self) -> str:
+        """A stable hash of the scenario as run."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+# ---------------------------------------------------------------- loading and errors
+
+
+def preset_names() -> list[str]:
+    files = resources.files("scsim.presets").iterdir()
+    return sorted(f.name.removesuffix(".yaml") for f in files if f.name.endswith(".yaml"))
+
+
+def presets() -> dict[str, str]:
+    """Preset name -> its one-line description."""
+    return {name: _read_preset(name).get("description", "") for name in preset_names()}
+
+
+def _read_preset(name: str) -> dict[str, Any]:
+    return yaml.safe_load(resources.files("scsim.presets").joinpath(f"{name}.yaml").read_text())
+
+
+def load_raw(spec: str) -> dict[str, Any]:
+    """The mapping behind a preset name or a YAML file path."""
+    if spec in preset_names():
+        return _read_preset(spec)
+    path = Path(spec)
+    if not path.is_file():
+        raise ScenarioError(
+            f"scenario: {spec!r} is neither a preset ({', '.join(preset_names())}) "
+            "nor a readable YAML file"
+        )
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ScenarioError(f"{spec}: not valid YAML{where}: {getattr(err, 'problem', err)}")
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{spec}: expected a mapping of scenario fields, got {type(data).__name__}")
+    return data
+
+
+def load_scenario(spec: str, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Validate a preset or YAML file, with dotted-path overrides such as ``population.n``."""
+    data = load_raw(spec)
+    for dotted, value in (overrides or {}).items():
+        node = data
+        *parents, leaf = dotted.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"{dotted}: cannot override inside a non-mapping")
+        node[leaf] = value
+    return validate(data)
+
+
+def validate(data: dict[str, Any]) -> Scenario:
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as err:
+        raise ScenarioError("\n".join(_describe(e) for e in err.errors())) from None
+
+
+_EXPECT = {
+    "greater_than_equal": "expected {kind} >= {ge}",
+    "greater_than": "expected {kind} > {gt}",
+    "less_than_equal": "expected {kind} <= {le}",
+    "less_than": "expected {kind} < {lt}",
+    "int_parsing": "expected an integer",
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "literal_error": "expected one of {expected}",
+    "union_tag_invalid": "expected one of {expected_tags}",
+    "string_pattern_mismatch": "expected lowercase letters, digits and '_', starting with a letter",
+    "too_short": "expected at least {min_length} item(s)",
+    "too_long": "expected at most {max_length} item(s)",
+    "string_too_short": "expected at least {min_length} character(s)",
+    "string_too_long": "expected at most {max_length} character(s)",
+    "list_type": "expected a list",
+    "tuple_type": "expected a list",
+    "model_type": "expected a mapping of fields",
+    "dict_type": "expected a mapping",
+}
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("watts-strogatz",):  # discriminated-union tags are not fields
+            continue
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "scenario"
+
+
+def _describe(e: dict[str, Any]) -> str:
+    where, kind, ctx = _path(e["loc"]), e["type"], e.get("ctx", {})
+    if kind == "missing":
+        return f"{where}: is required but missing"
+    if kind == "extra_forbidden":
+        return f"{where}: is not a known field; check its spelling against docs/ODD.md"
+    value = e.get("input")
+    if kind == "union_tag_invalid":  # report the tag field itself, not the whole mapping
+        where, value = f"{where}.{ctx['discriminator'].strip(chr(39))}", ctx["tag"]
+    shown = json.dumps(value) if isinstance(value, (int, float, str, bool, type(None))) else "value"
+    if kind in _EXPECT:
+        number = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+        expected = _EXPECT[kind].format(kind=number, **ctx)
+    else:
+        expected = str(e["msg"]).removeprefix("Value error, ")
+    if kind == "value_error" and not isinstance(value, (int, float, str)):
+        return f"{where}: {expected}"
+    return f"{where}: {shown} is not allowed; {expected}"

@@ -1,0 +1,138 @@
+"""The command line: bad input gets one clear message, exit code 2, and no run directory."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from scsim.cli import app
+from scsim.scenario import load_raw
+
+runner = CliRunner()
+
+
+def _scenario(tmp_path: Path, edit) -> str:
+    raw = load_raw("sc-core")
+    raw["population"]["n"] = 1000
+    edit(raw)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+def _set(path, value):
+    def edit(raw):
+        node = raw
+        *parents, leaf = path
+        for key in parents:
+            node = node[key]
+        node[leaf] = value
+
+    return edit
+
+
+BAD_FILES = [
+    (_set(("population", "n"), -5), "population.n: -5 is not allowed; expected an integer >= 1"),
+    (_set(("days",), 0), "days: 0 is not allowed; expected an integer >= 1"),
+    (_set(("seed",), "abc"), 'seed: "abc" is not allowed; expected an integer'),
+    (_set(("network", "k"), 7), "network.k: 7 is not allowed; expected an even integer"),
+    (_set(("network", "rewire_prob"), 1.5), "network.rewire_prob: 1.5 is not allowed; expected a number <= 1"),
+    (_set(("network", "kind"), "random"), "network.kind: \"random\" is not allowed; expected one of 'watts-strogatz'"),
+    (_set(("modules", "speech", "detect_prob"), -0.1), "modules.speech.detect_prob: -0.1 is not allowed; expected a number >= 0"),
+    (_set(("modules", "speech", "chill"), "cubic"), "modules.speech.chill: \"cubic\" is not allowed; expected one of 'linear' or 'none'"),
+    (_set(("modules", "infractions", "kinds", 0, "rate"), 2), "modules.infractions.kinds[0].rate: 2 is not allowed; expected an integer <= 1"),
+    (_set(("modules", "infractions", "kinds", 0, "name"), "Bad Name"), "modules.infractions.kinds[0].name: \"Bad Name\" is not allowed; expected lowercase letters"),
+    (_set(("modules", "scoring", "initial"), 1000), "initial (1000.0) must lie within range [350.0, 950.0]"),
+    (_set(("modules", "sanctions", "ban_days"), 0), "modules.sanctions.ban_days: 0 is not allowed; expected an integer >= 1"),
+    (_set(("modules", "speech", "loudness"), 3), "modules.speech.loudness: is not a known field"),
+    (_set(("modules", "lists"), None), "modules.sanctions needs modules.lists"),
+    (lambda raw: raw.pop("population"), "population: is required but missing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("edit,message", BAD_FILES, ids=[m[:40] for _, m in BAD_FILES])
+def test_bad_scenario_file(tmp_path, edit, message):
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", _scenario(tmp_path, edit), "--out", str(out)])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.stderr.split()), res.stderr
+    assert "Traceback" not in res.output + res.stderr
+    assert not out.exists() and not list(tmp_path.glob("run*"))
+
+
+BAD_FLAGS = [
+    (["--n", "-5"], "population.n: -5 is not allowed; expected an integer >= 1"),
+    (["--n", "10"], "population.n (10) must be at least network.k + 2 (22)"),
+    (["--days", "0"], "days: 0 is not allowed; expected an integer >= 1"),
+    (["--seed", "-1"], "seed: -1 is not allowed; expected an integer >= 0"),
+    (["--threads", "99"], "--threads: 99 is not allowed; expected an integer from 1 to"),
+]
+
+
+@pytest.mark.parametrize("flags,message", BAD_FLAGS, ids=[" ".join(f) for f, _ in BAD_FLAGS])
+def test_bad_flag(tmp_path, flags, message):
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "sc-core", *flags, "--out", str(out)])
+    assert res.exit_code == 2
+    assert message in " ".join(res.stderr.split()), res.stderr
+    assert not out.exists()
+
+
+def test_unknown_scenario_and_bad_yaml(tmp_path):
+    res = runner.invoke(app, ["run", "no-such-preset"])
+    assert res.exit_code == 2 and "neither a preset (sc-core" in res.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("population: {n: 5\nseed: [")
+    res = runner.invoke(app, ["run", str(broken), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2 and "not valid YAML at line" in res.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_existing_output_directory_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    res = runner.invoke(app, ["run", "sc-core", "--n", "1000", "--days", "2", "--out", str(out)])
+    assert res.exit_code == 2 and "already exists" in res.stderr
+    assert (out / "keep.txt").read_text() == "mine"
+
+
+def test_run_writes_a_complete_run_directory(tmp_path):
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "sc-core", "--n", "5000", "--days", "20", "--seed", "3",
+                              "--out", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert f"report:        {out / 'report.html'}" in " ".join(res.stdout.split()) or str(
+        out / "report.html"
+    ) in res.stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "distribution.parquet", "manifest.json", "report.html", "timeseries.parquet",
+    ]  # fmt: skip
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and manifest["n"] == 5000 and manifest["days"] == 20
+    assert manifest["preset"] == "sc-core" and len(manifest["scenario_hash"]) == 16
+    assert manifest["scenario"]["population"]["n"] == 5000
+    assert set(manifest["timings"]) >= {"build_s", "jit_s", "step_s", "write_s"}
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_bench_prints_one_json_line():
+    res = runner.invoke(app, ["bench", "sc-core", "--n", "5000", "--days", "10", "--seed", "2",
+                              "--threads", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 1
+    row = json.loads(lines[0])
+    keys = {"n", "days", "seed", "threads", "build_s", "step_s", "agent_steps_per_s",
+            "peak_rss_mb", "final_mean_score", "final_banned", "total_speech_detected"}  # fmt: skip
+    assert keys <= set(row)
+    assert row["n"] == 5000 and row["days"] == 10 and row["threads"] == 1
+    assert row["agent_steps_per_s"] > 0 and row["peak_rss_mb"] > 0
+    assert 350 <= row["final_mean_score"] <= 950
+
+
+def test_presets_lists_sc_core():
+    res = runner.invoke(app, ["presets"])
+    assert res.exit_code == 0 and "sc-core" in res.stdout and "SC-core v1" in res.stdout

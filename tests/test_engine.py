@@ -1,0 +1,120 @@
+"""The engine: determinism across threads, common random numbers, and the day-loop contract."""
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from scsim.engine import Sim
+from scsim.scenario import load_raw, validate
+from tests.conftest import small
+
+
+def test_bit_identical_for_1_and_2_threads(tmp_path, run_cli):
+    """Same seed, separate processes with NUMBA_NUM_THREADS=1 and 2: identical timeseries."""
+    tables = []
+    for threads in (1, 2):
+        out = tmp_path / f"t{threads}"
+        args = ("run", "sc-core", "--n", "30000", "--days", "40", "--seed", "5", "--out", str(out))
+        res = run_cli(*args, threads=threads)
+        assert res.returncode == 0, res.stderr
+        tables.append(pq.read_table(out / "timeseries.parquet"))
+        tables.append(pq.read_table(out / "distribution.parquet"))
+    assert tables[0].equals(tables[2])
+    assert tables[1].equals(tables[3])
+
+
+def test_different_seeds_differ():
+    a = Sim(small(seed=1)).run()
+    b = Sim(small(seed=2)).run()
+    assert not np.array_equal(a.records, b.records)
+    assert not np.array_equal(a.score, b.score)
+
+
+def test_rerun_is_identical():
+    a = Sim(small()).run()
+    b = Sim(small()).run()
+    assert np.array_equal(a.records, b.records) and np.array_equal(a.score, b.score)
+
+
+def test_switching_a_module_off_leaves_other_draws_alone():
+    """Common random numbers: without speech, good acts and infractions (whose rates do not
+    depend on the score) happen to exactly the same agents on the same days."""
+    raw = load_raw("sc-core")
+    raw["population"]["n"], raw["days"] = 3000, 30
+    with_speech = Sim(validate(raw)).run()
+    raw["modules"]["speech"]["enabled"] = False
+    without = Sim(validate(raw)).run()
+    assert "speech_attempted" not in without.record_names
+    for name in ("purchases_good_deed", "infractions_committed", "infractions_detected"):
+        assert np.array_equal(with_speech.record(name), without.record(name)), name
+    assert not np.array_equal(with_speech.score, without.score)
+
+
+def test_ban_lasts_exactly_ban_days():
+    """Everyone's score crashes on day 0 and stays listed: bans of 3 days restart on days
+    0, 3, 6, 9 (banned on day t iff ban_until > t)."""
+    sc = small(
+        n=500, days=10,
+        **{"modules.infractions.kinds": [
+            {"name": "crash", "rate": 1.0, "detect_prob": 1.0, "penalty": -1000}
+        ], "modules.sanctions.ban_days": 3},
+    )  # fmt: skip
+    sim = Sim(sc).run()
+    newly = sim.record("newly_banned")
+    assert np.array_equal(np.nonzero(newly)[0], [0, 3, 6, 9])
+    assert np.all(newly[[0, 3, 6, 9]] == 500)
+    assert np.all(sim.record("banned") == 500)
+    assert np.all(sim.record("listed") == 500)
+    assert np.all(sim.score == 350.0)  # clipped at the floor
+
+
+def test_friend_sanction_penalty_is_exact_per_neighbour():
+    """Everyone loses 151 points a day (no good deeds, no speech): day 0 ends at 499, listed and
+    banned. On day 1 every neighbour is sanctioned and all scores are equal (no pull), so each
+    agent ends at exactly 499 - 151 - 3 * degree (all values exact in float32)."""
+    sc = small(
+        n=2000, days=2,
+        **{"modules.infractions.kinds": [
+            {"name": "fine", "rate": 1.0, "detect_prob": 1.0, "penalty": -151}
+        ], "modules.speech.enabled": False, "modules.purchases.enabled": False,
+           "modules.scoring.range": [100, 950]},
+    )  # fmt: skip
+    sim = Sim(sc).run()
+    assert sim.record("newly_banned")[0] == 2000
+    expected = 499.0 - 151.0 - 3.0 * sim.graph.degree()
+    assert np.array_equal(sim.score, expected.astype(np.float32))
+
+
+def test_day_one_mean_change_matches_the_spec():
+    """Day 0 from 650 with no bans and neighbour mean = own score: E[change] =
+    0.02*2 - 0.005*0.6*15 - E[dissent]*0.5*0.6*25 = 0.04 - 0.045 - 0.075 = -0.08.
+    Per-agent variance: 4*.02*.98 + 225*.003*.997 + 625*(.003 - .09*E[d^2]) = 2.62
+    (E[d^2] = .02^2/3), so the mean over N has sd sqrt(2.62/N); allow 4 sd."""
+    n = 200_000
+    sim = Sim(small(n=n, days=1)).run()
+    change = sim.record("score_sum")[0] / n - 650.0
+    assert abs(change - (-0.08)) < 4 * np.sqrt(2.62 / n)
+
+
+def test_speech_rates_match_dissent_and_chill():
+    """Day 0: attempted ~ sum of Bernoulli(d_i * 0.5), E = N * 0.01 * 0.5; detected given
+    attempted ~ Binomial(attempted, 0.6). Allow 4 sd for each."""
+    n = 200_000
+    sim = Sim(small(n=n, days=1)).run()
+    attempted = sim.record("speech_attempted")[0]
+    detected = sim.record("speech_detected")[0]
+    expected = n * 0.01 * 0.5
+    assert abs(attempted - expected) < 4 * np.sqrt(expected)
+    assert abs(detected - 0.6 * attempted) < 4 * np.sqrt(attempted * 0.6 * 0.4)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sim_respects_thread_setting(threads):
+    import numba
+
+    numba.set_num_threads(threads)
+    try:
+        sim = Sim(small(n=2000, days=3)).run()
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert sim.records.shape == (3, len(sim.record_names))

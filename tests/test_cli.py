@@ -136,3 +136,19 @@ def test_bench_prints_one_json_line():
 def test_presets_lists_sc_core():
     res = runner.invoke(app, ["presets"])
     assert res.exit_code == 0 and "sc-core" in res.stdout and "SC-core v1" in res.stdout
+
+
+def test_regional_network_errors_name_the_field(tmp_path):
+    def regional(raw, **kw):
+        raw["network"] = {"kind": "regional", **kw}
+
+    cases = [
+        ({"household_mean": 0.5}, "network.household_mean: 0.5 is not allowed; expected a number >= 1"),
+        ({"friends_k": 3}, "network.friends_k: 3 is not allowed; expected an even integer"),
+        ({"region_shares": [1, -2]}, "network.region_shares[1]: -2 is not allowed; expected an integer > 0"),
+        ({"region_shares": [1] * 200}, "leaves a region with 5 citizens; every region needs more than network.friends_k (10)"),
+    ]  # fmt: skip
+    for kw, message in cases:
+        path = _scenario(tmp_path, lambda raw, kw=kw: regional(raw, **kw))
+        res = runner.invoke(app, ["run", path, "--out", str(tmp_path / "r")])
+        assert res.exit_code == 2 and message in res.stderr, (kw, res.stderr)

@@ -118,3 +118,14 @@ def test_sim_respects_thread_setting(threads):
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     assert sim.records.shape == (3, len(sim.record_names))
+
+
+def test_regional_network_runs_and_adds_region_and_household():
+    raw = load_raw("sc-core")
+    raw["population"]["n"], raw["days"] = 5000, 10
+    raw["network"] = {"kind": "regional", "region_shares": [0.6, 0.4], "household_mean": 2.62,
+                      "friends_k": 10, "long_tie_prob": 0.05}  # fmt: skip
+    sim = Sim(validate(raw)).run()
+    assert np.array_equal(np.bincount(sim.people.region), [3000, 2000])
+    assert sim.people.household.max() > 1000  # ~5000 / 2.62 households
+    assert sim.records.shape[0] == 10 and sim.record("speech_attempted").sum() > 0

@@ -47,7 +47,9 @@ class Sim:
         """Generate people and network, initialise modules, load or compile the fused kernel."""
         t0 = time.perf_counter()
         self.people = People(self.n, self.seed)
-        self.graph = build_network(self.scenario.network, self.n, self.seed)
+        self.graph, fields = build_network(self.scenario.network, self.n, self.seed)
+        for name, values in fields.items():
+            self.people.add(name, values)
         self.modules = self._make_modules()
         for m in self.modules:
             m.init()

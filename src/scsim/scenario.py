@@ -41,7 +41,29 @@ class WattsStrogatz(Strict):
         return k
 
 
-Network = Annotated[WattsStrogatz, Field(discriminator="kind")]
+class Regional(Strict):
+    """Regions (id ranges by share), households (family cliques) and a friends ring per region
+    with long ties; see ``scsim.network.regional``."""
+
+    kind: Literal["regional"] = "regional"
+    region_shares: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [1.0], min_length=1, max_length=65536
+    )
+    household_mean: float = Field(
+        default=2.62, ge=1, le=8, description="mean household size (China, 2020 census: 2.62)"
+    )
+    friends_k: int = Field(default=10, ge=0, le=64, description="friends per citizen (even)")
+    long_tie_prob: Probability = Field(default=0.05, description="chance a friend tie is long")
+
+    _even = field_validator("friends_k")(WattsStrogatz._even.__func__)
+
+    def min_region_size(self, n: int) -> int:
+        from scsim.network.regional import region_sizes
+
+        return int(region_sizes(n, self.region_shares).min())
+
+
+Network = Annotated[WattsStrogatz | Regional, Field(discriminator="kind")]
 
 
 class Modules(Strict):
@@ -73,10 +95,13 @@ class Scenario(Strict):
         m = self.modules
         if m.sanctions is not None and m.sanctions.enabled and not (m.lists and m.lists.enabled):
             raise ValueError("modules.sanctions needs modules.lists (sanctions act on the lists)")
-        if self.population.n < self.network.k + 2:
+        n, net = self.population.n, self.network
+        if isinstance(net, WattsStrogatz) and n < net.k + 2:
+            raise ValueError(f"population.n ({n}) must be at least network.k + 2 ({net.k + 2})")
+        if isinstance(net, Regional) and net.min_region_size(n) <= net.friends_k:
             raise ValueError(
-                f"population.n ({self.population.n}) must be at least network.k + 2 "
-                f"({self.network.k + 2})"
+                f"population.n ({n}) leaves a region with {net.min_region_size(n)} citizens; "
+                f"every region needs more than network.friends_k ({net.friends_k})"
             )
         return self
 
@@ -180,7 +205,7 @@ def _path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("watts-strogatz",):  # discriminated-union tags are not fields
+        elif part in ("watts-strogatz", "regional"):  # discriminated-union tags are not fields
             continue
         else:
             out += f".{part}" if out else str(part)

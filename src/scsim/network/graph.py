@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
+from scsim.rng import agent_hash_k, u_hi
+
 FAR_SLOTS = 4
 """Far neighbours kept per agent for prefetching; more are still read, just not prefetched."""
 
@@ -89,3 +91,35 @@ def sort_row(indices, start, stop):
             indices[b + 1] = indices[b]
             b -= 1
         indices[b + 1] = v
+
+
+@njit(parallel=True, cache=True)
+def rewire_masks(rkey, n, half, p, mask):
+    """Bit ``j - 1`` of ``mask[u]`` is set when u's owned tie ``j`` (1..half) is rewired,
+    drawn from the stream key ``rkey`` keyed by (u, j); ``mask`` may be any unsigned dtype."""
+    for u in prange(n):
+        m = np.int64(0)
+        for j in range(1, half + 1):
+            if u_hi(agent_hash_k(rkey, u, j)) < p:
+                m |= np.int64(1) << (j - 1)
+        mask[u] = m
+
+
+@njit(cache=True)
+def sources_by_target(n, out_ptr, out_dst):
+    """Owners of rewired ties grouped by target (counting sort; owners ascending per target).
+
+    ``out_dst[out_ptr[u]:out_ptr[u + 1]]`` are u's targets; returns ``(in_ptr, in_src)``."""
+    in_ptr = np.zeros(n + 1, dtype=np.int64)
+    for e in range(out_dst.size):
+        in_ptr[out_dst[e] + 1] += 1
+    for v in range(n):
+        in_ptr[v + 1] += in_ptr[v]
+    fill = in_ptr[:-1].copy()
+    in_src = np.empty(out_dst.size, dtype=np.uint32)
+    for u in range(n):
+        for e in range(out_ptr[u], out_ptr[u + 1]):
+            t = out_dst[e]
+            in_src[fill[t]] = u
+            fill[t] += 1
+    return in_ptr, in_src

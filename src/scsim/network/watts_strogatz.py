@@ -12,7 +12,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from scsim.network.graph import Graph, far_neighbours, indptr_from_degree, sort_row
+from scsim.network.graph import (
+    Graph,
+    far_neighbours,
+    indptr_from_degree,
+    rewire_masks,
+    sort_row,
+    sources_by_target,
+)
 from scsim.rng import agent_hash_k, below, stream_day_key, u_hi
 
 _MAX_ATTEMPTS = 64
@@ -33,15 +40,6 @@ def _target(tkey, u, j, n, half):
     return (u + half + 1) % n  # unreachable in practice: each attempt fails w.p. ~k/n
 
 
-@njit(parallel=True, cache=True)
-def _rewire_masks(rkey, n, half, p, mask):
-    for u in prange(n):
-        m = np.uint16(0)
-        for j in range(1, half + 1):
-            if u_hi(agent_hash_k(rkey, u, j)) < p:
-                m |= np.uint16(1 << (j - 1))
-        mask[u] = m
-
 
 @njit(parallel=True, cache=True)
 def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
@@ -52,23 +50,6 @@ def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
                 out_dst[pos] = _target(tkey, u, j, n, half)
                 pos += 1
 
-
-@njit(cache=True)
-def _in_lists(n, out_ptr, out_dst):
-    """Sources of rewired edges grouped by target, ascending within each target."""
-    in_ptr = np.zeros(n + 1, dtype=np.int64)
-    for e in range(out_dst.size):
-        in_ptr[out_dst[e] + 1] += 1
-    for v in range(n):
-        in_ptr[v + 1] += in_ptr[v]
-    fill = in_ptr[:-1].copy()
-    in_src = np.empty(out_dst.size, dtype=np.uint32)
-    for u in range(n):
-        for e in range(out_ptr[u], out_ptr[u + 1]):
-            t = out_dst[e]
-            in_src[fill[t]] = u
-            fill[t] += 1
-    return in_ptr, in_src
 
 
 @njit(inline="always", cache=True)
@@ -138,13 +119,13 @@ def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
     rkey = stream_day_key(seed, "network.rewire", 0)
     tkey = stream_day_key(seed, "network.target", 0)
     mask = np.empty(n, dtype=np.uint16)
-    _rewire_masks(rkey, n, half, float(p), mask)
+    rewire_masks(rkey, n, half, float(p), mask)
     counts = np.bitwise_count(mask)
     out_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=out_ptr[1:])
     out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
     _rewired_targets(tkey, n, half, mask, out_ptr, out_dst)
-    in_ptr, in_src = _in_lists(n, out_ptr, out_dst)
+    in_ptr, in_src = sources_by_target(n, out_ptr, out_dst)
     degree = np.empty(n, dtype=np.uint32)
     _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
     indptr = indptr_from_degree(degree)

@@ -71,3 +71,7 @@ class Module:
     def day_key(self, stream: str, day: int) -> np.uint64:
         """Key of this module's named sub-stream on ``day`` (common random numbers)."""
         return stream_day_key(self.sim.seed, f"{self.name}.{stream}", day)
+
+    def day_keys(self, streams: list[str], day: int) -> np.ndarray:
+        """Day keys of several sub-streams (one per catalogue entry), as a uint64 array."""
+        return np.array([self.day_key(s, day) for s in streams], dtype=np.uint64)

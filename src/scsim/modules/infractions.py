@@ -56,5 +56,5 @@ class Infractions(Module):
         self.penalties = np.array([k.penalty for k in kinds], dtype=np.float32)
 
     def args(self, day: int) -> tuple:
-        dkeys = np.array([self.day_key(k.name, day) for k in self.params.kinds], dtype=np.uint64)
+        dkeys = self.day_keys([k.name for k in self.params.kinds], day)
         return InfractionsArgs(dkeys, self.rates, self.detect, self.penalties, self.col)

@@ -54,5 +54,5 @@ class Purchases(Module):
         self.effects = np.array([c.effect for c in cats], dtype=np.float32)
 
     def args(self, day: int) -> tuple:
-        dkeys = np.array([self.day_key(c.name, day) for c in self.params.categories], dtype=np.uint64)
+        dkeys = self.day_keys([c.name for c in self.params.categories], day)
         return PurchasesArgs(dkeys, self.rates, self.effects, self.col)

@@ -34,7 +34,7 @@ _TEMPLATE = '''\
 import numpy as np
 from numba import njit, prange
 
-from scsim.kernels.agent import agent_view, prefetch_far, score_bin
+from scsim.kernels.agent import agent_view, prefetch_ahead, score_bin
 {imports}
 
 
@@ -48,7 +48,7 @@ def day_step(day, indptr, indices, far, packed_in, packed_out, lo, hi, inv_bin_w
         score_sum = 0.0
         for agent in range(b * {block}, min((b + 1) * {block}, n)):
             i = np.uint64(agent)
-            prefetch_far(far, packed_in, i)
+            prefetch_ahead(i, indptr, indices, far, packed_in)
             a = agent_view(i, day, indptr, indices, packed_in)
             delta = np.float32(0.0)
 {deltas}

@@ -41,5 +41,11 @@ bench: $(STAMP)
 bench-big: $(STAMP)
 	$(BIN)/python bench/run_sc_core.py --suite big
 
+## ruff lint and format check (installs the dev extra)
+lint: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
 clean:
 	rm -rf $(VENV) runs .pytest_cache

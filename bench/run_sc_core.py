@@ -15,7 +15,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -48,7 +48,7 @@ def run_one(n: int, days: int, threads: int, seed: int) -> dict:
     row = json.loads(res.stdout.strip().splitlines()[-1])
     row["command"] = "scsim " + " ".join(cmd[3:])
     row["machine"] = {"cpu": cpu_model(), "cpus": os.cpu_count(), "host": platform.node()}
-    row["date"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    row["date"] = datetime.now(UTC).isoformat(timespec="seconds")
     with RESULTS.open("a") as f:
         f.write(json.dumps(row) + "\n")
     print(json.dumps(row), flush=True)
@@ -69,7 +69,8 @@ def table() -> str:
         r = latest[key]
         lines.append(
             f"| {r['model']} | {r['n']:,} | {r['days']} | {r['threads']} | "
-            f"**{r['agent_steps_per_s'] / 1e6:.1f} M** | {r['build_s']:.2f} | {r.get('jit_s', 0):.2f} | "
+            f"**{r['agent_steps_per_s'] / 1e6:.1f} M** | {r['build_s']:.2f} | "
+            f"{r.get('jit_s', 0):.2f} | "
             f"{r['step_s']:.2f} | {r['peak_rss_mb']:,.0f} | "
             f"{r['peak_rss_mb'] * 2**20 / r['n']:.0f} | {r['scsim_version']} | {r['date'][:10]} |"
         )
@@ -83,7 +84,9 @@ def update_readme() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--suite", choices=sorted(SUITES))
     parser.add_argument("--n", type=int)
     parser.add_argument("--days", type=int, default=100)

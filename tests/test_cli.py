@@ -104,9 +104,10 @@ def test_run_writes_a_complete_run_directory(tmp_path):
     res = runner.invoke(app, ["run", "sc-core", "--n", "5000", "--days", "20", "--seed", "3",
                               "--out", str(out)])  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert f"report:        {out / 'report.html'}" in " ".join(res.stdout.split()) or str(
-        out / "report.html"
-    ) in res.stdout
+    assert (
+        f"report:        {out / 'report.html'}" in " ".join(res.stdout.split())
+        or str(out / "report.html") in res.stdout
+    )
     assert sorted(p.name for p in out.iterdir()) == [
         "distribution.parquet", "manifest.json", "report.html", "timeseries.parquet",
     ]  # fmt: skip

@@ -18,9 +18,16 @@ PLOTLY_BUNDLE = "plotly.js v"  # banner comment at the top of the inlined librar
 FULL_RECORDS = ("banned", "newly_banned", "listed", "speech_attempted", "speech_detected")
 
 
-def make_run(run_dir: Path, days: int = 30, n_bins: int = 10,
-             records: tuple[str, ...] = FULL_RECORDS, extra: tuple[str, ...] = ("perks_held",),
-             preset: str | None = "<b>evil preset", n: int = 1000, step_s: float = 0.5) -> Path:
+def make_run(
+    run_dir: Path,
+    days: int = 30,
+    n_bins: int = 10,
+    records: tuple[str, ...] = FULL_RECORDS,
+    extra: tuple[str, ...] = ("perks_held",),
+    preset: str | None = "<b>evil preset",
+    n: int = 1000,
+    step_s: float = 0.5,
+) -> Path:
     """Write a synthetic run directory and return it."""
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = {
@@ -38,8 +45,13 @@ def make_run(run_dir: Path, days: int = 30, n_bins: int = 10,
         "days": days,
         "threads": 4,
         "timings": {"build_s": 0.1, "step_s": step_s, "write_s": 0.05},
-        "machine": {"hostname": "box<1>", "cpu": "Test CPU", "cpus": 8,
-                    "python": "3.12.0", "numba": "0.68.1"},
+        "machine": {
+            "hostname": "box<1>",
+            "cpu": "Test CPU",
+            "cpus": 8,
+            "python": "3.12.0",
+            "numba": "0.68.1",
+        },
         "created": "2025-01-01T00:00:00+00:00",
     }
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
@@ -68,12 +80,17 @@ def make_run(run_dir: Path, days: int = 30, n_bins: int = 10,
     keep = rows_bin != 3
     rows_day, rows_bin = rows_day[keep], rows_bin[keep]
     lo = (900 + 10 * rows_bin).astype(np.float32)
-    pq.write_table(pa.table({
-        "day": rows_day.astype(np.int32),
-        "bin_lo": lo,
-        "bin_hi": lo + np.float32(10),
-        "count": (rows_bin + 1 + rows_day).astype(np.int64),
-    }), run_dir / "distribution.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "day": rows_day.astype(np.int32),
+                "bin_lo": lo,
+                "bin_hi": lo + np.float32(10),
+                "count": (rows_bin + 1 + rows_day).astype(np.int64),
+            }
+        ),
+        run_dir / "distribution.parquet",
+    )
     return run_dir
 
 

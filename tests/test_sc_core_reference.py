@@ -1,4 +1,5 @@
-"""Cross-check scsim's fused engine against the plain SC-core reference (tests/reference_sc_core.py).
+"""Cross-check scsim's fused engine against the plain SC-core reference
+(tests/reference_sc_core.py).
 
 Both use the same graph and the same counter-based draws, so they must agree agent by agent:
 every per-day count exactly, every agent's score every day up to float32 rounding.
@@ -125,7 +126,7 @@ def test_mean_score_every_day(pair):
 
 
 def test_sanctioned_tomorrow_matches_bans(pair):
-    """Agent by agent: the engine's 'visibly sanctioned on the next day' flag is ban_until > days."""
+    """Agent by agent: the engine's 'visibly sanctioned tomorrow' flag is ban_until > days."""
     case, n, days, ref, sim, _ = pair
     assert np.array_equal(sim.sanctioned, ref["ban_until"] > days)
 

@@ -7,7 +7,7 @@ import resource
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -25,10 +25,10 @@ err = Console(stderr=True)
 out = Console()
 
 Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
-N = Annotated[Optional[int], typer.Option("--n", help="population size (population.n)")]
-Days = Annotated[Optional[int], typer.Option("--days", help="days to simulate")]
-Seed = Annotated[Optional[int], typer.Option("--seed", help="random seed")]
-Threads = Annotated[Optional[int], typer.Option("--threads", help="worker threads [all cores]")]
+N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
+Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
+Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]
+Threads = Annotated[int | None, typer.Option("--threads", help="worker threads [all cores]")]
 
 
 def fail(message: str) -> typer.Exit:
@@ -100,7 +100,7 @@ def run(
     days: Days = None,
     seed: Seed = None,
     out_dir: Annotated[
-        Optional[Path], typer.Option("--out", help="run directory [runs/<name>-<time>]")
+        Path | None, typer.Option("--out", help="run directory [runs/<name>-<time>]")
     ] = None,
     threads: Threads = None,
 ) -> None:

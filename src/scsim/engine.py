@@ -16,7 +16,7 @@ order (bit-identical for any thread count).
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -67,7 +67,9 @@ class Sim:
         self.histograms = np.zeros((self.days, bins), dtype=np.int64)
         self.timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.kernel = fused_kernel([(m.name, m.Args._fields, m.delta, m.after) for m in self.modules])
+        self.kernel = fused_kernel(
+            [(m.name, m.Args._fields, m.delta, m.after) for m in self.modules]
+        )
         self.kernel.compile(tuple(numba.typeof(x) for x in self._kernel_args(0)))
         self.timings["jit_s"] = time.perf_counter() - t0
         self.built = True

@@ -2,10 +2,11 @@
 
 Every module contributes small ``@njit(inline="always")`` hooks (see ``scsim.modules.base``);
 this file writes a kernel that calls them in phase order for each agent, passing each module's
-fields as named kernel parameters (``speech_dissent``, ``sanctions_ban_until``, ...), inside one ``prange``
-over fixed blocks of agents. A module that is switched off is simply absent from the kernel,
-so it costs nothing. The generated source is written to the kernel cache directory (named by a
-hash of the hooks and of the package source it inlines) so numba's ``cache=True`` applies.
+fields as named kernel parameters (``speech_dissent``, ``sanctions_ban_until``, ...), inside
+one ``prange`` over fixed blocks of agents. A module that is switched off is simply absent from
+the kernel, so it costs nothing. The generated source is written to the kernel cache directory
+(named by a hash of the hooks and of the package source it inlines) so numba's ``cache=True``
+applies.
 
 Per-block records are summed in block order by the caller, so every record is bit-identical for
 any thread count.
@@ -18,8 +19,8 @@ import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import scsim
 

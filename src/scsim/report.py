@@ -76,15 +76,17 @@ def render_report(run_dir: Path) -> str:
     embed = _Embedder()
     scenario = manifest.get("scenario") or {}
     title = manifest.get("preset") or _get(scenario, "name") or run_dir.name
-    body = "\n".join([
-        _header(manifest, title),
-        _headline(series),
-        _distribution_section(series, histogram, embed),
-        _lines_section("banned", "Banned over time", series, BANNED_COLUMNS, embed),
-        _lines_section("speech", "Detected speech over time", series, SPEECH_COLUMNS, embed),
-        _other_section(series, embed),
-        _scenario_section(scenario),
-    ])
+    body = "\n".join(
+        [
+            _header(manifest, title),
+            _headline(series),
+            _distribution_section(series, histogram, embed),
+            _lines_section("banned", "Banned over time", series, BANNED_COLUMNS, embed),
+            _lines_section("speech", "Detected speech over time", series, SPEECH_COLUMNS, embed),
+            _other_section(series, embed),
+            _scenario_section(scenario),
+        ]
+    )
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>scsim report: {_esc(title)}</title>\n<style>{CSS}</style>\n</head>\n"
@@ -113,19 +115,28 @@ class _Embedder:
         self.count = 0
 
     def __call__(self, fig: go.Figure) -> str:
-        fig.update_layout(template="plotly_white", margin=dict(l=60, r=20, t=50, b=50),
-                          legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+        fig.update_layout(
+            template="plotly_white",
+            margin=dict(l=60, r=20, t=50, b=50),
+            legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
+        )
         self.count += 1
-        return fig.to_html(full_html=False, include_plotlyjs=self.count == 1,
-                           config={"displaylogo": False, "responsive": True})
+        return fig.to_html(
+            full_html=False,
+            include_plotlyjs=self.count == 1,
+            config={"displaylogo": False, "responsive": True},
+        )
 
 
 def _read_columns(path: Path) -> dict[str, np.ndarray]:
     """Read the numeric columns of a parquet file as numpy arrays."""
     table = pq.read_table(path)
     numeric = (pa.types.is_integer, pa.types.is_floating)
-    return {field.name: table.column(field.name).to_numpy()
-            for field in table.schema if any(test(field.type) for test in numeric)}
+    return {
+        field.name: table.column(field.name).to_numpy()
+        for field in table.schema
+        if any(test(field.type) for test in numeric)
+    }
 
 
 def _esc(value: Any) -> str:
@@ -164,8 +175,10 @@ def _header(manifest: dict[str, Any], title: str) -> str:
     step_s = timings.get("step_s")
     rate = n * days / step_s if isinstance(n, int) and isinstance(days, int) and step_s else None
     rows = [(key, _esc(_fmt(manifest.get(key, "n/a")))) for key in ("n", "days", "threads")]
-    rows += [(key, _esc(manifest.get(key, "n/a")))
-             for key in ("seed", "scsim_version", "scenario_hash", "created")]
+    rows += [
+        (key, _esc(manifest.get(key, "n/a")))
+        for key in ("seed", "scsim_version", "scenario_hash", "created")
+    ]
     rows.append(("machine", _esc(", ".join(f"{k}: {v}" for k, v in machine.items()))))
     spent = ", ".join(f"{k.removesuffix('_s')} {_fmt(v)} s" for k, v in timings.items())
     rows.append(("timings", _esc(spent)))
@@ -194,9 +207,11 @@ def _headline(series: dict[str, np.ndarray]) -> str:
     return f'<section id="headline"><h2>Headline numbers</h2>{content}</section>'
 
 
-def _distribution_section(series: dict[str, np.ndarray],
-                          histogram: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
-                          embed: _Embedder) -> str:
+def _distribution_section(
+    series: dict[str, np.ndarray],
+    histogram: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    embed: _Embedder,
+) -> str:
     """Render the score heatmap with percentile lines, and the interquartile band."""
     parts = []
     day = series.get("day")
@@ -205,44 +220,86 @@ def _distribution_section(series: dict[str, np.ndarray],
         with np.errstate(divide="ignore"):
             z = np.where(counts > 0, np.log10(counts), np.nan)
         top = max(int(np.ceil(np.nanmax(z))), 1)
-        fig = go.Figure(go.Heatmap(
-            x=days, y=edges, z=z, customdata=counts, colorscale="Viridis",
-            colorbar=dict(title="agents", tickvals=list(range(top + 1)),
-                          ticktext=[f"{10**k:,}" for k in range(top + 1)]),
-            hovertemplate="day %{x}<br>score %{y}<br>agents %{customdata}<extra></extra>"))
+        fig = go.Figure(
+            go.Heatmap(
+                x=days,
+                y=edges,
+                z=z,
+                customdata=counts,
+                colorscale="Viridis",
+                colorbar=dict(
+                    title="agents",
+                    tickvals=list(range(top + 1)),
+                    ticktext=[f"{10**k:,}" for k in range(top + 1)],
+                ),
+                hovertemplate="day %{x}<br>score %{y}<br>agents %{customdata}<extra></extra>",
+            )
+        )
         for column, dash in (("score_p05", "dot"), ("score_p50", "solid"), ("score_p95", "dot")):
             if day is not None and column in series:
-                fig.add_trace(go.Scatter(x=day, y=series[column], mode="lines",
-                                         name=column.removeprefix("score_"),
-                                         line=dict(color="white", dash=dash, width=1.5)))
-        fig.update_layout(height=480, title="Agents per score bin (log colour scale)",
-                          xaxis_title="day", yaxis_title="score")
+                fig.add_trace(
+                    go.Scatter(
+                        x=day,
+                        y=series[column],
+                        mode="lines",
+                        name=column.removeprefix("score_"),
+                        line=dict(color="white", dash=dash, width=1.5),
+                    )
+                )
+        fig.update_layout(
+            height=480,
+            title="Agents per score bin (log colour scale)",
+            xaxis_title="day",
+            yaxis_title="score",
+        )
         parts.append(embed(fig))
     if day is not None and {"score_p25", "score_p75"} <= series.keys():
-        fig = go.Figure([
-            go.Scatter(x=day, y=series["score_p75"], mode="lines", line=dict(width=0),
-                       showlegend=False, hoverinfo="skip"),
-            go.Scatter(x=day, y=series["score_p25"], mode="lines", line=dict(width=0),
-                       fill="tonexty", fillcolor="rgba(99,110,250,0.25)", name="p25–p75"),
-        ])
+        fig = go.Figure(
+            [
+                go.Scatter(
+                    x=day,
+                    y=series["score_p75"],
+                    mode="lines",
+                    line=dict(width=0),
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                go.Scatter(
+                    x=day,
+                    y=series["score_p25"],
+                    mode="lines",
+                    line=dict(width=0),
+                    fill="tonexty",
+                    fillcolor="rgba(99,110,250,0.25)",
+                    name="p25–p75",
+                ),
+            ]
+        )
         for column, name in (("score_p50", "median"), ("mean_score", "mean")):
             if column in series:
                 fig.add_trace(go.Scatter(x=day, y=series[column], mode="lines", name=name))
-        fig.update_layout(height=360, title="Score percentiles", xaxis_title="day",
-                          yaxis_title="score")
+        fig.update_layout(
+            height=360, title="Score percentiles", xaxis_title="day", yaxis_title="score"
+        )
         parts.append(embed(fig))
     content = "".join(parts) or NOT_RECORDED
     return f'<section id="score-distribution"><h2>Score distribution</h2>{content}</section>'
 
 
-def _lines_section(section_id: str, title: str, series: dict[str, np.ndarray],
-                   columns: tuple[str, ...], embed: _Embedder) -> str:
+def _lines_section(
+    section_id: str,
+    title: str,
+    series: dict[str, np.ndarray],
+    columns: tuple[str, ...],
+    embed: _Embedder,
+) -> str:
     """Render one overlay line figure of those ``columns`` that are present."""
     present = [c for c in columns if c in series]
     if "day" not in series or not present:
         return f'<section id="{section_id}"><h2>{_esc(title)}</h2>{NOT_RECORDED}</section>'
-    fig = go.Figure([go.Scatter(x=series["day"], y=series[c], mode="lines", name=c)
-                     for c in present])
+    fig = go.Figure(
+        [go.Scatter(x=series["day"], y=series[c], mode="lines", name=c) for c in present]
+    )
     fig.update_layout(height=360, xaxis_title="day", yaxis_title="agents")
     return f'<section id="{section_id}"><h2>{_esc(title)}</h2>{embed(fig)}</section>'
 
@@ -256,11 +313,17 @@ def _other_section(series: dict[str, np.ndarray], embed: _Embedder) -> str:
         return f'<section id="other-records">{heading}{NOT_RECORDED}</section>'
     cols = 1 if len(others) == 1 else 2
     rows = math.ceil(len(others) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=others,
-                        vertical_spacing=min(0.12, 0.5 / rows))
+    fig = make_subplots(
+        rows=rows, cols=cols, subplot_titles=others, vertical_spacing=min(0.12, 0.5 / rows)
+    )
     for i, column in enumerate(others):
-        fig.add_trace(go.Scatter(x=series["day"], y=series[column], mode="lines", name=column,
-                                 showlegend=False), row=i // cols + 1, col=i % cols + 1)
+        fig.add_trace(
+            go.Scatter(
+                x=series["day"], y=series[column], mode="lines", name=column, showlegend=False
+            ),
+            row=i // cols + 1,
+            col=i % cols + 1,
+        )
     fig.update_layout(height=80 + 240 * rows)
     names = ", ".join(f"<code>{_esc(c)}</code>" for c in others)
     return f'<section id="other-records">{heading}<p>Columns: {names}</p>{embed(fig)}</section>'
@@ -272,10 +335,12 @@ def _scenario_section(scenario: Any) -> str:
     sources = _get(scenario, "sources")
     listing = ""
     if isinstance(sources, dict) and sources:
-        items = "".join(f"<li><strong>{_esc(k)}</strong>: {_esc(v)}</li>"
-                        for k, v in sources.items())
+        items = "".join(
+            f"<li><strong>{_esc(k)}</strong>: {_esc(v)}</li>" for k, v in sources.items()
+        )
         listing = f"<h3>Sources</h3><ul>{items}</ul>"
     elif isinstance(sources, list) and sources:
         listing = "<h3>Sources</h3><ul>" + "".join(f"<li>{_esc(s)}</li>" for s in sources) + "</ul>"
-    return (f'<section id="scenario"><h2>Scenario as run</h2><pre>{_esc(text)}</pre>'
-            f"{listing}</section>")
+    return (
+        f'<section id="scenario"><h2>Scenario as run</h2><pre>{_esc(text)}</pre>{listing}</section>'
+    )

@@ -12,10 +12,10 @@ import platform
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import numba
 import numpy as np
@@ -100,9 +100,10 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "threads": threads,
         "timings": dict(sim.timings),
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
-        "memory_bytes_per_agent": (sim.people.nbytes + sim.graph.nbytes + sim.packed.nbytes) / sim.n,
+        "memory_bytes_per_agent": (sim.people.nbytes + sim.graph.nbytes + sim.packed.nbytes)
+        / sim.n,
         "machine": machine(),
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -146,9 +146,11 @@ def load_raw(spec: str) -> dict[str, Any]:
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ScenarioError(f"{spec}: not valid YAML{where}: {getattr(err, 'problem', err)}")
+        problem = getattr(err, "problem", err)
+        raise ScenarioError(f"{spec}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
-        raise ScenarioError(f"{spec}: expected a mapping of scenario fields, got {type(data).__name__}")
+        kind = type(data).__name__
+        raise ScenarioError(f"{spec}: expected a mapping of scenario fields, got {kind}")
     return data
 
 
@@ -223,7 +225,9 @@ def _describe(e: dict[str, Any]) -> str:
         where, value = f"{where}.{ctx['discriminator'].strip(chr(39))}", ctx["tag"]
     shown = json.dumps(value) if isinstance(value, (int, float, str, bool, type(None))) else "value"
     if kind in _EXPECT:
-        number = "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+        number = (
+            "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+        )
         expected = _EXPECT[kind].format(kind=number, **ctx)
     else:
         expected = str(e["msg"]).removeprefix("Value error, ")

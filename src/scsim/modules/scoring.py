@@ -58,4 +58,6 @@ class Scoring(Module):
 
     def args(self, day: int) -> tuple:
         p = self.params
-        return ScoringArgs(np.float32(p.friend_pull), np.float32(p.friend_sanction_penalty), self.col)
+        return ScoringArgs(
+            np.float32(p.friend_pull), np.float32(p.friend_sanction_penalty), self.col
+        )

@@ -57,7 +57,9 @@ class Speech(Module):
 
     def init(self) -> None:
         d = self.params.dissent
-        self.sim.people.add("dissent", self.sim.people.uniform_trait("speech.dissent", d.low, d.high))
+        self.sim.people.add(
+            "dissent", self.sim.people.uniform_trait("speech.dissent", d.low, d.high)
+        )
 
     def args(self, day: int) -> tuple:
         lo, hi = self.sim.score_range

@@ -106,7 +106,6 @@ def _households(hkey, lam, region_start, household, hh_start):
     return h
 
 
-
 @njit(inline="always", cache=True)
 def _rewired(mask, u, j):
     return (np.int64(mask[u]) >> (j - 1)) & 1
@@ -122,7 +121,6 @@ def _long_targets(tkey, n, half, mask, out_ptr, out_dst):
                 t = below(agent_hash_k(tkey, u, j), n - 1)
                 out_dst[pos] = t + 1 if t >= u else t
                 pos += 1
-
 
 
 @njit(cache=True)
@@ -195,8 +193,10 @@ def _validate(n, region_shares, household_mean, friends_k, long_tie_prob):
         if not ok or not math.isfinite(s) or s <= 0:
             raise _fail("network.region_shares", shares, "positive finite numbers (shares > 0)")
     household_mean = _check_number("network.household_mean", household_mean, 1, MAX_HOUSEHOLD)
-    if isinstance(friends_k, bool) or not isinstance(friends_k, (int, np.integer)) or (
-        friends_k % 2 or not 0 <= friends_k <= MAX_FRIENDS_K
+    if (
+        isinstance(friends_k, bool)
+        or not isinstance(friends_k, (int, np.integer))
+        or (friends_k % 2 or not 0 <= friends_k <= MAX_FRIENDS_K)
     ):
         raise _fail("network.friends_k", friends_k, f"an even integer in [0, {MAX_FRIENDS_K}]")
     long_tie_prob = _check_number("network.long_tie_prob", long_tie_prob, 0, 1)

@@ -20,7 +20,7 @@ from scsim.network.graph import (
     sort_row,
     sources_by_target,
 )
-from scsim.rng import agent_hash_k, below, stream_day_key, u_hi
+from scsim.rng import agent_hash_k, below, stream_day_key
 
 _MAX_ATTEMPTS = 64
 
@@ -40,7 +40,6 @@ def _target(tkey, u, j, n, half):
     return (u + half + 1) % n  # unreachable in practice: each attempt fails w.p. ~k/n
 
 
-
 @njit(parallel=True, cache=True)
 def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
     for u in prange(n):
@@ -49,7 +48,6 @@ def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
             if (mask[u] >> (j - 1)) & 1:
                 out_dst[pos] = _target(tkey, u, j, n, half)
                 pos += 1
-
 
 
 @njit(inline="always", cache=True)

@@ -94,8 +94,7 @@ class Sim:
     def _kernel_args(self, day: int) -> tuple:
         lo, hi = self.score_range
         g = self.graph
-        inv_bin_width = len(self.bin_edges) - 1
-        inv_bin_width /= hi - lo
+        inv_bin_width = (len(self.bin_edges) - 1) / (hi - lo)
         return (
             day, g.indptr, g.indices, g.far,
             self.packed[self.current], self.packed[1 - self.current],

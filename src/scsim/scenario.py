@@ -92,9 +92,16 @@ class Scenario(Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
-        m = self.modules
-        if m.sanctions is not None and m.sanctions.enabled and not (m.lists and m.lists.enabled):
-            raise ValueError("modules.sanctions needs modules.lists (sanctions act on the lists)")
+        from scsim.modules import REGISTRY
+
+        enabled = {name for name, p in self.modules if p is not None and p.enabled}
+        for name in sorted(enabled):
+            missing = [r for r in REGISTRY[name].requires if r not in enabled]
+            if missing:
+                raise ValueError(
+                    f"modules.{name} needs modules.{missing[0]} (it reads state that "
+                    f"{missing[0]} keeps); enable it or switch {name} off"
+                )
         n, net = self.population.n, self.network
         if isinstance(net, WattsStrogatz) and n < net.k + 2:
             raise ValueError(f"population.n ({n}) must be at least network.k + 2 ({net.k + 2})")

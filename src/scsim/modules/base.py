@@ -52,6 +52,8 @@ class Module:
     name: ClassVar[str]
     phase: ClassVar[str]
     Args: ClassVar[type]
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Modules whose state this one reads; the scenario is refused without them."""
     records: ClassVar[tuple[str, ...]] = ()
     delta: ClassVar[Any] = None
     after: ClassVar[Any] = None

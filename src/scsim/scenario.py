@@ -105,9 +105,10 @@ class Scenario(Strict):
         n, net = self.population.n, self.network
         if isinstance(net, WattsStrogatz) and n < net.k + 2:
             raise ValueError(f"population.n ({n}) must be at least network.k + 2 ({net.k + 2})")
-        if isinstance(net, Regional) and net.min_region_size(n) <= net.friends_k:
+        smallest = net.min_region_size(n) if isinstance(net, Regional) else None
+        if smallest is not None and smallest <= net.friends_k:
             raise ValueError(
-                f"population.n ({n}) leaves a region with {net.min_region_size(n)} citizens; "
+                f"population.n ({n}) leaves a region with {smallest} citizens; "
                 f"every region needs more than network.friends_k ({net.friends_k})"
             )
         return self

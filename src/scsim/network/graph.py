@@ -105,6 +105,12 @@ def rewire_masks(rkey, n, half, p, mask):
         mask[u] = m
 
 
+@njit(inline="always", cache=True)
+def is_rewired(mask, u, j):
+    """Whether u's owned tie ``j`` (1..half) was rewired, per ``rewire_masks``."""
+    return (np.int64(mask[u]) >> (j - 1)) & 1
+
+
 @njit(cache=True)
 def sources_by_target(n, out_ptr, out_dst):
     """Owners of rewired ties grouped by target (counting sort; owners ascending per target).

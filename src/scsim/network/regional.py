@@ -26,6 +26,7 @@ from scsim.network.graph import (
     Graph,
     far_neighbours,
     indptr_from_degree,
+    is_rewired,
     rewire_masks,
     sort_row,
     sources_by_target,
@@ -106,18 +107,13 @@ def _households(hkey, lam, region_start, household, hh_start):
     return h
 
 
-@njit(inline="always", cache=True)
-def _rewired(mask, u, j):
-    return (np.int64(mask[u]) >> (j - 1)) & 1
-
-
 @njit(parallel=True, cache=True)
 def _long_targets(tkey, n, half, mask, out_ptr, out_dst):
     """Targets of the long ties: uniform over the ``n - 1`` agents other than the owner."""
     for u in prange(n):
         pos = out_ptr[u]
         for j in range(1, half + 1):
-            if _rewired(mask, u, j):
+            if is_rewired(mask, u, j):
                 t = below(agent_hash_k(tkey, u, j), n - 1)
                 out_dst[pos] = t + 1 if t >= u else t
                 pos += 1
@@ -134,7 +130,7 @@ def _gather(v, ctx, buf):
     c = 0
     for j in range(half, 0, -1):  # ring ties owned by the j-th previous agent of the region
         u = s0 + (a - j) % m
-        if not _rewired(mask, u, j):
+        if not is_rewired(mask, u, j):
             buf[c] = u
             c += 1
     h = np.int64(household[v])
@@ -143,7 +139,7 @@ def _gather(v, ctx, buf):
             buf[c] = w
             c += 1
     for j in range(1, half + 1):  # own ring ties that were kept
-        if not _rewired(mask, v, j):
+        if not is_rewired(mask, v, j):
             buf[c] = s0 + (a + j) % m
             c += 1
     for e in range(out_ptr[v], out_ptr[v + 1]):  # own long ties

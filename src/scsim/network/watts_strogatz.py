@@ -16,6 +16,7 @@ from scsim.network.graph import (
     Graph,
     far_neighbours,
     indptr_from_degree,
+    is_rewired,
     rewire_masks,
     sort_row,
     sources_by_target,
@@ -45,7 +46,7 @@ def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
     for u in prange(n):
         pos = out_ptr[u]
         for j in range(1, half + 1):
-            if (mask[u] >> (j - 1)) & 1:
+            if is_rewired(mask, u, j):
                 out_dst[pos] = _target(tkey, u, j, n, half)
                 pos += 1
 
@@ -64,13 +65,13 @@ def _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indices, pos):
     write = indices.size > 0
     for j in range(1, half + 1):  # ring edges owned by v - j
         u = (v - j) % n
-        if not (mask[u] >> (j - 1)) & 1:
+        if not is_rewired(mask, u, j):
             if write:
                 indices[pos] = u
             pos += 1
     o0, o1 = out_ptr[v], out_ptr[v + 1]
     for j in range(1, half + 1):  # v's own edges, ring or rewired
-        if not (mask[v] >> (j - 1)) & 1:
+        if not is_rewired(mask, v, j):
             if write:
                 indices[pos] = (v + j) % n
             pos += 1

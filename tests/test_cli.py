@@ -109,7 +109,8 @@ def test_run_writes_a_complete_run_directory(tmp_path):
         or str(out / "report.html") in res.stdout
     )
     assert sorted(p.name for p in out.iterdir()) == [
-        "distribution.parquet", "manifest.json", "report.html", "timeseries.parquet",
+        "audit.parquet", "distribution.parquet", "events.parquet", "manifest.json",
+        "people.parquet", "report.html", "timeseries.parquet",
     ]  # fmt: skip
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["n"] == 5000 and manifest["days"] == 20

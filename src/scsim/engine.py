@@ -3,14 +3,18 @@
 Day loop (one fused parallel pass per day, see ``scsim.fusion``). For every agent, reading only
 yesterday's state:
 
-1. behaviour modules draw today's acts (purchases, infractions, speech) -> score deltas
-2. scoring adds the friends terms (pull towards neighbours' mean, penalty per sanctioned one)
-3. the engine clips score + deltas to the score range
-4. lists react to the new score, then sanctions (bans) react to the lists
-5. the new score and "visibly sanctioned tomorrow" are written to the other buffer
+1. behaviour modules draw today's acts (finance, purchases, infractions, speech, courts) and
+   return score deltas; negative deltas of offence modules are today's records of misconduct
+2. scoring adds the friends terms (pull towards neighbours' mean, penalties per sanctioned,
+   listed or offending neighbour) and handles expiry of records
+3. the engine clips score + deltas to the score range; every delta, and what the clip removed,
+   is added to its score component (one array per component)
+4. lists react to the new score and records, then sanctions and perks react to the lists
+5. the new score and the public flags (sanctioned, listed, offended) go to the other buffer
 
-After the pass the two score buffers swap, and the day's per-block records are summed in block
-order (bit-identical for any thread count).
+After the pass the buffers swap, the day's per-block records are summed in block order
+(bit-identical for any thread count), the audit sample's events are collected, and each module
+finishes its day (e.g. delivering misattributed records).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from scsim.fusion import BLOCK, fused_kernel
+from scsim.events import EventLog
+from scsim.fusion import BLOCK, Hooks, fused_kernel
 from scsim.modules import REGISTRY
 from scsim.modules.base import PHASES, Module
 from scsim.network import build_network
@@ -29,6 +34,8 @@ from scsim.population import People
 from scsim.scenario import Scenario
 
 ENGINE_RECORDS = ("score_sum",)
+BOUND = "bound"
+"""The score component holding what the score range clipped off."""
 
 
 class Sim:
@@ -54,26 +61,47 @@ class Sim:
         for m in self.modules:
             m.init()
         self.record_names = self._assign_records()
-        lo, hi = self.score_range
-        self.packed = np.empty((2, self.n), dtype=np.float32)
-        self.packed[0] = self.scenario.modules.scoring.initial
-        self.current = 0
-        n_blocks = -(-self.n // BLOCK)
-        bins = self.scenario.output.histogram_bins
-        self.bin_edges = np.linspace(lo, hi, bins + 1)
-        self.rec = np.zeros((n_blocks, len(self.record_names)), dtype=np.float64)
-        self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
-        self.records = np.zeros((self.days, len(self.record_names)), dtype=np.float64)
-        self.histograms = np.zeros((self.days, bins), dtype=np.int64)
+        self.event_kinds = self._assign_events()
+        self.components = [m.component for m in self.modules if m.component] + [BOUND]
+        self._allocate()
         self.timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        self.kernel = fused_kernel(
-            [(m.name, m.Args._fields, m.delta, m.after) for m in self.modules]
-        )
+        hooks = [
+            Hooks(
+                m.name, m.Args._fields, m.delta, m.after,
+                self.components.index(m.component) if m.component else -1,
+                m.offence, m.phase == "scoring",
+            )
+            for m in self.modules
+        ]  # fmt: skip
+        self.kernel = fused_kernel(hooks, self.n_regions > 1, self.public is not None)
         self.kernel.compile(tuple(numba.typeof(x) for x in self._kernel_args(0)))
         self.timings["jit_s"] = time.perf_counter() - t0
         self.built = True
         return self
+
+    def _allocate(self) -> None:
+        lo, hi = self.score_range
+        n_blocks = -(-self.n // BLOCK)
+        bins = self.scenario.output.histogram_bins
+        self.region = self.people.fields.get("region")
+        self.n_regions = int(self.region.max()) + 1 if self.region is not None else 1
+        self.packed = np.empty((2, self.n), dtype=np.float32)
+        self.packed[0] = self.scenario.modules.scoring.initial
+        self.public = (
+            np.zeros((2, self.n), dtype=np.uint8)
+            if any(m.reads_public for m in self.modules)
+            else None
+        )
+        self.current = 0
+        self.parts = np.zeros((len(self.components), self.n), dtype=np.float32)
+        self.bin_edges = np.linspace(lo, hi, bins + 1)
+        self.rec = np.zeros((n_blocks, self.n_regions, len(self.record_names)), dtype=np.float64)
+        self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
+        self.records = np.zeros((self.days, *self.rec.shape[1:]), dtype=np.float64)
+        self.histograms = np.zeros((self.days, bins), dtype=np.int64)
+        self.events = EventLog(self.n, self.scenario.output.audit_sample, n_blocks, self.days)
+        self.events.allocate(self.graph.max_degree, len(self.components))
 
     def _make_modules(self) -> list[Module]:
         chosen = [
@@ -91,15 +119,25 @@ class Sim:
             names.extend(m.records)
         return names
 
+    def _assign_events(self) -> list[tuple[str, str]]:
+        kinds = []
+        for m in self.modules:
+            m.evk = len(kinds)
+            kinds.extend((m.name, kind) for kind in m.events)
+        return kinds
+
     def _kernel_args(self, day: int) -> tuple:
         lo, hi = self.score_range
         g = self.graph
         inv_bin_width = (len(self.bin_edges) - 1) / (hi - lo)
+        public = self.public if self.public is not None else np.zeros((2, 1), dtype=np.uint8)
+        region = self.region if self.region is not None else np.zeros(1, dtype=np.uint16)
         return (
             day, g.indptr, g.indices, g.far,
             self.packed[self.current], self.packed[1 - self.current],
-            np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
-            self.rec, self.hist,
+            public[self.current], public[1 - self.current], region, self.events.stride,
+            self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
+            self.rec, self.hist, self.events.buffer,
             *(field for m in self.modules for field in m.args(day)),
         )  # fmt: skip
 
@@ -107,10 +145,14 @@ class Sim:
         """Advance every agent by one day."""
         self.rec.fill(0.0)
         self.hist.fill(0)
+        self.events.clear()
         self.kernel(*self._kernel_args(day))
         self.current = 1 - self.current
         self.records[day] = self.rec.sum(axis=0)
         self.histograms[day] = self.hist.sum(axis=0)
+        self.events.collect(day, self.packed[self.current], self.parts)
+        for m in self.modules:
+            m.finish(day)
 
     def run(self, on_day: Callable[[int], None] | None = None) -> Sim:
         """Run every day of the scenario; ``on_day(day)`` is called after each day."""
@@ -135,5 +177,20 @@ class Sim:
         return np.signbit(self.packed[self.current])
 
     def record(self, name: str) -> np.ndarray:
-        """One record column over the days run so far."""
-        return self.records[:, self.record_names.index(name)]
+        """One record column over the days run so far, summed over regions."""
+        return self.records[:, :, self.record_names.index(name)].sum(axis=1)
+
+    def record_by_region(self, name: str) -> np.ndarray:
+        """One record column, days x regions."""
+        return self.records[:, :, self.record_names.index(name)]
+
+    def component(self, name: str) -> np.ndarray:
+        """Every agent's score component ``name`` (a view)."""
+        return self.parts[self.components.index(name)]
+
+    def module(self, name: str) -> Module:
+        """The enabled module called ``name``."""
+        for m in self.modules:
+            if m.name == name:
+                return m
+        raise KeyError(f"module {name!r} is not enabled in this scenario")

@@ -20,12 +20,27 @@ import inspect
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import scsim
 
-Hooks = tuple[str, tuple[str, ...], Callable | None, Callable | None]
-"""(module name, its Args fields, delta hook, after hook)."""
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the fused kernel needs to know of one enabled module."""
+
+    name: str
+    fields: tuple[str, ...]
+    delta: Callable | None
+    after: Callable | None
+    component: int = -1
+    """Row of ``parts`` the delta feeds (-1: none)."""
+    offence: bool = False
+    """Negative deltas count as records of misconduct (``Agent.recorded``, ``OFFENDED``)."""
+    scoring: bool = False
+    """The delta runs in the scoring phase (after ``recorded`` is known)."""
+
 
 BLOCK = 2048
 """Agents per block: the unit of parallel work and of deterministic partial records."""
@@ -35,32 +50,55 @@ _TEMPLATE = '''\
 import numpy as np
 from numba import njit, prange
 
-from scsim.kernels.agent import agent_view, prefetch_ahead, score_bin
+from scsim.kernels.agent import agent_view, prefetch_ahead, score_bin, with_recorded
+from scsim.modules.base import OFFENDED, SANCTIONED
 {imports}
 
 
 @njit(parallel=True, cache=True)
-def day_step(day, indptr, indices, far, packed_in, packed_out, lo, hi, inv_bin_width, rec, hist,
-             {args}):
+def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public_out, region,
+             audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {args}):
     n = packed_in.size
+    bound = parts.shape[0] - 1
     for b in prange(rec.shape[0]):
         r = rec[b]
         h = hist[b]
+        e = ev[b]
         score_sum = 0.0
-        for agent in range(b * {block}, min((b + 1) * {block}, n)):
+        first = b * {block}
+        next_audit = -(-first // audit_stride) * audit_stride if audit_stride > 0 else n
+        for agent in range(first, min(first + {block}, n)):
             i = np.uint64(agent)
             prefetch_ahead(i, indptr, indices, far, packed_in)
-            a = agent_view(i, day, indptr, indices, packed_in)
+            audit = agent == next_audit
+            if audit:
+                next_audit += audit_stride
+            g = {region}
+            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public})
             delta = np.float32(0.0)
-{deltas}
-            score = min(max(a.score + delta, lo), hi)
-            sanctioned = False
+            recorded = np.float32(0.0)
+{behaviour}
+            a = with_recorded(a, recorded)
+{scoring}
+            unclipped = a.score + delta
+            score = min(max(unclipped, lo), hi)
+            if score != unclipped:
+                parts[bound, i] += score - unclipped
+            public = OFFENDED if recorded < 0 else np.uint8(0)
 {afters}
-            score_sum += score
+            {score_sum}
             h[score_bin(score, lo, inv_bin_width, h.size)] += 1
-            packed_out[i] = -score if sanctioned else score
-        r[0] = score_sum
+            packed_out[i] = -score if public & SANCTIONED else score
+            if {public}:
+                public_out[i] = public
+        r[0, 0] += score_sum
 '''
+
+_DELTA = """\
+            d = {f}(a, r, e, {args})
+            if d != 0:
+                parts[{c}, i] += d
+                delta += d{offence}"""
 
 
 def cache_dir() -> Path:
@@ -81,34 +119,40 @@ def _source_digest() -> str:
     return h.hexdigest()
 
 
-def kernel_source(modules: list[Hooks]) -> str:
-    """Source of the fused kernel for these modules' hooks, in phase order."""
-    imports, deltas, afters, params = [], [], [], []
-    for k, (name, fields, delta, after) in enumerate(modules):
-        args = [f"{name}_{f}" for f in fields]
-        params.extend(args)
-        for hook, kind, lines, lead in (
-            (delta, "delta", deltas, "delta += {f}(a, r, "),
-            (after, "after", afters, "sanctioned |= {f}(a, score, r, "),
-        ):
-            if hook is None:
-                continue
-            _check_signature(name, hook, kind, fields)
-            f = f"{kind}_{k}"
-            imports.append(f"from {hook.py_func.__module__} import {hook.__name__} as {f}")
-            lines.append(" " * 12 + lead.format(f=f) + ", ".join(args) + ")")
+def kernel_source(modules: list[Hooks], regions: bool, public: bool) -> str:
+    """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
+    each agent's region (else all count in region 0); ``public``: gather and publish flags."""
+    imports, behaviour, scoring, afters, params = [], [], [], [], []
+    for k, m in enumerate(modules):
+        args = ", ".join(f"{m.name}_{f}" for f in m.fields)
+        params.append(args)
+        if m.delta is not None:
+            _check_signature(m.name, m.delta, "delta", m.fields)
+            imports.append(f"from {m.delta.py_func.__module__} import {m.delta.__name__} as d{k}")
+            offence = "\n                recorded += min(d, np.float32(0.0))" if m.offence else ""
+            lines = scoring if m.scoring else behaviour
+            lines.append(_DELTA.format(f=f"d{k}", args=args, c=m.component, offence=offence))
+        if m.after is not None:
+            _check_signature(m.name, m.after, "after", m.fields)
+            imports.append(f"from {m.after.py_func.__module__} import {m.after.__name__} as a{k}")
+            afters.append(f"            public |= a{k}(a, score, r, e, {args})")
     return _TEMPLATE.format(
-        names=", ".join(m[0] for m in modules),
+        names=", ".join(m.name for m in modules),
         imports="\n".join(imports),
-        args=", ".join(params),
+        args=", ".join(p for p in params if p),
         block=BLOCK,
-        deltas="\n".join(deltas) or " " * 12 + "pass",
+        region="np.int64(region[i])" if regions else "0",
+        # a register sum without regions; a read-modify-write of the region's row with them
+        score_sum="r[g, 0] += score" if regions else "score_sum += score",
+        public=public,
+        behaviour="\n".join(behaviour) or " " * 12 + "pass",
+        scoring="\n".join(scoring) or " " * 12 + "pass",
         afters="\n".join(afters) or " " * 12 + "pass",
     )
 
 
 def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ...]) -> None:
-    lead = ("a", "rec") if kind == "delta" else ("a", "score", "rec")
+    lead = ("a", "rec", "ev") if kind == "delta" else ("a", "score", "rec", "ev")
     got = tuple(inspect.signature(hook.py_func).parameters)
     if got != lead + tuple(fields):
         raise TypeError(
@@ -117,9 +161,9 @@ def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ..
         )
 
 
-def fused_kernel(modules: list[Hooks]) -> Callable:
+def fused_kernel(modules: list[Hooks], regions: bool, public: bool) -> Callable:
     """Generate (or reuse) the fused kernel for these modules and return its dispatcher."""
-    source = kernel_source(modules)
+    source = kernel_source(modules, regions, public)
     digest = hashlib.sha256((source + _source_digest()).encode()).hexdigest()[:16]
     name = f"scsim_fused_{digest}"
     if name in sys.modules:

@@ -1,4 +1,7 @@
-"""Run directories: manifest.json, timeseries.parquet, distribution.parquet, report.html.
+"""Run directories: manifest.json, timeseries.parquet (per day; per day and region in
+timeseries_region.parquet when the population has regions), distribution.parquet,
+people.parquet (every citizen's final state and score components), events.parquet and
+audit.parquet (the audit sample's events, daily scores and components), report.html.
 
 A run is written into ``<out>.partial`` and renamed to ``<out>`` only when complete, so an
 interrupted or failed run never leaves a directory that looks finished.
@@ -58,6 +61,69 @@ def timeseries_table(sim: Sim) -> pa.Table:
     return pa.table(columns)
 
 
+def region_table(sim: Sim) -> pa.Table:
+    """One row per day and region: mean score and every module's records."""
+    days, regions = sim.records.shape[:2]
+    columns: dict[str, np.ndarray] = {
+        "day": np.repeat(np.arange(days, dtype=np.int32), regions),
+        "region": np.tile(np.arange(regions, dtype=np.int32), days),
+    }
+    counts = np.bincount(sim.region, minlength=regions).astype(np.float64)
+    columns["mean_score"] = (sim.record_by_region("score_sum") / counts).ravel()
+    for name in sim.record_names:
+        if name not in ENGINE_RECORDS:
+            columns[name] = sim.record_by_region(name).astype(np.int64).ravel()
+    return pa.table(columns)
+
+
+def people_table(sim: Sim) -> pa.Table:
+    """Every citizen's final state: score, each score component, and every per-agent field."""
+    columns: dict[str, np.ndarray] = {"citizen": np.arange(sim.n, dtype=np.int64)}
+    columns["score"] = sim.score
+    for name in sim.components:
+        columns[f"part_{name}"] = sim.component(name)
+    columns.update(sim.people.fields)
+    return pa.table(columns)
+
+
+def events_table(sim: Sim) -> pa.Table:
+    """The audit sample's events, with kind and cause by name."""
+    cols = sim.events.columns()
+    kinds = [f"{module}.{kind}" for module, kind in sim.event_kinds]
+    causes = {m.name: m.causes for m in sim.modules}
+    names = np.array([module for module, _ in sim.event_kinds] or [""], dtype=object)
+    module_of = names[cols["kind"]] if len(cols["day"]) else np.array([], dtype=object)
+    cause = [
+        causes[m][c] if c >= 0 else None for m, c in zip(module_of, cols["cause"], strict=True)
+    ]
+    return pa.table(
+        {
+            "day": cols["day"],
+            "citizen": cols["citizen"],
+            "kind": pa.DictionaryArray.from_arrays(
+                cols["kind"].astype(np.int32), pa.array(kinds, pa.string())
+            ),
+            "cause": pa.array(cause, pa.string()).dictionary_encode(),
+            "delta": cols["delta"],
+            "source": pa.array(cols["source"], mask=cols["source"] < 0),
+        }
+    )
+
+
+def audit_table(sim: Sim) -> pa.Table:
+    """The audit sample's score and score components at the end of every day."""
+    log = sim.events
+    days = log.score.shape[0]
+    columns: dict[str, np.ndarray] = {
+        "day": np.repeat(np.arange(days, dtype=np.int32), log.size),
+        "citizen": np.tile(log.citizens, days) if log.size else np.zeros(0, np.int64),
+        "score": log.score.ravel(),
+    }
+    for k, name in enumerate(sim.components):
+        columns[f"part_{name}"] = log.parts[:, :, k].ravel()
+    return pa.table(columns)
+
+
 def distribution_table(sim: Sim) -> pa.Table:
     """The daily score histogram in long form (non-empty bins only)."""
     day, bin_ = np.nonzero(sim.histograms)
@@ -100,8 +166,12 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "threads": threads,
         "timings": dict(sim.timings),
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
-        "memory_bytes_per_agent": (sim.people.nbytes + sim.graph.nbytes + sim.packed.nbytes)
+        "memory_bytes_per_agent": (
+            sim.people.nbytes + sim.graph.nbytes + sim.packed.nbytes + sim.parts.nbytes
+        )
         / sim.n,
+        "components": sim.components,
+        "audit": {"sample": sim.events.size, "stride": sim.events.stride},
         "machine": machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -129,6 +199,11 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int) -> Path:
     with staged(out) as tmp:
         pq.write_table(timeseries_table(sim), tmp / "timeseries.parquet")
         pq.write_table(distribution_table(sim), tmp / "distribution.parquet")
+        if sim.n_regions > 1:
+            pq.write_table(region_table(sim), tmp / "timeseries_region.parquet")
+        pq.write_table(people_table(sim), tmp / "people.parquet")
+        pq.write_table(events_table(sim), tmp / "events.parquet")
+        pq.write_table(audit_table(sim), tmp / "audit.parquet")
         sim.timings["write_s"] = time.perf_counter() - t0
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, preset, threads), indent=2))
         write_report(tmp)

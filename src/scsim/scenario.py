@@ -11,8 +11,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from scsim.modules.expiry import ExpiryParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
+from scsim.modules.population import PopulationParams
 from scsim.modules.purchases import PurchasesParams
 from scsim.modules.sanctions import SanctionsParams
 from scsim.modules.scoring import ScoringParams
@@ -67,16 +69,24 @@ Network = Annotated[WattsStrogatz | Regional, Field(discriminator="kind")]
 
 
 class Modules(Strict):
+    population: PopulationParams | None = None
     purchases: PurchasesParams | None = None
     infractions: InfractionsParams | None = None
     speech: SpeechParams | None = None
     scoring: ScoringParams = Field(default_factory=ScoringParams)
+    expiry: ExpiryParams | None = None
     lists: ListsParams | None = None
     sanctions: SanctionsParams | None = None
 
 
 class Output(Strict):
     histogram_bins: int = Field(default=120, ge=10, le=2000, description="score bins per day")
+    audit_sample: int = Field(
+        default=10_000,
+        ge=0,
+        le=1_000_000,
+        description="citizens whose every event is logged (all of them when n is smaller)",
+    )
 
 
 class Scenario(Strict):

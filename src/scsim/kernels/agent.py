@@ -2,13 +2,16 @@
 
 Neighbours read a packed float32 per agent: its magnitude is yesterday's score and its sign bit
 says "visibly sanctioned today", so one gather gives both facts (scores are never negative).
+When a module reads more public facts (a neighbour disclosed on a list, a neighbour with a
+fresh record), the view also gathers the neighbours' ``public`` flag bytes, two at a time into
+the two 32-bit lanes of one counter.
 """
 
 import numpy as np
 from numba import njit
 
 from scsim.kernels.prefetch import prefetch, prefetch_row
-from scsim.modules.base import Agent
+from scsim.modules.base import SANCTIONED, Agent
 from scsim.network.graph import FAR_SLOTS
 
 # Every stream the gather reads is prefetched by software: at N = 10 M the hardware prefetchers
@@ -26,6 +29,7 @@ PREFETCH_META = 64
 """Agents ahead whose ``indptr`` and ``far`` entries are prefetched (they feed the two above)."""
 
 _LINE = np.uint64(16)  # uint32 entries of `indices` per 64-byte cache line
+_PAIR_BIT = np.uint64(0x100000001)  # bit 0 of both 32-bit lanes: counts two neighbours at once
 
 
 @njit(inline="always", cache=True)
@@ -56,8 +60,12 @@ def prefetch_ahead(i, indptr, indices, far, packed):
 
 
 @njit(inline="always", cache=True)
-def agent_view(i, day, indptr, indices, packed):
-    """Agent ``i`` (uint64: unsigned indices spare numba's negative-index wraparound)."""
+def agent_view(i, day, block, region, audit, indptr, indices, packed, public, with_public):
+    """Agent ``i`` (uint64: unsigned indices spare numba's negative-index wraparound).
+
+    ``with_public`` is a constant of the generated kernel: when False the ``public`` flags are
+    neither gathered nor read, and LLVM drops that code from the neighbour loop.
+    """
     even = np.float32(0.0)  # two accumulators: a miss stalls half the chain, not all of it
     odd = np.float32(0.0)
     one = np.uint64(1)
@@ -69,26 +77,59 @@ def agent_view(i, day, indptr, indices, packed):
     pairs_end = stop - ((stop - start) & one)
     n_even = np.uint64(0)
     n_odd = np.uint64(0)
+    listed = np.uint64(0)
+    offended = np.uint64(0)
     e = start
     while e < pairs_end:
-        x = packed[indices[e]]
-        y = packed[indices[e + one]]
+        j = indices[e]
+        k = indices[e + one]
+        x = packed[j]
+        y = packed[k]
         even += abs(x)
         odd += abs(y)
         n_even += np.uint64(np.signbit(x))
         n_odd += np.uint64(np.signbit(y))
+        if with_public:
+            f = np.uint64(public[j]) + (np.uint64(public[k]) << np.uint64(32))
+            listed += (f >> np.uint64(1)) & _PAIR_BIT
+            offended += (f >> np.uint64(3)) & _PAIR_BIT
         e += np.uint64(2)
     if e < stop:
-        x = packed[indices[e]]
+        j = indices[e]
+        x = packed[j]
         even += abs(x)
         n_even += np.uint64(np.signbit(x))
-    sanctioned = np.int64(n_even + n_odd)
+        if with_public:
+            f = np.uint64(public[j])
+            listed += (f >> np.uint64(1)) & _PAIR_BIT
+            offended += (f >> np.uint64(3)) & _PAIR_BIT
     total = even + odd
     own = packed[i]
     score = abs(own)
     degree = np.int64(stop - start)
     nb_mean = total / np.float32(degree) if degree > 0 else score
-    return Agent(i, day, score, np.signbit(own), nb_mean, sanctioned, degree)
+    flags = np.uint8(public[i]) if with_public else np.uint8(0)
+    if np.signbit(own):
+        flags |= SANCTIONED
+    return Agent(
+        i, day, block, region, audit, score, flags, nb_mean, np.int64(n_even + n_odd),
+        _pair_sum(listed), _pair_sum(offended), degree, np.float32(0.0),
+    )  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def _pair_sum(x):
+    """Sum of the two 32-bit lanes of a pair counter."""
+    return np.int64((x & np.uint64(0xFFFFFFFF)) + (x >> np.uint64(32)))
+
+
+@njit(inline="always", cache=True)
+def with_recorded(a, recorded):
+    """The same agent, knowing today's score change from records of misconduct."""
+    return Agent(
+        a.i, a.day, a.block, a.region, a.audit, a.score, a.flags, a.nb_mean, a.nb_sanctioned,
+        a.nb_listed, a.nb_offended, a.degree, recorded,
+    )  # fmt: skip
 
 
 @njit(inline="always", cache=True)

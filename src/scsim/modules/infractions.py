@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module
+from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Name, Probability, Rate, Strict
 from scsim.rng import agent_hash, u_hi, u_lo
 
@@ -24,19 +24,24 @@ class InfractionsParams(ModuleParams):
     kinds: list[Infraction] = Field(min_length=1)
 
 
-InfractionsArgs = namedtuple("InfractionsArgs", ["dkeys", "rates", "detect", "penalties", "col"])
+InfractionsArgs = namedtuple(
+    "InfractionsArgs", ["dkeys", "rates", "detect", "penalties", "col", "evk"]
+)
 
 
 @njit(inline="always", cache=True)
-def infractions_delta(a, rec, dkeys, rates, detect, penalties, col):
+def infractions_delta(a, rec, ev, dkeys, rates, detect, penalties, col, evk):
     delta = np.float32(0.0)
     for c in range(rates.size):
         h = agent_hash(dkeys[c], a.i)
         if u_hi(h) < rates[c]:
-            rec[col] += 1.0
+            rec[a.region, col] += 1.0
             if u_lo(h) < detect[c]:
-                rec[col + 1] += 1.0
+                rec[a.region, col + 1] += 1.0
                 delta += penalties[c]
+                emit(ev, a, evk + 1, c, penalties[c], -1)
+            else:
+                emit(ev, a, evk, c, 0.0, -1)
     return delta
 
 
@@ -48,13 +53,19 @@ class Infractions(Module):
     phase = "behaviour"
     records = ("infractions_committed", "infractions_detected")
     delta = infractions_delta
+    events = ("unseen", "recorded")
+    offence = True
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return tuple(k.name for k in self.params.kinds)
 
     def init(self) -> None:
         kinds = self.params.kinds
         self.rates = np.array([k.rate for k in kinds], dtype=np.float64)
         self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
-        self.penalties = np.array([k.penalty for k in kinds], dtype=np.float32)
+        self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
 
     def args(self, day: int) -> tuple:
         dkeys = self.day_keys([k.name for k in self.params.kinds], day)
-        return InfractionsArgs(dkeys, self.rates, self.detect, self.penalties, self.col)
+        return InfractionsArgs(dkeys, self.rates, self.detect, self.penalties, self.col, self.evk)

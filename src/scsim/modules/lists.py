@@ -8,27 +8,32 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module
+from scsim.modules.base import LISTED, Module, emit
 from scsim.params import ModuleParams
 
 
 class ListsParams(ModuleParams):
     blacklist_below: float = Field(default=500.0, description="listed while the score is below")
+    disclose: bool = Field(
+        default=True,
+        description="the blacklist is public: neighbours see who is on it (seed 002)",
+    )
 
 
-ListsArgs = namedtuple("ListsArgs", ["listed", "threshold", "col"])
+ListsArgs = namedtuple("ListsArgs", ["listed", "threshold", "disclose", "col", "evk"])
 
 
 @njit(inline="always", cache=True)
-def lists_after(a, score, rec, listed, threshold, col):
+def lists_after(a, score, rec, ev, listed, threshold, disclose, col, evk):
     now = score < threshold
     if now:
-        rec[col] += 1.0
+        rec[a.region, col] += 1.0
         if not listed[a.i]:
-            rec[col + 1] += 1.0
+            rec[a.region, col + 1] += 1.0
     if now != listed[a.i]:  # write only on change: no dirtied cache lines
         listed[a.i] = now
-    return False
+        emit(ev, a, evk if now else evk + 1, -1, 0.0, -1)
+    return LISTED if now and disclose else np.uint8(0)
 
 
 class Lists(Module):
@@ -39,9 +44,13 @@ class Lists(Module):
     phase = "lists"
     records = ("listed", "newly_listed")
     after = lists_after
+    events = ("listed", "delisted")
 
     def init(self) -> None:
         self.sim.people.add("listed", np.zeros(self.sim.n, dtype=np.bool_))
 
     def args(self, day: int) -> tuple:
-        return ListsArgs(self.sim.people.listed, np.float32(self.params.blacklist_below), self.col)
+        p = self.params
+        return ListsArgs(
+            self.sim.people.listed, np.float32(p.blacklist_below), p.disclose, self.col, self.evk
+        )

@@ -8,7 +8,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module
+from scsim.modules.base import SANCTIONED, Module, emit
 from scsim.params import ModuleParams
 
 
@@ -18,25 +18,26 @@ class SanctionsParams(ModuleParams):
     )
 
 
-SanctionsArgs = namedtuple("SanctionsArgs", ["listed", "ban_until", "ban_days", "col"])
+SanctionsArgs = namedtuple("SanctionsArgs", ["listed", "ban_until", "ban_days", "col", "evk"])
 
 
 @njit(inline="always", cache=True)
-def sanctions_after(a, score, rec, listed, ban_until, ban_days, col):
+def sanctions_after(a, score, rec, ev, listed, ban_until, ban_days, col, evk):
     # Banned today (ban_until > day) implies visibly sanctioned today: yesterday this hook
     # returned ban_until > day, which set the sign bit (ban_until starts at -1 and only this
     # hook writes it; keep it so). So an agent neither listed nor sanctioned has nothing to
     # change or count, and its ban_until is not read (SC-core, N = 10 M, 2 threads: 63 -> 68 M/s).
-    if not (a.sanctioned or listed[a.i]):
-        return False
+    if not (a.flags & SANCTIONED or listed[a.i]):
+        return np.uint8(0)
     until = ban_until[a.i]
     if listed[a.i] and until <= a.day:
         until = np.int32(a.day + ban_days)
         ban_until[a.i] = until
-        rec[col + 1] += 1.0
+        rec[a.region, col + 1] += 1.0
+        emit(ev, a, evk, -1, 0.0, -1)
     if until > a.day:
-        rec[col] += 1.0
-    return until > a.day + 1
+        rec[a.region, col] += 1.0
+    return SANCTIONED if until > a.day + 1 else np.uint8(0)
 
 
 class Sanctions(Module):
@@ -48,6 +49,7 @@ class Sanctions(Module):
     phase = "sanctions"
     records = ("banned", "newly_banned")
     after = sanctions_after
+    events = ("banned",)
     requires = ("lists",)
 
     def init(self) -> None:
@@ -55,4 +57,6 @@ class Sanctions(Module):
 
     def args(self, day: int) -> tuple:
         people = self.sim.people
-        return SanctionsArgs(people.listed, people.ban_until, self.params.ban_days, self.col)
+        return SanctionsArgs(
+            people.listed, people.ban_until, self.params.ban_days, self.col, self.evk
+        )

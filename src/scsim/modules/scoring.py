@@ -1,8 +1,9 @@
-"""Scoring (mission rows 1, 8): the bounded score and its friends terms.
+"""Scoring (mission rows 1, 8): the bounded score, its component weights and the friends terms.
 
-The score itself is engine state (it is what neighbours read); this module owns its range, its
-initial value and the terms that depend on friends: a pull towards the neighbours' mean score
-and a penalty per neighbour visibly sanctioned today.
+The score is engine state (neighbours read it); this module owns its range, its initial value,
+the weight of each score component and the terms that depend on friends, which form the
+``friends`` component: a pull towards the neighbours' mean score, and penalties per neighbour
+visibly sanctioned, disclosed on a blacklist, or with a fresh record of misconduct.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.modules.base import Module
-from scsim.params import ModuleParams
+from scsim.params import ModuleParams, Name
+
+Penalty = Field(le=0, ge=-1000)
 
 
 class ScoringParams(ModuleParams):
@@ -22,11 +25,21 @@ class ScoringParams(ModuleParams):
         default=(350.0, 950.0), description="lowest and highest score (Sesame Credit: 350-950)"
     )
     initial: float = Field(default=650.0, description="every citizen's score on day 0")
+    weights: dict[Name, float] = Field(
+        default_factory=dict,
+        description="multiplier of each score component by module name (default 1)",
+    )
     friend_pull: float = Field(
         default=0.05, ge=0, le=1, description="daily pull towards the neighbours' mean score"
     )
     friend_sanction_penalty: float = Field(
         default=-3.0, le=0, ge=-1000, description="score change per neighbour sanctioned today"
+    )
+    friend_listed_penalty: float = Field(
+        default=0.0, le=0, ge=-1000, description="per neighbour disclosed on a blacklist"
+    )
+    friend_offence_penalty: float = Field(
+        default=0.0, le=0, ge=-1000, description="per neighbour with a record made yesterday"
     )
 
     @model_validator(mode="after")
@@ -36,16 +49,22 @@ class ScoringParams(ModuleParams):
             raise ValueError(f"range must satisfy 0 <= min < max, got [{lo}, {hi}]")
         if not lo <= self.initial <= hi:
             raise ValueError(f"initial ({self.initial}) must lie within range [{lo}, {hi}]")
+        for name, w in self.weights.items():
+            if not 0 <= w <= 100:
+                raise ValueError(f"weights.{name} ({w}) must lie within [0, 100]")
         return self
 
 
-ScoringArgs = namedtuple("ScoringArgs", ["friend_pull", "friend_sanction_penalty", "col"])
+ScoringArgs = namedtuple(
+    "ScoringArgs",
+    ["pull", "per_sanctioned", "per_listed", "per_offended", "col", "evk"],
+)
 
 
 @njit(inline="always", cache=True)
-def scoring_delta(a, rec, friend_pull, friend_sanction_penalty, col):
-    pull = friend_pull * (a.nb_mean - a.score)
-    return pull + friend_sanction_penalty * np.float32(a.nb_sanctioned)
+def scoring_delta(a, rec, ev, pull, per_sanctioned, per_listed, per_offended, col, evk):
+    delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
+    return delta + per_listed * np.float32(a.nb_listed) + per_offended * np.float32(a.nb_offended)
 
 
 class Scoring(Module):
@@ -56,8 +75,26 @@ class Scoring(Module):
     phase = "scoring"
     delta = scoring_delta
 
-    def args(self, day: int) -> tuple:
+    @property
+    def component(self) -> str:
+        return "friends"
+
+    @property
+    def weight(self) -> float:
+        return self.params.weights.get("friends", 1.0)
+
+    @property
+    def reads_public(self) -> bool:
         p = self.params
+        return p.friend_listed_penalty != 0 or p.friend_offence_penalty != 0
+
+    def args(self, day: int) -> tuple:
+        p, w = self.params, np.float32(self.weight)
         return ScoringArgs(
-            np.float32(p.friend_pull), np.float32(p.friend_sanction_penalty), self.col
+            np.float32(p.friend_pull) * w,
+            np.float32(p.friend_sanction_penalty) * w,
+            np.float32(p.friend_listed_penalty) * w,
+            np.float32(p.friend_offence_penalty) * w,
+            self.col,
+            self.evk,
         )

@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module
+from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Probability, Uniform
 from scsim.rng import agent_hash, u_hi, u_lo
 
@@ -28,21 +28,24 @@ class SpeechParams(ModuleParams):
 
 
 SpeechArgs = namedtuple(
-    "SpeechArgs", ["dkey", "dissent", "detect_prob", "penalty", "lo", "inv_span", "chill", "col"]
+    "SpeechArgs",
+    ["dkey", "dissent", "detect_prob", "penalty", "lo", "inv_span", "chill", "col", "evk"],
 )
 
 
 @njit(inline="always", cache=True)
-def speech_delta(a, rec, dkey, dissent, detect_prob, penalty, lo, inv_span, chill, col):
+def speech_delta(a, rec, ev, dkey, dissent, detect_prob, penalty, lo, inv_span, chill, col, evk):
     h = agent_hash(dkey, a.i)
     propensity = np.float64(dissent[a.i])
     if chill:
         propensity *= (a.score - lo) * inv_span
     if u_hi(h) < propensity:
-        rec[col] += 1.0
+        rec[a.region, col] += 1.0
         if u_lo(h) < detect_prob:
-            rec[col + 1] += 1.0
+            rec[a.region, col + 1] += 1.0
+            emit(ev, a, evk + 1, -1, penalty, -1)
             return penalty
+        emit(ev, a, evk, -1, 0.0, -1)
     return np.float32(0.0)
 
 
@@ -54,6 +57,8 @@ class Speech(Module):
     phase = "behaviour"
     records = ("speech_attempted", "speech_detected")
     delta = speech_delta
+    events = ("unseen", "recorded")
+    offence = True
 
     def init(self) -> None:
         d = self.params.dissent
@@ -67,9 +72,10 @@ class Speech(Module):
             self.day_key("act", day),
             self.sim.people.dissent,
             self.params.detect_prob,
-            np.float32(self.params.penalty),
+            np.float32(self.params.penalty * self.weight),
             np.float32(lo),
             1.0 / (hi - lo),
             self.params.chill == "linear",
             self.col,
+            self.evk,
         )

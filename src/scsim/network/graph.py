@@ -46,8 +46,21 @@ class Graph:
         return self.indices[int(self.indptr[i]) : int(self.indptr[i + 1])]
 
     @property
+    def max_degree(self) -> int:
+        return int(_max_step(self.indptr)) if self.n else 0
+
+    @property
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.indices.nbytes + self.far.nbytes
+
+
+@njit(cache=True)
+def _max_step(indptr):
+    """Largest ``indptr[i + 1] - indptr[i]``, without a temporary array."""
+    best = indptr[1] - indptr[0]
+    for i in range(1, indptr.size - 1):
+        best = max(best, indptr[i + 1] - indptr[i])
+    return best
 
 
 def indptr_from_degree(degree: np.ndarray) -> np.ndarray:

@@ -1,0 +1,78 @@
+"""The audit sample: every event of a sample of citizens, and their daily score breakdown.
+
+Citizens ``0, stride, 2 * stride, ...`` are audited, with ``stride = ceil(n / audit_sample)``
+(everyone when ``audit_sample >= n``; nobody when it is 0). The stride spreads the sample over
+every region, since regions are id ranges. Hooks append events of audited agents to their
+block's buffer (``scsim.modules.base.emit``); after each day the buffers are read in block
+order, so the log is the same for any thread count. Each day the sample's score and score
+components are also kept, so every change of an audited score can be explained: the change in
+each component is the sum of that day's events of its module (friends terms and the clip are
+components of their own).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from scsim.fusion import BLOCK
+from scsim.modules.base import EVENT_FIELDS
+
+EVENTS_PER_AGENT_DAY = 16
+"""Buffer room per audited agent per day, on top of one event per neighbour."""
+
+
+class EventLog:
+    """Per-block event buffers of one run, and what was collected from them so far."""
+
+    def __init__(self, n: int, audit_sample: int, n_blocks: int, days: int) -> None:
+        self.n = n
+        self.stride = -(-n // audit_sample) if audit_sample > 0 else 0
+        self.citizens = np.arange(0, n, self.stride, dtype=np.int64) if self.stride else None
+        self.size = 0 if self.citizens is None else self.citizens.size
+        self.n_blocks = n_blocks
+        self.days = days
+        self.dropped = 0
+        self._chunks: list[np.ndarray] = []
+
+    def allocate(self, max_degree: int, n_components: int) -> None:
+        per_block = -(-BLOCK // self.stride) if self.stride else 0
+        room = per_block * (EVENTS_PER_AGENT_DAY + max_degree)
+        self.buffer = np.zeros((self.n_blocks, room + 1, len(EVENT_FIELDS)), dtype=np.float64)
+        self.score = np.zeros((self.days, self.size), dtype=np.float32)
+        self.parts = np.zeros((self.days, self.size, n_components), dtype=np.float32)
+
+    def clear(self) -> None:
+        self.buffer[:, 0, :] = 0.0
+
+    def collect(self, day: int, packed: np.ndarray, parts: np.ndarray) -> None:
+        """Take the day's events out of the buffers; record the sample's score and parts."""
+        if not self.size:
+            return
+        self.score[day] = np.abs(packed[:: self.stride])
+        self.parts[day] = parts[:, :: self.stride].T
+        counts = self.buffer[:, 0, 0].astype(np.int64)
+        self.dropped += int(self.buffer[:, 0, 1].sum())
+        if counts.any():
+            rows = np.arange(self.buffer.shape[1] - 1)[None, :] < counts[:, None]
+            self._chunks.append(self.buffer[:, 1:, :][rows])
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The whole log as typed columns, in (day, block, emission) order."""
+        if self.dropped:
+            warnings.warn(
+                f"{self.dropped} audit events did not fit their block's buffer and were lost",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+        rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(EVENT_FIELDS)))
+        day, citizen, kind, cause, delta, source = rows.T
+        return {
+            "day": day.astype(np.int32),
+            "citizen": citizen.astype(np.int64),
+            "kind": kind.astype(np.int16),
+            "cause": cause.astype(np.int16),
+            "delta": delta.astype(np.float32),
+            "source": source.astype(np.int64),
+        }

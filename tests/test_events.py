@@ -1,0 +1,68 @@
+"""Score components and the audit sample: every change of an audited score is explained."""
+
+import numpy as np
+import pyarrow.parquet as pq
+
+from scsim.engine import Sim
+from tests.conftest import small
+
+
+def test_components_sum_to_the_score():
+    """score = initial + sum of components (the clip is the ``bound`` component). Each agent-day
+    adds at most 6 float32 roundings of values below 1000 to the parts (2**-24 relative), so
+    the gap is at most days * 6 * 1000 * 2**-24 (0.021 over 60 days)."""
+    days = 60
+    sim = Sim(small(n=3000, days=days, **{"modules.scoring.range": [600, 700]})).run()
+    assert sim.components == ["purchases", "infractions", "speech", "friends", "bound"]
+    explained = 650.0 + sim.parts.astype(np.float64).sum(axis=0)
+    assert np.abs(explained - sim.score).max() <= days * 6 * 1000 * 2.0**-24
+    assert (sim.component("bound") != 0).any()  # some scores hit the floor or the ceiling
+
+
+def test_each_behaviour_component_change_is_the_sum_of_its_events():
+    """Everyone audited (n below the sample). Penalties and effects are integers, so component
+    sums are exact in float32 and the day's change must equal its events' deltas exactly."""
+    sim = Sim(small(n=2000, days=40, **{"output.audit_sample": 5000})).run()
+    log = sim.events
+    assert log.size == 2000 and log.stride == 1 and log.dropped == 0
+    ev = log.columns()
+    kinds = [f"{m}.{k}" for m, k in sim.event_kinds]
+    for comp in ("purchases", "infractions", "speech"):
+        c = sim.components.index(comp)
+        change = np.diff(log.parts[:, :, c], axis=0, prepend=0.0)
+        mine = np.isin(ev["kind"], [kinds.index(k) for k in kinds if k.startswith(comp + ".")])
+        summed = np.zeros_like(change)
+        np.add.at(summed, (ev["day"][mine], ev["citizen"][mine]), ev["delta"][mine])
+        assert np.array_equal(change, summed), comp
+        assert mine.sum() > 100
+
+
+def test_audit_sample_is_a_stride_over_all_citizens():
+    sim = Sim(small(n=10_000, days=3, **{"output.audit_sample": 300})).run()
+    log = sim.events
+    assert log.stride == 34 and np.array_equal(log.citizens, np.arange(0, 10_000, 34))
+    ev = log.columns()
+    assert np.all(ev["citizen"] % 34 == 0) and len(ev["day"]) > 0
+    assert np.array_equal(log.score[-1], sim.score[::34])
+
+
+def test_no_audit_sample_logs_nothing():
+    sim = Sim(small(n=3000, days=3, **{"output.audit_sample": 0})).run()
+    assert sim.events.size == 0 and len(sim.events.columns()["day"]) == 0
+
+
+def test_run_directory_holds_people_events_and_audit(tmp_path, run_cli):
+    out = tmp_path / "r"
+    res = run_cli("run", "sc-core", "--n", "3000", "--days", "5", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    people = pq.read_table(out / "people.parquet")
+    assert people.num_rows == 3000
+    assert {"citizen", "score", "part_friends", "part_bound", "dissent"} <= set(people.column_names)
+    events = pq.read_table(out / "events.parquet").to_pydict()
+    assert set(events["kind"]) <= {
+        "purchases.purchase", "infractions.unseen", "infractions.recorded",
+        "speech.unseen", "speech.recorded", "lists.listed", "lists.delisted", "sanctions.banned",
+    }  # fmt: skip
+    assert "good_deed" in events["cause"]
+    audit = pq.read_table(out / "audit.parquet")
+    assert audit.num_rows == 5 * 3000

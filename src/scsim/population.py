@@ -24,6 +24,13 @@ class People:
         self.fields[name] = values
         return values
 
+    def ensure(self, name: str, dtype, fill=0) -> np.ndarray:
+        """The field ``name``, created filled with ``fill`` if no module has added it yet (for
+        state that several modules share, such as ``listing_record``)."""
+        if name not in self.fields:
+            self.add(name, np.full(self.n, fill, dtype=dtype))
+        return self.fields[name]
+
     def __getattr__(self, name: str) -> np.ndarray:
         try:
             return self.__dict__["fields"][name]

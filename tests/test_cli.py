@@ -49,6 +49,11 @@ BAD_FILES = [
     (_set(("modules", "speech", "loudness"), 3), "modules.speech.loudness: is not a known field"),
     (_set(("modules", "lists"), None), "modules.sanctions needs modules.lists"),
     (lambda raw: raw.pop("population"), "population: is required but missing"),
+    (_set(("modules", "scoring", "weights"), {"courage": 2}), "modules.scoring.weights.courage is not a score component of this scenario; expected one of ['friends', 'infractions', 'purchases', 'speech']"),
+    (_set(("modules", "scoring", "weights"), {"speech": -1}), "weights.speech (-1.0) must lie within [0, 100]"),
+    (_set(("modules", "purchases", "categories", 0, "trait"), "thrift"), "modules.purchases needs modules.population"),
+    (_set(("modules", "purchases", "categories", 0), {"name": "x", "rate": 0.1, "effect": 1, "min_age": 70, "max_age": 60}), "min_age (70) must be <= max_age (60)"),
+    (_set(("modules", "expiry"), {"after_days": 0}), "modules.expiry.after_days: 0 is not allowed; expected an integer >= 1"),
 ]  # fmt: skip
 
 

@@ -106,12 +106,21 @@ class Scenario(Strict):
 
         enabled = {name for name, p in self.modules if p is not None and p.enabled}
         for name in sorted(enabled):
-            missing = [r for r in REGISTRY[name].requires if r not in enabled]
+            params = getattr(self.modules, name)
+            needs = params.needs_modules() if hasattr(params, "needs_modules") else ()
+            missing = [r for r in (*REGISTRY[name].requires, *needs) if r not in enabled]
             if missing:
                 raise ValueError(
                     f"modules.{name} needs modules.{missing[0]} (it reads state that "
                     f"{missing[0]} keeps); enable it or switch {name} off"
                 )
+        components = {"friends"} | {m for m in enabled if REGISTRY[m].delta is not None}
+        unknown = sorted(set(self.modules.scoring.weights) - (components - {"scoring"}))
+        if unknown:
+            raise ValueError(
+                f"modules.scoring.weights.{unknown[0]} is not a score component of this "
+                f"scenario; expected one of {sorted(components - {'scoring'})}"
+            )
         n, net = self.population.n, self.network
         if isinstance(net, WattsStrogatz) and n < net.k + 2:
             raise ValueError(f"population.n ({n}) must be at least network.k + 2 ({net.k + 2})")

@@ -13,7 +13,7 @@ THREADS ?=
 
 RUN_FLAGS := --n $(N) --days $(DAYS) $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: run test bench bench-big lint clean venv
+.PHONY: run test bench bench-modules bench-big lint clean venv
 
 venv: $(STAMP)
 
@@ -35,11 +35,15 @@ test: $(STAMP)
 
 ## SC-core benchmarks at 100 k, 1 M and 10 M agents (appends to bench/results.jsonl)
 bench: $(STAMP)
-	$(BIN)/python bench/run_sc_core.py --suite standard
+	$(BIN)/python bench/run.py --suite standard
+
+## every citizen-and-state module on, 100 k and 1 M citizens, 365 days
+bench-modules: $(STAMP)
+	$(BIN)/python bench/run.py --suite modules
 
 ## the 100 M-agent benchmark (minutes, ~12 GB)
 bench-big: $(STAMP)
-	$(BIN)/python bench/run_sc_core.py --suite big
+	$(BIN)/python bench/run.py --suite big
 
 ## ruff lint and format check (installs the dev extra)
 lint: $(STAMP)

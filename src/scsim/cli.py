@@ -171,6 +171,8 @@ def bench(
         "step_s": round(t["step_s"], 3),
         "agent_steps_per_s": round(sim.n * sim.days / t["step_s"]),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "state_bytes_per_agent": round(sim.state_bytes / sim.n, 1),
+        "modules": [m.name for m in sim.modules],
         "final_mean_score": float(sim.record("score_sum")[-1] / sim.n),
         "final_banned": int(last("banned")),
         "total_speech_detected": int(total("speech_detected")),

@@ -167,6 +167,14 @@ class Sim:
         return self
 
     @property
+    def state_bytes(self) -> int:
+        """Bytes of per-agent state: people's fields, graph, score buffers, components, flags."""
+        public = self.public.nbytes if self.public is not None else 0
+        return (
+            self.people.nbytes + self.graph.nbytes + self.packed.nbytes + self.parts.nbytes + public
+        )
+
+    @property
     def score(self) -> np.ndarray:
         """Every agent's current score (float32 copy)."""
         return np.abs(self.packed[self.current])

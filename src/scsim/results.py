@@ -166,10 +166,7 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "threads": threads,
         "timings": dict(sim.timings),
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
-        "memory_bytes_per_agent": (
-            sim.people.nbytes + sim.graph.nbytes + sim.packed.nbytes + sim.parts.nbytes
-        )
-        / sim.n,
+        "memory_bytes_per_agent": sim.state_bytes / sim.n,
         "components": sim.components,
         "audit": {"sample": sim.events.size, "stride": sim.events.stride},
         "machine": machine(),

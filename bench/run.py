@@ -1,10 +1,11 @@
-"""SC-core benchmarks: run each configuration in its own process, append one JSON row per run
-to bench/results.jsonl, and rebuild the table in bench/README.md from that file.
+"""Benchmarks: run each configuration in its own process, append one JSON row per run to
+bench/results.jsonl, and rebuild the table in bench/README.md from that file.
 
-    python bench/run_sc_core.py --suite standard      # 100 k, 1 M, 10 M (2 threads) + 1 thread
-    python bench/run_sc_core.py --suite big           # 100 M agents, 20 days
-    python bench/run_sc_core.py --n 1000000 --days 50 --threads 1
-    python bench/run_sc_core.py --table-only          # just rebuild the README table
+    python bench/run.py --suite standard      # SC-core: 100 k, 1 M, 10 M (2 threads) + 1 thread
+    python bench/run.py --suite big           # SC-core: 100 M agents, 20 days
+    python bench/run.py --suite modules       # every citizen-and-state module: 1 M, 365 days
+    python bench/run.py --preset sc-core --n 1000000 --days 50 --threads 1
+    python bench/run.py --table-only          # just rebuild the README table
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ README = HERE / "README.md"
 BEGIN, END = "<!-- results:begin -->", "<!-- results:end -->"
 
 SUITES = {
-    "standard": [(100_000, 100, 2), (1_000_000, 100, 2), (10_000_000, 100, 2),
-                 (100_000, 100, 1), (1_000_000, 100, 1), (10_000_000, 100, 1)],
-    "big": [(100_000_000, 20, 2)],
+    "standard": [("sc-core", 100_000, 100, 2), ("sc-core", 1_000_000, 100, 2),
+                 ("sc-core", 10_000_000, 100, 2), ("sc-core", 100_000, 100, 1),
+                 ("sc-core", 1_000_000, 100, 1), ("sc-core", 10_000_000, 100, 1)],
+    "big": [("sc-core", 100_000_000, 20, 2)],
+    "modules": [("all-modules", 100_000, 365, 2), ("all-modules", 1_000_000, 365, 2)],
 }  # fmt: skip
 
 
@@ -38,8 +41,8 @@ def cpu_model() -> str:
         return platform.machine()
 
 
-def run_one(n: int, days: int, threads: int, seed: int) -> dict:
-    cmd = [sys.executable, "-m", "scsim", "bench", "sc-core", "--n", str(n), "--days", str(days),
+def run_one(preset: str, n: int, days: int, threads: int, seed: int) -> dict:
+    cmd = [sys.executable, "-m", "scsim", "bench", preset, "--n", str(n), "--days", str(days),
            "--seed", str(seed), "--threads", str(threads)]  # fmt: skip
     print("$ scsim " + " ".join(cmd[3:]), file=sys.stderr, flush=True)
     res = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -62,8 +65,8 @@ def table() -> str:
         row = json.loads(line)
         latest[(row["model"], row["n"], row["days"], row["threads"])] = row
     head = ("| model | N | days | threads | agent-steps/s | build s | compile s | step s | "
-            "peak RSS MB | B/agent (RSS) | scsim | date |\n"
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")  # fmt: skip
+            "peak RSS MB | B/agent (RSS) | B/agent (state) | scsim | date |\n"
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n")  # fmt: skip
     lines = []
     for key in sorted(latest, key=lambda k: (k[0], k[1], k[3], k[2])):
         r = latest[key]
@@ -72,7 +75,8 @@ def table() -> str:
             f"**{r['agent_steps_per_s'] / 1e6:.1f} M** | {r['build_s']:.2f} | "
             f"{r.get('jit_s', 0):.2f} | "
             f"{r['step_s']:.2f} | {r['peak_rss_mb']:,.0f} | "
-            f"{r['peak_rss_mb'] * 2**20 / r['n']:.0f} | {r['scsim_version']} | {r['date'][:10]} |"
+            f"{r['peak_rss_mb'] * 2**20 / r['n']:.0f} | {r.get('state_bytes_per_agent', '')} | "
+            f"{r['scsim_version']} | {r['date'][:10]} |"
         )
     return head + "\n".join(lines) + "\n"
 
@@ -88,6 +92,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--suite", choices=sorted(SUITES))
+    parser.add_argument("--preset", default="sc-core")
     parser.add_argument("--n", type=int)
     parser.add_argument("--days", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
@@ -96,11 +101,11 @@ def main() -> None:
     args = parser.parse_args()
     configs = SUITES[args.suite] if args.suite else []
     if args.n:
-        configs = configs + [(args.n, args.days, args.threads)]
+        configs = configs + [(args.preset, args.n, args.days, args.threads)]
     if not configs and not args.table_only:
         parser.error("give --suite, --n or --table-only")
-    for n, days, threads in configs:
-        run_one(n, days, threads, args.seed)
+    for preset, n, days, threads in configs:
+        run_one(preset, n, days, threads, args.seed)
     update_readme()
 
 

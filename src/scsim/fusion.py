@@ -151,9 +151,20 @@ def kernel_source(modules: list[Hooks], regions: bool, public: bool) -> str:
     )
 
 
+MAX_HOOK_PARAMETERS = 30
+"""numba's IR inliner cannot inline a call with more parameters ("Calling a closure with *args
+is unsupported"); a module with more settings packs them into arrays (see ``lists``)."""
+
+
 def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ...]) -> None:
     lead = ("a", "rec", "ev") if kind == "delta" else ("a", "score", "rec", "ev")
     got = tuple(inspect.signature(hook.py_func).parameters)
+    if len(got) > MAX_HOOK_PARAMETERS:
+        raise TypeError(
+            f"module {name!r}: {kind} hook takes {len(got)} parameters; at most "
+            f"{MAX_HOOK_PARAMETERS} can be inlined into the fused kernel: pack settings of one "
+            "kind into an array (as the lists module does)"
+        )
     if got != lead + tuple(fields):
         raise TypeError(
             f"module {name!r}: {kind} hook parameters {got} must be {lead} followed by "

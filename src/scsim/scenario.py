@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from scsim.modules.expiry import ExpiryParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
+from scsim.modules.perks import PerksParams
 from scsim.modules.population import PopulationParams
 from scsim.modules.purchases import PurchasesParams
 from scsim.modules.sanctions import SanctionsParams
@@ -77,6 +78,7 @@ class Modules(Strict):
     expiry: ExpiryParams | None = None
     lists: ListsParams | None = None
     sanctions: SanctionsParams | None = None
+    perks: PerksParams | None = None
 
 
 class Output(Strict):

@@ -7,6 +7,7 @@ within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``i
 from scsim.modules.expiry import Expiry
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
+from scsim.modules.perks import Perks
 from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
@@ -15,5 +16,5 @@ from scsim.modules.speech import Speech
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions)
+    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
 }

@@ -1,56 +1,344 @@
-"""Blacklists (mission row 14): citizens whose score falls below a threshold are listed."""
+"""Blacklists and the redlist (mission rows 14, 15, 19): who is listed, for how long, wrongly?
+
+Seed 002 (the Beijing plan) describes blacklists of the "untrustworthy", "publicly disclosing the
+records of ... individuals' untrustworthiness", and "green channel" benefits for those with
+better social credit (a redlist). Seed 004 gives the guiding principle "once untrustworthy,
+always restricted" and the lawyer Li Xiaolin, listed by the top court on a judgement he could
+not contest: no recourse.
+
+A citizen is blacklisted when one of the rules holds (end of the day, after the new score):
+
+- ``score``: the score is below ``blacklist_below`` (SC-core);
+- ``court``: the citizen is a judgment defaulter (``court_listed``, kept by the courts module);
+- ``act``: a record of an act that lists (catalogue entries with ``lists: true``) was made
+  within the last ``act_days`` days (``listing_record``, kept by behaviour modules).
+
+``removal`` says how a listing ends: ``score`` (it ends the day no rule holds: SC-core),
+``expiry`` (it lasts ``listing_days`` days, then lapses unless a rule still holds, which renews
+it for another term), ``never`` (seed 004). A listing is *wrongful* when no rule would hold on
+the citizen's true record: listed by score while ``score - false_points`` is not below the
+threshold (the false records made the difference), or by court on a wrong judgement
+(``court_wrongful``). With ``appeals`` on, a listed citizen files one appeal per listing with a
+daily ``appeal_rate``; it is decided ``appeal_delay`` days later and won with
+``success_if_wrongful`` or ``success_if_rightful``. A won appeal lifts the listing that day,
+restores the false points (the ``lists`` score component) and quashes a wrong court listing.
+Off by default: no recourse (seed 004).
+"""
 
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Annotated, Literal
 
 import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import LISTED, Module, emit
-from scsim.params import ModuleParams
+from scsim.modules.base import LISTED, REDLISTED, Module, emit
+from scsim.params import ModuleParams, Probability
+from scsim.rng import agent_hash, u_hi
+
+SCORE, EXPIRY, NEVER = 0, 1, 2
+"""``removal`` codes."""
+
+NO_APPEAL, APPEAL_LOST, APPEAL_WON = -1, -2, -3
+"""``appeal_due`` values besides a decision day: none filed during this listing; filed and
+lost (no second appeal during the same listing); won today (the listing is lifted today)."""
+
+# record columns, relative to ``col``
+R_LISTED, R_NEW, R_DELISTED, R_WRONG, R_NEW_WRONG, R_RED, R_FILED, R_WON, R_LOST, R_RENEWED = range(
+    10
+)
+# event kinds, relative to ``evk``
+E_LISTED, E_DELISTED, E_RENEWED, E_RED, E_UNRED, E_FILED, E_WON, E_LOST = range(8)
+# appeal day keys and probabilities (arrays: a fused call takes at most 30 arguments, beyond
+# which Python passes them as *args, which numba cannot inline)
+K_FILE, K_DECIDE = range(2)
+P_FILE, P_WIN_WRONGFUL, P_WIN_RIGHTFUL = range(3)
+# causes
+C_SCORE, C_COURT, C_ACT, C_EXPIRED, C_APPEAL = range(5)
+
+MAX_DAYS = np.uint16(65535)
+"""``days_listed`` saturates here (179 years)."""
+
+Threshold = Annotated[float, Field(ge=0, le=100_000)]
 
 
 class ListsParams(ModuleParams):
-    blacklist_below: float = Field(default=500.0, description="listed while the score is below")
+    blacklist_below: float = Field(
+        default=500.0,
+        ge=0,
+        le=100_000,
+        description="listed while the score is below this (0: no score rule; SC-core 500)",
+    )
+    court: bool = Field(
+        default=False,
+        description="list judgment defaulters (courts' court_listed; seed 004, the lawyer)",
+    )
+    act_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="list for this many days from a record of an act that lists "
+        "(catalogue entries with lists: true; 0: no act rule)",
+    )
+    removal: Literal["score", "expiry", "never"] = Field(
+        default="score",
+        description="score: delisted when no rule holds (SC-core); expiry: a listing lasts "
+        "listing_days, then lapses unless a rule still holds; never: 'once untrustworthy, "
+        "always restricted' (seed 004)",
+    )
+    listing_days: int = Field(
+        default=730,
+        ge=1,
+        le=36500,
+        description="term of a listing with removal: expiry (assumption: the two-year term of "
+        "the Supreme People's Court's 2017 provisions on judgment defaulters)",
+    )
     disclose: bool = Field(
         default=True,
         description="the blacklist is public: neighbours see who is on it (seed 002)",
     )
+    redlist_above: Threshold | None = Field(
+        default=None,
+        description="redlisted ('green channel', seed 002) while the score is at least this "
+        "(e.g. 800); none: no redlist",
+    )
+    redlist_clean: bool = Field(
+        default=True, description="only citizens never blacklisted can be redlisted"
+    )
+    appeals: bool = Field(
+        default=False,
+        description="listed citizens can appeal (off: no recourse, seed 004)",
+    )
+    appeal_rate: Probability = Field(
+        default=0.02,
+        description="daily chance a listed citizen files an appeal (one per listing; "
+        "assumption: half file within about a month)",
+    )
+    appeal_delay: int = Field(
+        default=15,
+        ge=1,
+        le=3650,
+        description="days from filing to decision (assumption: the 15-day review of a "
+        "correction request in the 2017 provisions)",
+    )
+    success_if_wrongful: Probability = Field(
+        default=0.8, description="chance an appeal against a wrongful listing is won (assumption)"
+    )
+    success_if_rightful: Probability = Field(
+        default=0.02, description="chance an appeal against a rightful listing is won (assumption)"
+    )
 
 
-ListsArgs = namedtuple("ListsArgs", ["listed", "threshold", "disclose", "col", "evk"])
+ListsArgs = namedtuple(
+    "ListsArgs",
+    [
+        "listed", "redlisted", "wrongful", "listed_since", "days_listed", "appeal_due",
+        "false_points", "court_listed", "court_wrongful", "listing_record",
+        "threshold", "court", "act_days", "removal", "term", "fp_on",
+        "red_on", "red_above", "red_clean", "disclose",
+        "appeals", "keys", "probs", "delay", "col", "evk",
+    ],
+)  # fmt: skip
 
 
 @njit(inline="always", cache=True)
-def lists_after(a, score, rec, ev, listed, threshold, disclose, col, evk):
-    now = score < threshold
-    if now:
-        rec[a.region, col] += 1.0
-        if not listed[a.i]:
-            rec[a.region, col + 1] += 1.0
-    if now != listed[a.i]:  # write only on change: no dirtied cache lines
-        listed[a.i] = now
-        emit(ev, a, evk if now else evk + 1, -1, 0.0, -1)
-    return LISTED if now and disclose else np.uint8(0)
+def _wrongful(i, score, threshold, by_score, by_court, by_act, false_points, fp_on, court_wrongful):
+    """A listing is wrongful when no rule would hold on the citizen's true record."""
+    true_score = by_score and not (fp_on and score - false_points[i] >= threshold)
+    return not (true_score or (by_court and not court_wrongful[i]) or by_act)
+
+
+@njit(inline="always", cache=True)
+def lists_delta(
+    a, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
+    false_points, court_listed, court_wrongful, listing_record,
+    threshold, court, act_days, removal, term, fp_on, red_on, red_above, red_clean, disclose,
+    appeals, keys, probs, delay, col, evk,
+):  # fmt: skip
+    """Decide an appeal due today (only fused when appeals are on). A won appeal restores the
+    false points on file; the after hook lifts the listing the same day."""
+    i = a.i
+    if appeal_due[i] != a.day:
+        return np.float32(0.0)
+    p = probs[P_WIN_WRONGFUL] if wrongful[i] else probs[P_WIN_RIGHTFUL]
+    if u_hi(agent_hash(keys[K_DECIDE], i)) < p:
+        appeal_due[i] = APPEAL_WON
+        restored = np.float32(0.0)
+        if fp_on and false_points[i] < 0:
+            restored = -false_points[i]
+            false_points[i] = np.float32(0.0)
+        if court and court_wrongful[i]:  # the wrong judgement is quashed
+            court_listed[i] = False
+            court_wrongful[i] = False
+        rec[a.region, col + R_WON] += 1.0
+        emit(ev, a, evk + E_WON, -1, restored, -1)
+        return restored
+    appeal_due[i] = APPEAL_LOST
+    rec[a.region, col + R_LOST] += 1.0
+    emit(ev, a, evk + E_LOST, -1, 0.0, -1)
+    return np.float32(0.0)
+
+
+@njit(inline="always", cache=True)
+def lists_after(
+    a, score, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
+    false_points, court_listed, court_wrongful, listing_record,
+    threshold, court, act_days, removal, term, fp_on, red_on, red_above, red_clean, disclose,
+    appeals, keys, probs, delay, col, evk,
+):  # fmt: skip
+    i = a.i
+    day = a.day
+    by_score = score < threshold
+    by_court = court and court_listed[i]
+    by_act = act_days > 0 and listing_record[i] >= 0 and day - listing_record[i] < act_days
+    holds = by_score or by_court or by_act
+    was = listed[i]
+    out = np.uint8(0)
+    now = False
+    if was or holds:  # else: neither listed nor listable (SC-core: most agents stop here)
+        now = holds
+        won = False
+        renew = False
+        if was:
+            if appeals and appeal_due[i] == APPEAL_WON:
+                now = False
+                won = True
+            elif removal == EXPIRY:
+                if day - listed_since[i] >= term:
+                    renew = holds
+                else:
+                    now = True
+            elif removal == NEVER:
+                now = True
+        if now:
+            rec[a.region, col + R_LISTED] += 1.0
+            if not was or renew:
+                cause = C_SCORE if by_score else (C_COURT if by_court else C_ACT)
+                listed_since[i] = day
+                w = _wrongful(
+                    i, score, threshold, by_score, by_court, by_act, false_points, fp_on,
+                    court_wrongful,
+                )  # fmt: skip
+                if w != wrongful[i]:
+                    wrongful[i] = w
+                if was:
+                    rec[a.region, col + R_RENEWED] += 1.0
+                    emit(ev, a, evk + E_RENEWED, cause, 0.0, -1)
+                else:
+                    listed[i] = True
+                    rec[a.region, col + R_NEW] += 1.0
+                    if w:
+                        rec[a.region, col + R_NEW_WRONG] += 1.0
+                    emit(ev, a, evk + E_LISTED, cause, 0.0, -1)
+            elif removal == SCORE and (fp_on or court):  # held because a rule holds today
+                w = _wrongful(
+                    i, score, threshold, by_score, by_court, by_act, false_points, fp_on,
+                    court_wrongful,
+                )  # fmt: skip
+                if w != wrongful[i]:
+                    wrongful[i] = w
+            if wrongful[i]:
+                rec[a.region, col + R_WRONG] += 1.0
+            held = days_listed[i]
+            if held < MAX_DAYS:
+                days_listed[i] = held + np.uint16(1)
+            if appeals and appeal_due[i] == NO_APPEAL:
+                if u_hi(agent_hash(keys[K_FILE], i)) < probs[P_FILE]:
+                    appeal_due[i] = day + delay
+                    rec[a.region, col + R_FILED] += 1.0
+                    emit(ev, a, evk + E_FILED, -1, 0.0, -1)
+            if disclose:
+                out = LISTED
+        elif was:
+            listed[i] = False
+            rec[a.region, col + R_DELISTED] += 1.0
+            cause = C_APPEAL if won else (C_EXPIRED if removal == EXPIRY else -1)
+            emit(ev, a, evk + E_DELISTED, cause, 0.0, -1)
+            if wrongful[i]:
+                wrongful[i] = False
+            if appeals and appeal_due[i] != NO_APPEAL:
+                appeal_due[i] = NO_APPEAL
+    if red_on:
+        red = score >= red_above and not now and (not red_clean or days_listed[i] == 0)
+        if red != redlisted[i]:
+            redlisted[i] = red
+            emit(ev, a, evk + (E_RED if red else E_UNRED), -1, 0.0, -1)
+        if red:
+            rec[a.region, col + R_RED] += 1.0
+            out |= REDLISTED
+    return np.uint8(out)
 
 
 class Lists(Module):
-    """The blacklist is recomputed from each day's new score."""
+    """Blacklist rules, removal, wrongful listings, appeals and the redlist; see the module
+    docstring and docs/odd_lists.md."""
 
     name = "lists"
     Args = ListsArgs
     phase = "lists"
-    records = ("listed", "newly_listed")
+    records = (
+        "listed", "newly_listed", "delisted", "wrongly_listed", "newly_wrongly_listed",
+        "redlisted", "appeals_filed", "appeals_won", "appeals_lost", "renewed",
+    )  # fmt: skip
     after = lists_after
-    events = ("listed", "delisted")
+    events = (
+        "listed", "delisted", "renewed", "redlisted", "unredlisted",
+        "appeal_filed", "appeal_won", "appeal_lost",
+    )  # fmt: skip
+
+    @property
+    def delta(self):
+        """Fused only when appeals are on (a won appeal restores false points)."""
+        return lists_delta if self.params.appeals else None
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return ("score", "court", "act", "expired", "appeal")
 
     def init(self) -> None:
-        self.sim.people.add("listed", np.zeros(self.sim.n, dtype=np.bool_))
+        p, people, n = self.params, self.sim.people, self.sim.n
+        people.ensure("listed", np.bool_, False)
+        people.ensure("redlisted", np.bool_, False)
+        people.add("wrongful", np.zeros(n, dtype=np.bool_))
+        people.add("listed_since", np.full(n, -1, dtype=np.int32))
+        people.add("days_listed", np.zeros(n, dtype=np.uint16))
+        if p.appeals:
+            people.add("appeal_due", np.full(n, NO_APPEAL, dtype=np.int32))
+            people.ensure("false_points", np.float32, 0.0)  # restored by a won appeal
+        if p.court:
+            people.ensure("court_listed", np.bool_, False)
+            people.ensure("court_wrongful", np.bool_, False)
+        if p.act_days > 0:
+            people.ensure("listing_record", np.int32, -1)
+        self.probs = np.array(
+            [p.appeal_rate, p.success_if_wrongful, p.success_if_rightful], dtype=np.float64
+        )
+
+    def _field(self, name: str, on: bool, dtype) -> np.ndarray:
+        """A shared field, or a one-element stand-in the hooks never index when ``on`` is
+        False."""
+        values = self.sim.people.fields.get(name) if on else None
+        return values if values is not None else np.zeros(1, dtype=dtype)
 
     def args(self, day: int) -> tuple:
-        p = self.params
+        p, people = self.params, self.sim.people
+        # false points are looked up daily: whoever keeps them (surveillance, courts) may
+        # come later in the init order
+        fp_on = "false_points" in people.fields
+        red_on = p.redlist_above is not None
         return ListsArgs(
-            self.sim.people.listed, np.float32(p.blacklist_below), p.disclose, self.col, self.evk
-        )
+            people.listed, people.redlisted, people.wrongful, people.listed_since,
+            people.days_listed, self._field("appeal_due", p.appeals, np.int32),
+            self._field("false_points", fp_on, np.float32),
+            self._field("court_listed", p.court, np.bool_),
+            self._field("court_wrongful", p.court, np.bool_),
+            self._field("listing_record", p.act_days > 0, np.int32),
+            np.float32(p.blacklist_below), p.court, np.int64(p.act_days),
+            np.int64(("score", "expiry", "never").index(p.removal)), np.int64(p.listing_days),
+            fp_on, red_on, np.float32(p.redlist_above if red_on else 0.0), p.redlist_clean,
+            p.disclose, p.appeals,
+            self.day_keys(["appeal_file", "appeal_decide"], day), self.probs,
+            np.int64(p.appeal_delay), self.col, self.evk,
+        )  # fmt: skip

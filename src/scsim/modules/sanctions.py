@@ -1,62 +1,326 @@
-"""Sanctions (mission row 13): listed citizens are banned from travel for a set time."""
+"""Sanctions (mission row 13): tiers of restrictions on the listed, their families and jobs.
+
+Seed 004: citizens "will be unable to travel via plane or train for up to a year". Seed 002:
+punishments "are also believed to include slowing internet speeds, reducing access to good
+schools for individuals or their children, banning people from certain jobs, preventing
+booking at certain hotels and losing the right to own pets"; seed 003: barred "from serving in
+certain high-status and influential positions, like government official, reporter, CEO,
+statistician".
+
+A tier is a sanction with a trigger and a duration: its trigger is the blacklist (``lists``'
+``listed``) or a score below ``threshold``. A citizen whose trigger holds on day t and who does
+not hold the tier's sanction that day gets it for ``days`` days: held on day t iff
+``until > t`` (SC-core's travel ban, ``ban_days``). A ``family`` tier also falls on the
+school-age children (``school_age_min``..``school_age_max`` from population's ``age``, else
+role ``child``) of a household with a member whose trigger held at the end of yesterday (seed
+002: "reducing access to good schools for individuals or their children"). A ``visible`` tier
+publishes the ``SANCTIONED`` flag friends see (the friend penalty). Listed citizens working in an
+occupation the population module marks ``barred_when_listed`` are counted (seed 003).
+"""
 
 from __future__ import annotations
 
 from collections import namedtuple
+from typing import Annotated, Literal
 
 import numpy as np
-from numba import njit
-from pydantic import Field
+from numba import njit, prange
+from pydantic import Field, model_validator
 
 from scsim.modules.base import SANCTIONED, Module, emit
-from scsim.params import ModuleParams
+from scsim.params import ModuleParams, Name, Strict
+
+MAX_TIERS = 8
+"""Tiers held by a citizen are a uint8 bit mask."""
+
+MAX_DAYS = np.uint16(65535)
+"""Per-tier days held saturate here."""
+
+ROLE_CHILD = 2
+"""Population's ``role`` code of a child of the household head (fallback without ``age``)."""
+
+E_IMPOSED, E_LIFTED, E_FAMILY = range(3)
+
+
+class Tier(Strict):
+    name: Name = Field(description="the sanction (travel, internet, hotels, pets, schools ...)")
+    trigger: Literal["blacklist", "score_below"] = Field(
+        default="blacklist", description="imposed on the blacklisted, or below a score"
+    )
+    threshold: Annotated[float, Field(ge=0, le=100_000)] | None = Field(
+        default=None, description="score below which the sanction is imposed (score_below)"
+    )
+    days: int = Field(
+        default=365, ge=1, le=36500, description="duration (seed 004: travel bans up to a year)"
+    )
+    family: bool = Field(
+        default=False,
+        description="also imposed on the school-age children of the household (seed 002)",
+    )
+    visible: bool = Field(
+        default=True, description="friends see it (SANCTIONED flag, the friend penalty)"
+    )
+
+    @model_validator(mode="after")
+    def _threshold(self) -> Tier:
+        if self.trigger == "score_below" and self.threshold is None:
+            raise ValueError("threshold is required when trigger is score_below")
+        if self.trigger == "blacklist" and self.threshold is not None:
+            raise ValueError("threshold applies only with trigger: score_below")
+        return self
 
 
 class SanctionsParams(ModuleParams):
     ban_days: int = Field(
-        default=365, ge=1, le=36500, description="length of a flight and train ban (seed 004)"
+        default=365,
+        ge=1,
+        le=36500,
+        description="length of a flight and train ban (seed 004); the single 'travel' tier "
+        "used when tiers is not given",
+    )
+    tiers: list[Tier] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_TIERS,
+        description="sanction tiers; default: one visible 'travel' tier on the blacklist "
+        "lasting ban_days (SC-core)",
+    )
+    school_age_min: int = Field(
+        default=6, ge=0, le=30, description="youngest school-age child (China: school from 6)"
+    )
+    school_age_max: int = Field(
+        default=17,
+        ge=0,
+        le=30,
+        description="oldest school-age child (end of senior secondary school)",
+    )
+    bar_jobs: bool = Field(
+        default=True,
+        description="count listed citizens in occupations barred to them (seed 003; needs the "
+        "population module)",
     )
 
+    @model_validator(mode="after")
+    def _consistent(self) -> SanctionsParams:
+        if self.tiers is not None:
+            if "ban_days" in self.model_fields_set:
+                raise ValueError("give ban_days (a single travel tier) or tiers, not both")
+            names = [t.name for t in self.tiers]
+            for name in names:
+                if names.count(name) > 1:
+                    raise ValueError(f"tiers: the name {name!r} is used more than once")
+        if self.school_age_max < self.school_age_min:
+            raise ValueError(
+                f"school_age_max ({self.school_age_max}) must be >= school_age_min "
+                f"({self.school_age_min})"
+            )
+        return self
 
-SanctionsArgs = namedtuple("SanctionsArgs", ["listed", "ban_until", "ban_days", "col", "evk"])
+    def tier_list(self) -> list[Tier]:
+        """The tiers as run (the default travel tier when none are given)."""
+        if self.tiers is not None:
+            return list(self.tiers)
+        return [Tier(name="travel", days=self.ban_days)]
+
+
+SanctionsArgs = namedtuple(
+    "SanctionsArgs",
+    [
+        "listed", "until", "held_days", "held", "fam_held", "fam_hit", "school_age",
+        "occupation", "barred", "tier_days", "by_list", "below", "family", "visible", "fam_col",
+        "max_below", "any_family", "jobs_on", "jobs_col", "col", "evk",
+    ],
+)  # fmt: skip
 
 
 @njit(inline="always", cache=True)
-def sanctions_after(a, score, rec, ev, listed, ban_until, ban_days, col, evk):
-    # Banned today (ban_until > day) implies visibly sanctioned today: yesterday this hook
-    # returned ban_until > day, which set the sign bit (ban_until starts at -1 and only this
-    # hook writes it; keep it so). So an agent neither listed nor sanctioned has nothing to
-    # change or count, and its ban_until is not read (SC-core, N = 10 M, 2 threads: 63 -> 68 M/s).
-    if not (a.flags & SANCTIONED or listed[a.i]):
+def sanctions_after(
+    a, score, rec, ev, listed, until, held_days, held, fam_held, fam_hit, school_age,
+    occupation, barred, tier_days, by_list, below, family, visible, fam_col,
+    max_below, any_family, jobs_on, jobs_col, col, evk,
+):  # fmt: skip
+    i = a.i
+    day = a.day
+    lst = listed[i]
+    fam = np.int64(fam_hit[i]) if any_family else np.int64(0)
+    mask = np.int64(held[i])
+    # An agent neither listed, below a score trigger, in a listed household, nor holding a
+    # sanction since yesterday has nothing to change or count (most agents, SC-core).
+    if not (lst or score < max_below or fam != 0 or mask != 0):
         return np.uint8(0)
-    until = ban_until[a.i]
-    if listed[a.i] and until <= a.day:
-        until = np.int32(a.day + ban_days)
-        ban_until[a.i] = until
-        rec[a.region, col + 1] += 1.0
-        emit(ev, a, evk, -1, 0.0, -1)
-    if until > a.day:
+    fmask = np.int64(fam_held[i]) if any_family else np.int64(0)
+    new_fmask = fmask
+    new_mask = np.int64(0)
+    child = any_family and school_age[i]
+    imposed = False
+    out = np.uint8(0)
+    for t in range(tier_days.size):
+        bit = np.int64(1) << t
+        own = lst if by_list[t] else score < below[t]
+        via = (not own) and family[t] and child and (fam & bit) != 0
+        u = until[t, i]
+        if (own or via) and u <= day:
+            u = np.int32(day + tier_days[t])
+            until[t, i] = u
+            imposed = True
+            rec[a.region, col + 3 + 2 * t] += 1.0
+            if via:
+                new_fmask |= bit
+                emit(ev, a, evk + E_FAMILY, t, 0.0, -1)
+            else:
+                new_fmask &= ~bit
+                emit(ev, a, evk + E_IMPOSED, t, 0.0, -1)
+        if u > day:
+            new_mask |= bit
+            rec[a.region, col + 2 + 2 * t] += 1.0
+            if (new_fmask & bit) != 0:
+                rec[a.region, col + fam_col[t]] += 1.0
+            d = held_days[t, i]
+            if d < MAX_DAYS:
+                held_days[t, i] = d + np.uint16(1)
+            if visible[t] and u > day + 1:
+                out = SANCTIONED
+        elif (mask & bit) != 0:  # held yesterday, not today
+            new_fmask &= ~bit
+            emit(ev, a, evk + E_LIFTED, t, 0.0, -1)
+    if new_mask != 0:
         rec[a.region, col] += 1.0
-    return SANCTIONED if until > a.day + 1 else np.uint8(0)
+    if imposed:
+        rec[a.region, col + 1] += 1.0
+    if new_mask != mask:
+        held[i] = np.uint8(new_mask)
+    if new_fmask != fmask:
+        fam_held[i] = np.uint8(new_fmask)
+    if jobs_on and lst and barred[occupation[i]]:
+        rec[a.region, col + jobs_col] += 1.0
+    return out
+
+
+@njit(parallel=True, cache=True)
+def household_hits(starts, listed, packed, by_list, below, family, out):
+    """``out[i]`` bit t: a member of i's household met family tier t's trigger at the end of
+    the day (households are the contiguous id ranges ``starts[h]..starts[h + 1]``)."""
+    for h in prange(starts.size - 1):
+        lo, hi = starts[h], starts[h + 1]
+        m = 0
+        for j in range(lo, hi):
+            for t in range(by_list.size):
+                if family[t]:
+                    hit = listed[j] if by_list[t] else abs(packed[j]) < below[t]
+                    if hit:
+                        m |= 1 << t
+        for j in range(lo, hi):
+            if out[j] != m:
+                out[j] = m
 
 
 class Sanctions(Module):
-    """A listed citizen not banned today is banned for ``ban_days`` (banned on day t iff
-    ``ban_until > t``); the ban is visible to neighbours as a sanction."""
+    """Sanction tiers on the blacklisted, below thresholds, and on their children; see the
+    module docstring and docs/odd_sanctions.md."""
 
     name = "sanctions"
     Args = SanctionsArgs
     phase = "sanctions"
-    records = ("banned", "newly_banned")
     after = sanctions_after
-    events = ("banned",)
+    events = ("imposed", "lifted", "family")
     requires = ("lists",)
 
+    def __init__(self, params: SanctionsParams, sim) -> None:
+        super().__init__(params, sim)
+        self.tiers = params.tier_list()
+        self.jobs_on = False
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return tuple(t.name for t in self.tiers)
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        names = ["banned", "newly_banned"]
+        for t in self.tiers:
+            names += [f"sanction_{t.name}", f"sanction_{t.name}_imposed"]
+        names += [f"sanction_{t.name}_family" for t in self.tiers if t.family]
+        if self.jobs_on:
+            names.append("barred_from_job")
+        return tuple(names)
+
     def init(self) -> None:
-        self.sim.people.add("ban_until", np.full(self.sim.n, -1, dtype=np.int32))
+        people, n = self.sim.people, self.sim.n
+        tiers = self.tiers
+        k = len(tiers)
+        self.until = np.full((k, n), -1, dtype=np.int32)
+        self.held_days = np.zeros((k, n), dtype=np.uint16)
+        for t, tier in enumerate(tiers):  # one field per tier (people.parquet columns)
+            people.add(f"sanction_until_{tier.name}", self.until[t])
+            people.add(f"sanction_days_{tier.name}", self.held_days[t])
+        self.held = people.add("sanctions_held", np.zeros(n, dtype=np.uint8))
+        self.tier_days = np.array([t.days for t in tiers], dtype=np.int64)
+        self.by_list = np.array([t.trigger == "blacklist" for t in tiers], dtype=np.bool_)
+        self.below = np.array(
+            [t.threshold if t.threshold is not None else -1.0 for t in tiers], dtype=np.float32
+        )
+        self.family = np.array([t.family for t in tiers], dtype=np.bool_)
+        self.visible = np.array([t.visible for t in tiers], dtype=np.bool_)
+        self.max_below = np.float32(self.below.max())
+        fam_col = np.full(k, -1, dtype=np.int64)
+        fam_col[self.family] = 2 + 2 * k + np.arange(int(self.family.sum()))
+        self.fam_col = fam_col
+        self._init_family(people)
+        self._init_jobs(people)
+
+    def _init_family(self, people) -> None:
+        p, n = self.params, self.sim.n
+        household = people.fields.get("household")
+        age, role = people.fields.get("age"), people.fields.get("role")
+        if age is not None:
+            school = (age >= p.school_age_min) & (age <= p.school_age_max)
+        elif role is not None:
+            school = role == ROLE_CHILD
+        else:
+            school = None
+        self.any_family = bool(
+            self.family.any() and household is not None and school is not None and school.any()
+        )
+        if not self.any_family:  # one-element stand-ins the hook never indexes
+            self.school_age = np.zeros(1, dtype=np.bool_)
+            self.fam_held = np.zeros(1, dtype=np.uint8)
+            self.fam_hit = np.zeros(1, dtype=np.uint8)
+            self.starts = None
+            return
+        self.school_age = school.astype(np.bool_)
+        self.fam_held = people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
+        self.fam_hit = np.zeros(n, dtype=np.uint8)  # rebuilt after every day
+        change = np.flatnonzero(household[1:] != household[:-1]) + 1
+        self.starts = np.concatenate([[0], change, [n]]).astype(np.int64)
+
+    def _init_jobs(self, people) -> None:
+        occupation = people.fields.get("occupation")
+        barred = None
+        if any(m.name == "population" for m in self.sim.modules):
+            barred = getattr(self.sim.module("population"), "barred_occupations", None)
+        self.jobs_on = bool(self.params.bar_jobs and occupation is not None and barred is not None)
+        if self.jobs_on:
+            self.occupation = occupation
+            self.barred = np.zeros(256, dtype=np.bool_)  # any uint8 code indexes safely
+            self.barred[: len(barred)] = barred
+        else:
+            self.occupation = np.zeros(1, dtype=np.uint8)
+            self.barred = np.zeros(1, dtype=np.bool_)
+        self.jobs_col = 2 + 2 * len(self.tiers) + int(self.family.sum())
 
     def args(self, day: int) -> tuple:
-        people = self.sim.people
         return SanctionsArgs(
-            people.listed, people.ban_until, self.params.ban_days, self.col, self.evk
-        )
+            self.sim.people.listed, self.until, self.held_days, self.held, self.fam_held,
+            self.fam_hit, self.school_age, self.occupation, self.barred, self.tier_days,
+            self.by_list, self.below, self.family, self.visible, self.fam_col, self.max_below,
+            self.any_family, self.jobs_on, np.int64(self.jobs_col), self.col, self.evk,
+        )  # fmt: skip
+
+    def finish(self, day: int) -> None:
+        """Which households have a member meeting a family tier's trigger (read tomorrow)."""
+        if self.any_family:
+            sim = self.sim
+            household_hits(
+                self.starts, sim.people.listed, sim.packed[sim.current], self.by_list,
+                self.below, self.family, self.fam_hit,
+            )  # fmt: skip

@@ -1,0 +1,192 @@
+"""Blacklists: removal rules (score, expiry, never), wrongful listings, appeals, the redlist.
+
+Exact checks replayed from the audit log (everyone audited). Two fused kernels: with appeals
+(the lists delta hook is fused) and without.
+"""
+
+import numpy as np
+import pytest
+
+from scsim.engine import Sim
+from scsim.scenario import ScenarioError
+from tests.conftest import small
+
+N, DAYS = 1500, 60
+FALL = {
+    # scores fall ~4 points a day on average (rate 0.04 x -100), faster with banned friends:
+    # many citizens drop below 500 within the 60 days
+    "modules.infractions.kinds": [
+        {"name": "fine", "rate": 0.04, "detect_prob": 1.0, "penalty": -100}
+    ],
+    "modules.speech.enabled": False,
+    "output.audit_sample": 10_000,
+}
+DELAY, TERM = 5, 7
+
+
+def _kinds(sim):
+    return [f"{m}.{k}" for m, k in sim.event_kinds]
+
+
+def _is(ev, sim, kind):
+    return ev["kind"] == _kinds(sim).index(kind)
+
+
+@pytest.fixture(scope="module")
+def appeals_sim():
+    """Removal never, appeals with success 1 if wrongful, 0 if rightful. Every third citizen
+    starts with 1000 false points on file: their score listings are wrongful until an appeal
+    is won (which clears the false points)."""
+    sc = small(n=N, days=DAYS, **FALL, **{
+        "modules.lists.removal": "never", "modules.lists.appeals": True,
+        "modules.lists.appeal_rate": 0.2, "modules.lists.appeal_delay": DELAY,
+        "modules.lists.success_if_wrongful": 1.0, "modules.lists.success_if_rightful": 0.0,
+    })  # fmt: skip
+    sim = Sim(sc).build()
+    sim.people.false_points[::3] = -1000.0
+    return sim.run()
+
+
+def test_appeals_lift_exactly_the_wrongful_listings_after_the_delay(appeals_sim):
+    sim = appeals_sim
+    ev = sim.events.columns()
+    filed = _is(ev, sim, "lists.appeal_filed")
+    won, lost = _is(ev, sim, "lists.appeal_won"), _is(ev, sim, "lists.appeal_lost")
+    delisted = _is(ev, sim, "lists.delisted")
+    assert filed.sum() > 100 and won.sum() > 20 and lost.sum() > 20
+    decisions = {(c, d): "won" for c, d in zip(ev["citizen"][won], ev["day"][won], strict=True)}
+    decisions.update(
+        {(c, d): "lost" for c, d in zip(ev["citizen"][lost], ev["day"][lost], strict=True)}
+    )
+    # a won appeal clears the false points: a later listing of the same citizen is rightful
+    expected, cleared = {}, set()
+    for c, d in zip(ev["citizen"][filed], ev["day"][filed], strict=True):  # in day order
+        if d + DELAY < DAYS:
+            wrongful = c % 3 == 0 and c not in cleared
+            expected[(c, d + DELAY)] = "won" if wrongful else "lost"
+            if wrongful:
+                cleared.add(c)
+    assert decisions == expected
+    # a won appeal delists the same day (cause: appeal), and nothing else ever delists
+    lifted = set(zip(ev["citizen"][delisted], ev["day"][delisted], strict=True))
+    assert lifted == {k for k, v in expected.items() if v == "won"}
+    cause = ev["cause"][delisted]
+    assert np.all(np.array(sim.module("lists").causes)[cause] == "appeal")
+    # records agree with the log; the false points of winners are cleared and restored
+    assert sim.record("appeals_filed").sum() == filed.sum()
+    assert sim.record("appeals_won").sum() == won.sum()
+    assert sim.record("appeals_lost").sum() == lost.sum()
+    assert np.all(ev["delta"][won] == 1000.0)
+    winners = np.unique(ev["citizen"][won])
+    assert np.all(sim.people.false_points[winners] == 0.0)
+
+
+def test_wrongful_listings_are_counted(appeals_sim):
+    sim = appeals_sim
+    listed = sim.people.listed
+    wrongful = sim.people.false_points < 0  # every third citizen, unless an appeal was won
+    assert sim.record("wrongly_listed")[-1] == np.count_nonzero(listed & wrongful)
+    assert np.array_equal(sim.people.wrongful, listed & wrongful)
+    ev = sim.events.columns()
+    new, won = _is(ev, sim, "lists.listed"), _is(ev, sim, "lists.appeal_won")
+    first_won = {}
+    for c, d in zip(ev["citizen"][won], ev["day"][won], strict=True):
+        first_won.setdefault(c, d)
+    wrong_new = [
+        c % 3 == 0 and d <= first_won.get(c, DAYS)
+        for c, d in zip(ev["citizen"][new], ev["day"][new], strict=True)
+    ]
+    assert sim.record("newly_wrongly_listed").sum() == sum(wrong_new) > 50
+
+
+def test_never_removal_keeps_rightful_listings_forever(appeals_sim):
+    sim = appeals_sim
+    ev = sim.events.columns()
+    delisted = _is(ev, sim, "lists.delisted")
+    assert np.all(ev["citizen"][delisted] % 3 == 0)  # only won (wrongful) appeals delist
+    rightful = np.arange(N) % 3 != 0  # never had false points
+    ever = sim.people.days_listed > 0
+    assert np.array_equal(sim.people.listed[rightful], ever[rightful])
+
+
+@pytest.fixture(scope="module")
+def expiry_sim():
+    """Rare heavy fines (one drops a score from 650 below 500) and no friend penalty: the pull
+    towards friends' scores lifts most listed citizens back above 500 within about a week, so
+    some listings are renewed and some lapse."""
+    sc = small(n=N, days=DAYS, **{
+        **FALL,
+        "modules.infractions.kinds": [
+            {"name": "fine", "rate": 0.02, "detect_prob": 1.0, "penalty": -200}
+        ],
+        "modules.scoring.friend_sanction_penalty": 0,
+        "modules.lists.removal": "expiry", "modules.lists.listing_days": TERM,
+        "modules.lists.redlist_above": 530,
+    })  # fmt: skip
+    return Sim(sc).run()
+
+
+def test_expiring_listing_ends_or_renews_on_exactly_its_last_day(expiry_sim):
+    """A listing (or renewal) on day t is reviewed on day t + TERM: renewed if the score is
+    then below 500, else delisted (cause: expired); no other lists event in between."""
+    sim = expiry_sim
+    ev = sim.events.columns()
+    kinds = _kinds(sim)
+    mine = np.isin(
+        ev["kind"], [kinds.index(f"lists.{k}") for k in ("listed", "delisted", "renewed")]
+    )
+    scores = sim.events.score  # everyone's score at the end of each day
+    assert sim.record("renewed").sum() > 20 and sim.record("delisted").sum() > 20
+    checked = 0
+    for c in np.unique(ev["citizen"][mine]):
+        sel = mine & (ev["citizen"] == c)
+        days, what = ev["day"][sel], [kinds[k] for k in ev["kind"][sel]]
+        for k in range(len(days)):
+            if what[k] == "lists.delisted":
+                continue
+            due = days[k] + TERM
+            if due >= DAYS:
+                assert k == len(days) - 1
+                continue
+            assert days[k + 1] == due, c
+            below = scores[due, c] < 500
+            assert what[k + 1] == ("lists.renewed" if below else "lists.delisted"), c
+            checked += 1
+    assert checked > 50
+    assert sim.record("appeals_filed").sum() == 0  # no recourse by default (seed 004)
+
+
+def test_redlist_holds_the_clean_above_the_threshold(expiry_sim):
+    sim = expiry_sim
+    p = sim.people
+    expected = (sim.score >= 530) & ~p.listed & (p.days_listed == 0)
+    assert np.array_equal(p.redlisted, expected)
+    assert sim.record("redlisted")[-1] == expected.sum() > 0
+
+
+def test_never_listed_never_leave():
+    """Same kernel as expiry_sim (removal is a runtime argument)."""
+    sc = small(n=N, days=DAYS, **FALL, **{
+        "modules.lists.removal": "never", "modules.lists.redlist_above": 530,
+    })  # fmt: skip
+    sim = Sim(sc).run()
+    assert sim.record("delisted").sum() == 0
+    assert np.array_equal(sim.record("listed"), np.cumsum(sim.record("newly_listed")))
+    assert np.array_equal(sim.people.listed, sim.people.days_listed > 0)
+    assert sim.record("listed")[-1] > 100
+    assert sim.record("appeals_filed").sum() == 0
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("removal", "forever", 'modules.lists.removal: "forever" is not allowed; expected one'),
+        ("appeal_delay", 0, "modules.lists.appeal_delay: 0 is not allowed; expected an integer"),
+        ("success_if_wrongful", 1.5, "modules.lists.success_if_wrongful: 1.5 is not allowed"),
+        ("redlist_above", -1, "modules.lists.redlist_above: -1 is not allowed"),
+    ],
+)  # fmt: skip
+def test_bad_values_name_the_field(field, value, message):
+    with pytest.raises(ScenarioError) as err:
+        small(**{f"modules.lists.{field}": value})
+    assert message in str(err.value)

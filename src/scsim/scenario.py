@@ -116,7 +116,9 @@ class Scenario(Strict):
                     f"modules.{name} needs modules.{missing[0]} (it reads state that "
                     f"{missing[0]} keeps); enable it or switch {name} off"
                 )
-        components = {"friends"} | {m for m in enabled if REGISTRY[m].delta is not None}
+        components = {"friends"} | {
+            m for m in enabled if REGISTRY[m].has_delta(getattr(self.modules, m))
+        }
         unknown = sorted(set(self.modules.scoring.weights) - (components - {"scoring"}))
         if unknown:
             raise ValueError(

@@ -190,3 +190,11 @@ def test_bad_values_name_the_field(field, value, message):
     with pytest.raises(ScenarioError) as err:
         small(**{f"modules.lists.{field}": value})
     assert message in str(err.value)
+
+
+def test_lists_is_a_score_component_only_with_appeals():
+    """A won appeal restores points through the ``lists`` component, which exists only then."""
+    on = {"modules.lists.appeals": True, "modules.scoring.weights": {"lists": 1.0}}
+    assert small(n=100, **on).modules.scoring.weights == {"lists": 1.0}
+    with pytest.raises(ScenarioError, match="weights.lists is not a score component"):
+        small(n=100, **{**on, "modules.lists.appeals": False})

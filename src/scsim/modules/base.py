@@ -117,6 +117,11 @@ class Module:
         self.col = -1  # first record column, assigned by the engine
         self.evk = -1  # first event kind, assigned by the engine
 
+    @classmethod
+    def has_delta(cls, params: Any) -> bool:
+        """Whether a module with these parameters fuses a ``delta`` hook (a score component)."""
+        return cls.delta is not None
+
     @property
     def component(self) -> str | None:
         """The score component the ``delta`` hook feeds (the module's name)."""

@@ -293,6 +293,10 @@ class Lists(Module):
         """Fused only when appeals are on (a won appeal restores false points)."""
         return lists_delta if self.params.appeals else None
 
+    @classmethod
+    def has_delta(cls, params: ListsParams) -> bool:
+        return params.appeals
+
     @property
     def causes(self) -> tuple[str, ...]:
         return ("score", "court", "act", "expired", "appeal")

@@ -200,7 +200,10 @@ def query(
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
     limit: Annotated[
         int | None,
-        typer.Option("--limit", help=f"rows to print (0: all) [table {QUERY_LIMIT}, CSV/JSON all]"),
+        typer.Option(
+            "--limit",
+            help=f"rows to print, 0 for all (default: {QUERY_LIMIT} in a table, all in CSV/JSON)",
+        ),
     ] = None,
 ) -> None:
     """Run SQL (DuckDB) over one or many run directories; print a table, CSV or JSON."""
@@ -231,7 +234,7 @@ def query(
 
 @app.command(context_settings={"ignore_unknown_options": True})
 def lookup(
-    run_dir: Annotated[Path, typer.Argument(help="a run directory")],
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
     citizen: Annotated[str, typer.Argument(metavar="CITIZEN_ID", help="a citizen id, 0 to n - 1")],
     as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
 ) -> None:

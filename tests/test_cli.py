@@ -115,8 +115,9 @@ def test_run_writes_a_complete_run_directory(tmp_path):
     )
     assert sorted(p.name for p in out.iterdir()) == [
         "audit.parquet", "distribution.parquet", "events.parquet", "manifest.json",
-        "people.parquet", "report.html", "timeseries.parquet",
+        "people.parquet", "plots", "report.html", "timeseries.parquet",
     ]  # fmt: skip
+    assert list((out / "plots").glob("*.png"))  # every report figure as a PNG (kaleido)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["n"] == 5000 and manifest["days"] == 20
     assert manifest["preset"] == "sc-core" and len(manifest["scenario_hash"]) == 16

@@ -107,7 +107,7 @@ def test_existing_output_directory_is_refused(tmp_path):
 def test_run_writes_a_complete_run_directory(tmp_path):
     out = tmp_path / "run"
     res = runner.invoke(app, ["run", "sc-core", "--n", "5000", "--days", "20", "--seed", "3",
-                              "--out", str(out)])  # fmt: skip
+                              "--out", str(out), "--png"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (
         f"report:        {out / 'report.html'}" in " ".join(res.stdout.split())
@@ -115,8 +115,9 @@ def test_run_writes_a_complete_run_directory(tmp_path):
     )
     assert sorted(p.name for p in out.iterdir()) == [
         "audit.parquet", "distribution.parquet", "events.parquet", "manifest.json",
-        "people.parquet", "report.html", "timeseries.parquet",
+        "people.parquet", "plots", "report.html", "timeseries.parquet",
     ]  # fmt: skip
+    assert list((out / "plots").glob("*.png"))  # every report figure as a PNG (kaleido)
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["n"] == 5000 and manifest["days"] == 20
     assert manifest["preset"] == "sc-core" and len(manifest["scenario_hash"]) == 16

@@ -23,7 +23,7 @@ def make_run(
     days: int = 30,
     n_bins: int = 10,
     records: tuple[str, ...] = FULL_RECORDS,
-    extra: tuple[str, ...] = ("perks_held",),
+    extra: tuple[str, ...] = ("widgets_made",),
     preset: str | None = "<b>evil preset",
     n: int = 1000,
     step_s: float = 0.5,
@@ -103,16 +103,30 @@ def section(doc: str, section_id: str) -> str:
 
 @pytest.fixture
 def full_doc(tmp_path: Path) -> str:
-    return write_report(make_run(tmp_path / "run")).read_text(encoding="utf-8")
+    return write_report(make_run(tmp_path / "run"), png=False).read_text(encoding="utf-8")
 
 
 def test_report_written_with_all_sections(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path / "run")
-    path = write_report(run_dir)
+    path = write_report(run_dir, png=False)
     assert path == run_dir / "report.html"
     assert path.is_file()
     doc = path.read_text(encoding="utf-8")
-    ids = ["run", "headline", "score-distribution", "banned", "speech", "other-records", "scenario"]
+    ids = [
+        "run",
+        "headline",
+        "score-distribution",
+        "banned",
+        "sanctions-perks",
+        "false-records",
+        "speech",
+        "silenced",
+        "network",
+        "regions",
+        "other-records",
+        "plots",
+        "scenario",
+    ]
     positions = [doc.index(f'id="{i}"') for i in ids]
     assert positions == sorted(positions), "sections out of order"
 
@@ -132,7 +146,7 @@ def test_plotly_embedded_once_and_offline(full_doc: str) -> None:
 
 def test_unknown_record_column_is_plotted(full_doc: str) -> None:
     other = section(full_doc, "other-records")
-    assert "perks_held" in other
+    assert "widgets_made" in other
     assert "Plotly.newPlot(" in other
     for known in FULL_RECORDS:
         assert known not in other, f"{known} should be plotted in its own section"
@@ -170,10 +184,18 @@ def test_scenario_and_sources(full_doc: str) -> None:
 
 def test_report_without_banned_or_speech(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path / "run", records=(), extra=(), preset=None)
-    doc = write_report(run_dir).read_text(encoding="utf-8")
-    for section_id in ("banned", "speech", "other-records"):
+    doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
+    for section_id in (
+        "banned",
+        "sanctions-perks",
+        "false-records",
+        "speech",
+        "silenced",
+        "network",
+        "other-records",
+    ):
         body = section(doc, section_id)
-        assert "Not recorded" in body
+        assert "not recorded" in body.lower()
         assert "Plotly.newPlot(" not in body
     assert "banned" not in section(doc, "headline")
     assert "Final mean score" in section(doc, "headline")
@@ -185,7 +207,7 @@ def test_report_without_banned_or_speech(tmp_path: Path) -> None:
 def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run_dir = make_run(tmp_path / "run")
     before = {p.name for p in run_dir.iterdir()}
-    write_report(run_dir)
+    write_report(run_dir, png=False)
     assert {p.name for p in run_dir.iterdir()} == before | {"report.html"}
 
     # A failure at the final rename leaves the old report untouched and no temp file behind.
@@ -196,7 +218,7 @@ def test_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(report.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk on fire"):
-        write_report(run_dir)
+        write_report(run_dir, png=False)
     assert {p.name for p in run_dir.iterdir()} == before | {"report.html"}
     assert (run_dir / "report.html").read_text() == "previous"
 
@@ -210,3 +232,65 @@ def test_score_histogram_grid(tmp_path: Path) -> None:
     assert counts[3].tolist() == [0, 0, 0, 0]
     assert counts[:, 2].tolist() == [3, 4, 5, 0, 7]  # bin index + 1 + day
     assert counts.sum() == sum(b + 1 + d for d in range(4) for b in (0, 1, 2, 4))
+
+
+MODULE_COLUMNS = (
+    "sanction_travel", "sanction_travel_imposed", "sanction_schools_family", "perk_singapore",
+    "wrongly_listed", "newly_wrongly_listed", "false_records", "ties_cut", "largest_component",
+)  # fmt: skip
+
+
+def add_regions(run_dir: Path, days: int = 30, regions: int = 3) -> None:
+    """Write timeseries_region.parquet: region k has mean score 600 + k and k banned a day."""
+    day = np.repeat(np.arange(days, dtype=np.int32), regions)
+    region = np.tile(np.arange(regions, dtype=np.int32), days)
+    table = {
+        "day": day,
+        "region": region,
+        "mean_score": 600.0 + region,
+        "banned": region.astype(np.int64),
+        "newly_banned": np.ones(day.size, np.int64),
+    }
+    pq.write_table(pa.table(table), run_dir / "timeseries_region.parquet")
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["region_names"] = ["North<1>", "Centre", "South"]
+    (run_dir / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_module_columns_find_their_sections(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run", extra=MODULE_COLUMNS)
+    doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
+    sanctions = section(doc, "sanctions-perks")
+    for column in ("sanction_travel", "sanction_travel_imposed", "sanction_schools_family",
+                   "perk_singapore"):  # fmt: skip
+        assert column in sanctions
+    assert sanctions.count("Plotly.newPlot(") == 3  # held, imposed, perks
+    false = section(doc, "false-records")
+    for column in ("wrongly_listed", "newly_wrongly_listed", "false_records"):
+        assert column in false
+    assert "ties_cut" in section(doc, "network") and "largest_component" in section(doc, "network")
+    assert "not recorded in this run" in section(doc, "silenced")
+    assert "Plotly.newPlot(" not in section(doc, "silenced")
+    assert "Not recorded" in section(doc, "other-records")  # nothing left over
+    assert "Final wrongly listed" in section(doc, "headline")
+
+
+def test_silenced_speech_is_plotted_when_recorded(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run", extra=("speech_silenced",))
+    doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
+    silenced = section(doc, "silenced")
+    assert "speech_silenced" in silenced and "Plotly.newPlot(" in silenced
+    assert "Total speech silenced" in section(doc, "headline")
+
+
+def test_outcomes_by_region(tmp_path: Path) -> None:
+    run_dir = make_run(tmp_path / "run")
+    doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
+    assert "No regions" in section(doc, "regions")
+    add_regions(run_dir)
+    doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
+    regions = section(doc, "regions")
+    assert "North&lt;1&gt;" in regions and "North<1>" not in regions
+    assert regions.count("Plotly.newPlot(") == 2  # mean score and banned by region
+    # South (region 2): final mean score 602, final banned 2, total newly banned 30 days x 1
+    assert re.search(r"<th>South</th><td[^>]*>602.00</td><td[^>]*>2</td><td[^>]*>30</td>", regions)

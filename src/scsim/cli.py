@@ -103,6 +103,9 @@ def run(
         Path | None, typer.Option("--out", help="run directory [runs/<name>-<time>]")
     ] = None,
     threads: Threads = None,
+    png: Annotated[
+        bool, typer.Option(help="also save the report's figures as PNG (starts Chromium, ~6 s)")
+    ] = False,
 ) -> None:
     """Run a scenario and write its run directory and HTML report."""
     from scsim.results import write_run
@@ -115,7 +118,7 @@ def run(
     if out_dir.exists():
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
     sim = _build_and_run(sc, k, progress=True)
-    write_run(sim, out_dir, scenario if scenario in preset_names() else None, k)
+    write_run(sim, out_dir, scenario if scenario in preset_names() else None, k, png=png)
     t = sim.timings
     out.print(
         f"{sim.n:,} citizens x {sim.days} days in {t['step_s']:.2f} s "
@@ -254,6 +257,100 @@ def lookup(
         sys.stdout.write(json.dumps(plain(result)) + "\n")
     else:
         render(result, out)
+
+
+# ---------------------------------------------------------------- compare and report
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="scenario A: a preset name or a YAML file")],
+    b: Annotated[str, typer.Argument(help="scenario B: a preset name or a YAML file")],
+    replicates: Annotated[
+        int, typer.Option("--replicates", help="paired replicates (seeds S, S+1, ...; >= 2)")
+    ],
+    n: N = None,
+    days: Days = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="first seed S [A's seed]")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="output directory [runs/compare-<A>-<B>-<time>]")
+    ] = None,
+    threads: Threads = None,
+) -> None:
+    """Compare two policies on the same population with common random numbers."""
+    import numba
+
+    from scsim.compare import CompareError, check_same_population, write_comparison
+    from scsim.compare import compare as run_comparison
+
+    sa, sb = _load(a, n, days, None), _load(b, n, days, None)
+    if replicates < 2:
+        raise fail(
+            f"--replicates: {replicates} is not allowed; expected an integer >= 2 "
+            "(a confidence interval needs at least two paired differences)"
+        )
+    try:
+        check_same_population(sa, sb)
+    except CompareError as e:
+        raise fail(str(e)) from None
+    first = sa.seed if seed is None else seed
+    if first < 0 or first + replicates > 2**63:
+        raise fail(f"--seed: {first} is not allowed; expected 0 <= seed < 2**63 - replicates")
+    k = _threads(threads)
+    if out_dir is None:
+        out_dir = Path("runs") / f"compare-{sa.name}-{sb.name}-{datetime.now():%Y%m%d-%H%M%S}"
+    if out_dir.exists():
+        raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
+    numba.set_num_threads(k)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("run {task.completed:.0f}/{task.total:.0f}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err) as bar:
+        task = bar.add_task(f"{sa.name} vs {sb.name}", total=2 * replicates)
+
+        def on_run(name: str, r: int) -> None:
+            bar.update(task, advance=1, description=f"replicate {r + 1}/{replicates}: {name}")
+
+        result = run_comparison(sa, sb, replicates, first, (a, b), on_run)
+    summary = write_comparison(result, out_dir)
+    level = f"{summary['level']:.0%}"
+    table = Table("outcome", "mean A", "mean B", "B - A", f"paired {level} CI",
+                  f"unpaired {level} CI", "width ratio", title=f"B - A over {replicates} "
+                  "paired replicates (A: " + escape(a) + ", B: " + escape(b) + ")")  # fmt: skip
+    for e in summary["outcomes"]:
+        if e["region"] is not None:
+            continue
+        ratio = e["width_ratio"]
+        table.add_row(
+            e["label"], f"{e['mean_a']:,.2f}", f"{e['mean_b']:,.2f}", f"{e['diff']:+,.2f}",
+            f"[{e['paired']['low']:,.2f}, {e['paired']['high']:,.2f}]",
+            f"[{e['unpaired']['low']:,.2f}, {e['unpaired']['high']:,.2f}]",
+            "n/a" if ratio is None else f"{ratio:.3f}",
+        )  # fmt: skip
+    out.print(table)
+    if summary["regions"]:
+        out.print(f"by region ({len(summary['regions'])} regions): see comparison.json/.html")
+    out.print(f"comparison: {out_dir / 'comparison.html'}")
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="a run directory written by `scsim run`")],
+    png: Annotated[bool, typer.Option(help="also save every figure as plots/<name>.png")] = True,
+) -> None:
+    """Re-render report.html (and plots/*.png) for an existing run directory."""
+    from scsim.report import write_report
+    from scsim.runs import RunError, open_run
+
+    try:
+        open_run(run_dir)
+    except RunError as e:
+        raise fail(str(e)) from None
+    path = write_report(run_dir, png=png)
+    out.print(f"report: {path}")
 
 
 def main() -> None:  # pragma: no cover

@@ -164,6 +164,16 @@ def machine() -> dict[str, object]:
     }
 
 
+def region_names(sim: Sim) -> list[str]:
+    """Names of the Sim's regions (the population module's table, else their numbers)."""
+    names = None
+    if any(m.name == "population" for m in sim.modules):
+        names = getattr(sim.module("population"), "region_names", None)
+    if names is not None and len(names) == sim.n_regions:
+        return [str(x) for x in names]
+    return [str(k) for k in range(sim.n_regions)]
+
+
 def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
     return {
         "scsim_version": scsim.__version__,
@@ -178,6 +188,7 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
         "memory_bytes_per_agent": sim.state_bytes / sim.n,
         "components": sim.components,
+        "region_names": region_names(sim) if sim.n_regions > 1 else None,
         "audit": {"sample": sim.events.size, "stride": sim.events.stride},
         "machine": machine(),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -198,7 +209,7 @@ def staged(out: Path) -> Iterator[Path]:
     os.replace(partial, out)
 
 
-def write_run(sim: Sim, out: Path, preset: str | None, threads: int) -> Path:
+def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False) -> Path:
     """Write a finished simulation's run directory (and its HTML report) to ``out``."""
     from scsim.report import write_report
 
@@ -216,5 +227,5 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int) -> Path:
             pq.write_table(table(sim), tmp / f"{name}.parquet", row_group_size=ROW_GROUP)
         sim.timings["write_s"] = time.perf_counter() - t0
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, preset, threads), indent=2))
-        write_report(tmp)
+        write_report(tmp, png=png)
     return out

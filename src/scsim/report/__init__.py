@@ -1,0 +1,104 @@
+"""Render a run directory as one self-contained, offline HTML report, with a PNG of every
+figure under ``<run>/plots/``. Helpers: ``html`` (building blocks), ``sections`` (what the report
+shows), ``png`` (static images), ``comparison`` (the paired-comparison report)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from scsim.report import sections as s
+from scsim.report.html import Embedder, document, get
+from scsim.report.png import export_pngs
+
+
+def write_report(run_dir: Path, png: bool = True) -> Path:
+    """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``)."""
+    run_dir = Path(run_dir)
+    text = render_report(run_dir, png=png)
+    target = run_dir / "report.html"
+    fd, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".report-", suffix=".html.tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; a report is meant to be shared
+        os.replace(tmp_name, target)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+    return target
+
+
+def render_report(run_dir: Path, png: bool = False) -> str:
+    """Return the HTML document for the run in ``run_dir``; with ``png``, also save every
+    figure as ``run_dir/plots/<name>.png`` (the document says if that was skipped)."""
+    run_dir = Path(run_dir)
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    series = read_columns(run_dir / "timeseries.parquet")
+    distribution = run_dir / "distribution.parquet"
+    histogram = score_histogram(pq.read_table(distribution)) if distribution.exists() else None
+    by_region = run_dir / "timeseries_region.parquet"
+    region_series = read_columns(by_region) if by_region.exists() else None
+    embed = Embedder()
+    scenario = manifest.get("scenario") or {}
+    title = manifest.get("preset") or get(scenario, "name") or run_dir.name
+    sanctions = s.sanction_columns(series)
+    perks = s.perk_columns(series)
+    false = s.false_columns(series)
+    known = {*s.SCORE_COLUMNS, *s.BANNED_COLUMNS, *s.SPEECH_COLUMNS, *s.NETWORK_COLUMNS}
+    known |= {s.SILENCED, *sanctions, *perks, *false}
+    silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
+    parts = [
+        s.header(manifest, title),
+        s.headline(series),
+        s.distribution(series, histogram, embed),
+        s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
+        s.sanctions_and_perks(series, embed),
+        s.line_section("false-records", "False records and wrongful listings", series, false,
+                       embed),
+        s.line_section("speech", "Detected speech over time", series, list(s.SPEECH_COLUMNS),
+                       embed),
+        s.line_section("silenced", "Silenced speech", series, [s.SILENCED], embed,
+                       silenced_absent),
+        s.line_section("network", "Network fragmentation", series, list(s.NETWORK_COLUMNS),
+                       embed),
+        s.regions(region_series, manifest.get("region_names"), embed),
+        s.other(series, known, embed),
+    ]  # fmt: skip
+    if png:
+        status = export_pngs(embed.figures, run_dir / "plots")
+    else:
+        status = "not requested (write_report(..., png=False))"
+    parts += [s.plots(status, [name for name, _ in embed.figures]), s.scenario(scenario)]
+    return document(f"scsim report: {title}", "\n".join(parts))
+
+
+def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (days, bin edges, counts[bin, day]) from the long-format histogram table."""
+    day = table.column("day").to_numpy()
+    lo = table.column("bin_lo").to_numpy()
+    hi = table.column("bin_hi").to_numpy()
+    days, col = np.unique(day, return_inverse=True)
+    # Edges are the union of all bin bounds, so bins that are empty on every day stay visible.
+    edges = np.unique(np.concatenate([lo, hi]))
+    row = np.searchsorted(edges, lo)
+    counts = np.zeros((max(len(edges) - 1, 0), len(days)), dtype=np.int64)
+    np.add.at(counts, (row, col), table.column("count").to_numpy())
+    return days, edges.astype(np.float64), counts
+
+
+def read_columns(path: Path) -> dict[str, np.ndarray]:
+    """Read the numeric columns of a parquet file as numpy arrays."""
+    table = pq.read_table(path)
+    numeric = (pa.types.is_integer, pa.types.is_floating)
+    return {
+        field.name: table.column(field.name).to_numpy()
+        for field in table.schema
+        if any(test(field.type) for test in numeric)
+    }

@@ -1,0 +1,134 @@
+"""Render a paired comparison summary (``scsim.compare.summarise``) as one offline HTML file."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import plotly.graph_objects as go
+import yaml
+from plotly.subplots import make_subplots
+
+from scsim.report.html import Embedder, document, esc, fmt, grid, section, table
+
+COLOURS = {"paired": "#1f77b4", "unpaired": "#aaaaaa", "A": "#636efa", "B": "#ef553b"}
+
+
+def _ci(ci: dict[str, float]) -> str:
+    return f"[{fmt(ci['low'])}, {fmt(ci['high'])}]"
+
+
+def _rows(entries: list[dict[str, Any]], with_region: bool) -> list[list[str]]:
+    rows = []
+    for e in entries:
+        label = f"{e['label']} ({e['region_name']})" if with_region else e["label"]
+        rows.append(
+            [
+                esc(label), esc(fmt(e["mean_a"])), esc(fmt(e["mean_b"])), esc(fmt(e["diff"])),
+                esc(_ci(e["paired"])), esc(_ci(e["unpaired"])), esc(fmt(e["width_ratio"])),
+            ]
+        )  # fmt: skip
+    return rows
+
+
+def _forest(entries: list[dict[str, Any]], level: float) -> go.Figure:
+    """One panel per outcome (each on its own scale): paired vs unpaired interval of B - A."""
+    fig = make_subplots(
+        rows=len(entries), cols=1, subplot_titles=[e["label"] for e in entries],
+        vertical_spacing=min(0.08, 0.6 / max(len(entries), 1)),
+    )  # fmt: skip
+    for k, e in enumerate(entries):
+        for kind in ("paired", "unpaired"):
+            ci = e[kind]
+            fig.add_trace(
+                go.Scatter(
+                    x=[e["diff"]], y=[kind], mode="markers",
+                    marker=dict(color=COLOURS[kind], size=9),
+                    error_x=dict(type="data", symmetric=False, array=[ci["high"] - e["diff"]],
+                                 arrayminus=[e["diff"] - ci["low"]], color=COLOURS[kind]),
+                    name=f"{kind} {level:.0%} CI", showlegend=k == 0,
+                ),
+                row=k + 1, col=1,
+            )  # fmt: skip
+        fig.add_vline(x=0, line=dict(color="#888", dash="dot"), row=k + 1, col=1)
+    fig.update_layout(height=100 + 130 * len(entries))
+    return fig
+
+
+def _trajectories(trajectories: dict[str, dict[str, list[float]]], names: tuple[str, str]):
+    """Per-day means over replicates of A and B, one panel per quantity."""
+    keys = list(trajectories)
+    fig = make_subplots(rows=len(keys), cols=1, subplot_titles=keys, vertical_spacing=0.12)
+    for k, key in enumerate(keys):
+        for side, name in zip(("a", "b"), names, strict=True):
+            values = trajectories[key][side]
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(len(values))), y=values, mode="lines",
+                    name=f"{side.upper()}: {name}", showlegend=k == 0,
+                    line=dict(color=COLOURS[side.upper()]),
+                ),
+                row=k + 1, col=1,
+            )  # fmt: skip
+        fig.update_xaxes(title_text="day", row=k + 1, col=1)
+    fig.update_layout(height=80 + 300 * len(keys))
+    return fig
+
+
+def render_comparison(summary: dict[str, Any]) -> str:
+    """The comparison report: what was compared, paired differences, forest plot, trajectories."""
+    from scsim.compare import differences
+
+    a, b = summary["a"], summary["b"]
+    names = (a["name"], b["name"])
+    level = summary["level"]
+    embed = Embedder()
+    changed = list(differences(a["scenario"], b["scenario"], ""))
+    changes = "".join(
+        f"<li><code>{esc(p)}</code>: A {esc(json.dumps(x))}, B {esc(json.dumps(y))}</li>"
+        for p, x, y in changed
+    )
+    facts = [
+        ("A", esc(f"{a['name']} (scenario {a['scenario_hash']})")),
+        ("B", esc(f"{b['name']} (scenario {b['scenario_hash']})")),
+        ("citizens", esc(fmt(summary["n"]))),
+        ("days", esc(fmt(summary["days"]))),
+        ("replicates", esc(fmt(summary["replicates"]))),
+        ("seeds", esc(f"{summary['seeds'][0]} to {summary['seeds'][-1]} (seed + replicate)")),
+        ("scsim_version", esc(summary["scsim_version"])),
+        ("created", esc(summary["created"])),
+    ]
+    head = (
+        f'<header id="run"><h1>scsim comparison: {esc(names[0])} vs {esc(names[1])}</h1>'
+        f"{table(facts)}<h3>What differs (B vs A)</h3>"
+        f"<ul>{changes or '<li>nothing: the scenarios are identical</li>'}</ul></header>"
+    )
+    whole = [e for e in summary["outcomes"] if e["region"] is None]
+    regional = [e for e in summary["outcomes"] if e["region"] is not None]
+    header = [
+        "outcome", "mean A", "mean B", "B - A", f"paired {level:.0%} CI",
+        f"unpaired {level:.0%} CI", "width ratio",
+    ]  # fmt: skip
+    note = (
+        "<p>Replicate r runs A and B with the same seed, so they share every random draw the "
+        "policy does not touch. The paired interval is a t interval over the replicate "
+        "differences; the unpaired (Welch) one ignores the pairing. Width ratio: paired width / "
+        "unpaired width (below 1: the pairing removed noise).</p>"
+    )
+    paired = note + grid(header, _rows(whole, False))
+    parts = [head, section("differences", "Paired differences", paired)]
+    if regional:
+        parts.append(section("regions", "By region", grid(header, _rows(regional, True))))
+    forest_note = "<p>B - A with its paired and unpaired interval, one panel per outcome.</p>"
+    if whole:
+        forest = forest_note + embed(_forest(whole, level), "forest")
+        parts.append(section("forest", "Intervals", forest))
+    parts.append(
+        section("trajectories", "Trajectories (mean over replicates, per day)",
+                embed(_trajectories(summary["trajectories"], names), "trajectories"))
+    )  # fmt: skip
+    for side, label in ((a, "A"), (b, "B")):
+        text = yaml.safe_dump(side["scenario"], sort_keys=False, allow_unicode=True)
+        parts.append(section(f"scenario-{label.lower()}", f"Scenario {label}: {side['name']}",
+                             f"<pre>{esc(text)}</pre>"))  # fmt: skip
+    return document(f"scsim comparison: {names[0]} vs {names[1]}", "\n".join(parts))

@@ -13,7 +13,7 @@ THREADS ?=
 
 RUN_FLAGS := --n $(N) --days $(DAYS) $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: run test bench bench-modules bench-big lint clean venv
+.PHONY: run test bench bench-modules bench-big lint clean venv browser
 
 venv: $(STAMP)
 
@@ -50,6 +50,11 @@ lint: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+## Debian's chromium for the explorer's browser test (apt-get, as root), only when missing
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; \
+	else echo "make browser: /usr/bin/chromium is already installed"; fi
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

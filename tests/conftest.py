@@ -31,3 +31,29 @@ def scsim_cli(*args: str, threads: int | None = None, cwd: Path | None = None):
 @pytest.fixture
 def run_cli():
     return scsim_cli
+
+
+def make_run(out: Path, n: int = 2000, days: int = 20, **overrides) -> Path:
+    """Write the run directory of the sc-core preset at small N (dotted-path overrides, e.g.
+    ``**{"modules.lists.blacklist_below": 640}``) to ``out``, in process; return ``out``."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from scsim.cli import app
+    from scsim.scenario import load_raw
+
+    raw = load_raw("sc-core")
+    for path, value in {"population.n": n, "days": days, **overrides}.items():
+        node = raw
+        *parents, leaf = path.split(".")
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    scenario = out.with_name(out.name + ".yaml")
+    scenario.write_text(yaml.safe_dump(raw))
+    res = CliRunner().invoke(app, ["run", str(scenario), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    return out

@@ -180,6 +180,82 @@ def bench(
     sys.stdout.write(json.dumps(row) + "\n")
 
 
+# --- looking at results: query and lookup (issue 6) -------------------------------------------
+
+QUERY_LIMIT = 50
+"""Rows ``scsim query`` prints as a table unless ``--limit`` says otherwise."""
+
+
+@app.command()
+def query(
+    args: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="RUN_DIR... SQL",
+            help="one or more run directories, then one SQL query over the views timeseries, "
+            "distribution, people, events, audit, manifest (each with a 'run' column)",
+        ),
+    ],
+    as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON array")] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(
+            "--limit",
+            help=f"rows to print, 0 for all (default: {QUERY_LIMIT} in a table, all in CSV/JSON)",
+        ),
+    ] = None,
+) -> None:
+    """Run SQL (DuckDB) over one or many run directories; print a table, CSV or JSON."""
+    from scsim.query import QueryError, run_query, to_json, to_table, write_csv
+    from scsim.runs import RunError
+
+    if len(args) < 2:
+        raise fail("expected one or more RUN_DIR arguments, then the SQL query")
+    if as_csv and as_json:
+        raise fail("--csv and --json: choose one")
+    if limit is not None and limit < 0:
+        raise fail(f"--limit: {limit} is not allowed; expected an integer >= 0 (0: all rows)")
+    if limit is None:
+        limit = 0 if as_csv or as_json else QUERY_LIMIT
+    try:
+        result = run_query(args[:-1], args[-1], limit or None)
+    except (RunError, QueryError) as e:
+        raise fail(str(e)) from None
+    if as_json:
+        sys.stdout.write(to_json(result) + "\n")
+    elif as_csv:
+        write_csv(result, sys.stdout)
+    else:
+        out.print(to_table(result))
+    if result.omitted:
+        err.print(f"{result.omitted:,} more rows not shown (--limit 0 shows all)", highlight=False)
+
+
+@app.command(context_settings={"ignore_unknown_options": True})
+def lookup(
+    run_dir: Annotated[Path, typer.Argument(metavar="RUN_DIR", help="a run directory")],
+    citizen: Annotated[str, typer.Argument(metavar="CITIZEN_ID", help="a citizen id, 0 to n - 1")],
+    as_json: Annotated[bool, typer.Option("--json", help="print one JSON document")] = False,
+) -> None:
+    """One synthetic citizen: profile, score components, history, events, lists, sanctions."""
+    from scsim.lookup import lookup as look_up
+    from scsim.lookup import parse_citizen
+    from scsim.lookup_view import render
+    from scsim.query import plain
+    from scsim.runs import RunError, open_run
+
+    try:
+        run = open_run(run_dir)
+        result = look_up(run, parse_citizen(citizen, run))
+    except RunError as e:
+        raise fail(str(e)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(plain(result)) + "\n")
+    else:
+        render(result, out)
+
+
 # --- scsim explore (issue 6) -------------------------------------------------------------
 
 

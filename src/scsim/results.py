@@ -3,6 +3,10 @@ timeseries_region.parquet when the population has regions), distribution.parquet
 people.parquet (every citizen's final state and score components), events.parquet and
 audit.parquet (the audit sample's events, daily scores and components), report.html.
 
+people, events and audit are ordered by citizen (events keep their day and emission order
+within a citizen; audit rows are citizen-major) and written in row groups of ``ROW_GROUP``
+rows, so reading one citizen's rows (``scsim lookup``) reads one row group.
+
 A run is written into ``<out>.partial`` and renamed to ``<out>`` only when complete, so an
 interrupted or failed run never leaves a directory that looks finished.
 """
@@ -29,6 +33,8 @@ import scsim
 from scsim.engine import ENGINE_RECORDS, Sim
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+ROW_GROUP = 65_536
+"""Rows per row group of the per-citizen files (people, events, audit)."""
 
 
 def quantiles_from_histogram(counts: np.ndarray, edges: np.ndarray, qs=QUANTILES) -> np.ndarray:
@@ -87,8 +93,11 @@ def people_table(sim: Sim) -> pa.Table:
 
 
 def events_table(sim: Sim) -> pa.Table:
-    """The audit sample's events, with kind and cause by name."""
+    """The audit sample's events, with kind and cause by name, ordered by citizen (then day
+    and emission order)."""
     cols = sim.events.columns()
+    order = np.argsort(cols["citizen"], kind="stable")
+    cols = {name: values[order] for name, values in cols.items()}
     kinds = [f"{module}.{kind}" for module, kind in sim.event_kinds]
     causes = {m.name: m.causes for m in sim.modules}
     names = np.array([module for module, _ in sim.event_kinds] or [""], dtype=object)
@@ -111,16 +120,17 @@ def events_table(sim: Sim) -> pa.Table:
 
 
 def audit_table(sim: Sim) -> pa.Table:
-    """The audit sample's score and score components at the end of every day."""
+    """The audit sample's score and score components at the end of every day (citizen-major:
+    one citizen's days are consecutive rows)."""
     log = sim.events
     days = log.score.shape[0]
     columns: dict[str, np.ndarray] = {
-        "day": np.repeat(np.arange(days, dtype=np.int32), log.size),
-        "citizen": np.tile(log.citizens, days) if log.size else np.zeros(0, np.int64),
-        "score": log.score.ravel(),
+        "day": np.tile(np.arange(days, dtype=np.int32), log.size),
+        "citizen": np.repeat(log.citizens, days) if log.size else np.zeros(0, np.int64),
+        "score": log.score.T.ravel(),
     }
     for k, name in enumerate(sim.components):
-        columns[f"part_{name}"] = log.parts[:, :, k].ravel()
+        columns[f"part_{name}"] = log.parts[:, :, k].T.ravel()
     return pa.table(columns)
 
 
@@ -198,9 +208,12 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int) -> Path:
         pq.write_table(distribution_table(sim), tmp / "distribution.parquet")
         if sim.n_regions > 1:
             pq.write_table(region_table(sim), tmp / "timeseries_region.parquet")
-        pq.write_table(people_table(sim), tmp / "people.parquet")
-        pq.write_table(events_table(sim), tmp / "events.parquet")
-        pq.write_table(audit_table(sim), tmp / "audit.parquet")
+        for name, table in (
+            ("people", people_table),
+            ("events", events_table),
+            ("audit", audit_table),
+        ):
+            pq.write_table(table(sim), tmp / f"{name}.parquet", row_group_size=ROW_GROUP)
         sim.timings["write_s"] = time.perf_counter() - t0
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, preset, threads), indent=2))
         write_report(tmp)

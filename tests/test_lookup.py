@@ -1,0 +1,223 @@
+"""`scsim lookup`: one citizen's profile, score breakdown, history, events and standing."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from scsim.cli import app
+from scsim.lookup import SPARK, code_labels, lookup, rerun_audit_sample, sparkline
+from scsim.runs import Run, RunError, open_run
+from tests.conftest import make_run
+
+runner = CliRunner()
+EVENT_COMPONENTS = ("purchases", "infractions", "speech")
+"""Components fed by events in sc-core; friends and bound are engine terms without events."""
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    """sc-core, 2000 citizens, 20 days; every 4th citizen audited; a blacklist below 640 so
+    that one record lists a citizen (and brings a travel ban) within the run."""
+    out = tmp_path_factory.mktemp("lookup") / "run"
+    return make_run(out, **{"output.audit_sample": 500, "modules.lists.blacklist_below": 640})
+
+
+@pytest.fixture(scope="module")
+def tables(run_dir):
+    return {t: pq.read_table(run_dir / f"{t}.parquet") for t in ("people", "events", "audit")}
+
+
+def _rows(table, citizen):
+    return table.filter(pc.equal(table["citizen"], citizen)).to_pylist()
+
+
+def _listed_audited(tables) -> int:
+    people = tables["people"].to_pydict()
+    return next(c for c, listed in zip(people["citizen"], people["listed"], strict=True)
+                if listed and c % 4 == 0)  # fmt: skip
+
+
+def test_profile_is_the_people_row(run_dir, tables):
+    for citizen in (0, 7, 1999):
+        r = lookup(run_dir, citizen)
+        [row] = _rows(tables["people"], citizen)
+        assert r["profile"] == row and r["score"] == row["score"]
+        assert [c["total"] for c in r["components"]] == [
+            row[f"part_{c}"] for c in ("purchases", "infractions", "speech", "friends", "bound")
+        ]
+        assert r["labels"] == {}  # population module off
+
+
+def test_events_explain_every_component_change_exactly(run_dir, tables):
+    """For every audited citizen and day, a component's change in audit.parquet equals the sum
+    of the day's events the look-up assigns to it. Penalties and effects are integers, so the
+    float32 parts are exact and so is the comparison."""
+    run = open_run(run_dir)
+    audit = tables["audit"].to_pydict()
+    citizens = np.array(audit["citizen"])
+    checked_events = 0
+    for citizen in range(0, 2000, 4):
+        r = lookup(run, citizen)
+        assert r["audited"]
+        mine = citizens == citizen
+        days = np.array(audit["day"])[mine]
+        assert days.tolist() == list(range(20)) == [h["day"] for h in r["history"]]
+        assert [h["score"] for h in r["history"]] == np.array(audit["score"])[mine].tolist()
+        flat = [e for d in r["events_by_day"] for e in d["events"]]
+        assert len(flat) == len(_rows(tables["events"], citizen))
+        assert {e["component"] for e in flat} <= {*EVENT_COMPONENTS, None}
+        for comp in EVENT_COMPONENTS:
+            part = np.array(audit[f"part_{comp}"], dtype=np.float64)[mine]
+            change = np.diff(part, prepend=0.0)
+            summed = np.zeros(20)
+            for e in flat:
+                if e["component"] == comp:
+                    summed[e["day"]] += e["delta"]
+            assert np.array_equal(change, summed), (citizen, comp)
+            total = next(c for c in r["components"] if c["component"] == comp)
+            assert total["from_events"] == total["total"] == part[-1]
+        checked_events += len(flat)
+    assert checked_events > 500
+
+
+def test_friends_term_has_no_events_and_no_source(run_dir, tables):
+    """scoring.py emits no events (its friends terms are the engine's), and no sc-core event
+    names a source citizen, so friends are summarised from the friends component only."""
+    assert tables["events"]["source"].null_count == tables["events"].num_rows
+    assert not any(k.startswith("scoring.") for k in tables["events"]["kind"].to_pylist())
+    r = lookup(run_dir, 8)
+    friends = np.diff(np.array([0.0] + [h["parts"]["friends"] for h in r["history"]]))
+    assert r["friends"]["by_source"] == []
+    assert r["friends"]["total"] == r["profile"]["part_friends"]
+    assert r["friends"]["days_down"] == int((friends < 0).sum())
+    assert r["friends"]["down_total"] == float(friends[friends < 0].sum())
+    falls = [w["change"] for w in r["friends"]["worst_days"]]
+    assert falls == sorted(friends[friends < 0])[:3]
+
+
+def test_lists_and_sanctions_with_dates(run_dir, tables):
+    citizen = _listed_audited(tables)
+    r = lookup(run_dir, citizen)
+    lists, [travel] = r["standing"]["lists"], r["standing"]["sanctions"]
+    since = r["profile"]["listed_since"]
+    assert lists["listed"] and lists["since"] == since >= 0 and lists["wrongful"] is False
+    assert travel["tier"] == "travel" and travel["held"] and travel["until"] == since + 365
+    dated = [(e["day"], e["kind"], e["cause"]) for e in r["standing"]["dated"]]
+    assert (since, "lists.listed", "score") in dated
+    assert (since, "sanctions.imposed", "travel") in dated
+    assert r["wrong_records"]["any"] is False
+
+
+def test_outside_the_audit_sample(run_dir):
+    r = lookup(run_dir, 6)
+    assert not r["audited"] and r["history"] is None and r["events_by_day"] is None
+    assert r["audit"] == {"sample": 500, "stride": 4, "requested": 500, "rerun_audit_sample": 667}
+    res = runner.invoke(app, ["lookup", str(run_dir), "6"])
+    text = " ".join(res.stdout.split())
+    assert res.exit_code == 0, res.output
+    assert "is kept only for the audit sample" in text
+    assert "output.audit_sample = 500 in the scenario" in text
+    assert "set output.audit_sample: 667" in text and "Nearest audited citizens: 4 and 8." in text
+
+
+def test_rerun_audit_sample_audits_the_citizen(run_dir):
+    run = open_run(run_dir)
+    for citizen in (1, 6, 9, 1999, 1000, 1001):
+        sample = rerun_audit_sample(run, citizen)
+        stride = -(-run.n // sample)
+        assert citizen % stride == 0 and stride <= run.audit_stride
+
+
+def _look(*args):
+    return runner.invoke(app, ["lookup", *map(str, args)])
+
+
+def test_json_holds_the_numbers_of_the_text(run_dir, tables):
+    citizen = _listed_audited(tables)
+    res_json, res_text = _look(run_dir, citizen, "--json"), _look(run_dir, citizen)
+    assert res_json.exit_code == 0 and res_text.exit_code == 0, res_text.output
+    r, text = json.loads(res_json.stdout), " ".join(res_text.stdout.split())
+    assert r == json.loads(json.dumps(lookup(run_dir, citizen)))
+    assert f"Score {r['score']:.2f} = {r['initial']:.2f} (initial)" in text
+    assert r["sparkline"] in text and r["events_by_day"]
+    for day in r["events_by_day"]:
+        assert f"day {day['day']}: score {day['score']:.2f} ({day['change']:+.2f})" in text
+        for e in day["events"]:
+            cause = f" ({e['cause']})" if e["cause"] else ""
+            delta = f" {e['delta']:+.2f}" if e["delta"] else ""  # zero deltas are not shown
+            assert f"{e['kind']}{cause}{delta}" in text
+    for c in r["components"]:
+        assert f"{c['component']} {c['total']:+.2f}" in text
+    assert f"blacklisted: yes since day {r['standing']['lists']['since']}" in text
+    assert f"friends component {r['friends']['total']:+.2f} in total" in text
+    worst = r["friends"]["worst_days"][0]
+    assert f"largest falls: day {worst['day']} {worst['change']:+.2f}" in text
+
+
+BAD_IDS = [
+    ("2000", "CITIZEN_ID: 2000 is not allowed; expected an integer from 0 to 1999"),
+    ("-1", "CITIZEN_ID: -1 is not allowed; expected an integer from 0 to 1999"),
+    ("abc", "CITIZEN_ID: 'abc' is not allowed; expected an integer from 0 to 1999"),
+    ("1.5", "CITIZEN_ID: '1.5' is not allowed; expected an integer from 0 to 1999"),
+]
+
+
+@pytest.mark.parametrize("citizen,message", BAD_IDS)
+def test_bad_citizen_id_exits_2(run_dir, citizen, message):
+    res = _look(run_dir, citizen)
+    assert res.exit_code == 2 and message in " ".join(res.stderr.split()), res.output
+    assert "Traceback" not in res.output + res.stderr
+
+
+def test_bad_run_directories_exit_2(run_dir, tmp_path):
+    res = _look(tmp_path / "nope", 0)
+    assert res.exit_code == 2 and "does not exist" in res.stderr
+    broken = shutil.copytree(run_dir, tmp_path / "broken")
+    (broken / "events.parquet").unlink()
+    res = _look(broken, 0)
+    assert res.exit_code == 2 and "is incomplete: missing events.parquet" in res.stderr
+    shutil.copytree(run_dir, tmp_path / "p.partial")
+    assert "is incomplete" in " ".join(_look(tmp_path / "p", 0).stderr.split())
+    with pytest.raises(RunError, match="expected an integer from 0 to 1999"):
+        lookup(run_dir, 2000)
+
+
+def test_modules_switched_off_degrade(run_dir, tmp_path):
+    """A run without lists and sanctions: people.parquet has none of their fields."""
+    bare = shutil.copytree(run_dir, tmp_path / "bare")
+    people = pq.read_table(bare / "people.parquet")
+    keep = [c for c in people.column_names if c in ("citizen", "score") or c.startswith("part_")]
+    pq.write_table(people.select(keep), bare / "people.parquet")
+    r = lookup(bare, 3)
+    assert r["standing"] == {"lists": None, "sanctions": None, "perks": None, "dated": None}
+    assert r["wrong_records"]["any"] is None
+    text = " ".join(_look(bare, 3).stdout.split())
+    assert "the lists module was off in this run" in text
+    assert "unknown: no module of this run keeps wrongful records" in text
+
+
+def test_labels_name_the_population_codes(run_dir):
+    manifest = json.loads((run_dir / "manifest.json").read_text())
+    manifest["scenario"]["modules"]["population"] = {
+        "enabled": True, "regions": "beijing", "occupations": [{"name": "farmer"}],
+    }  # fmt: skip
+    run = Run(run_dir, manifest)
+    profile = {"region": 0, "occupation": 3, "sex": 1, "role": 2, "education": 9}
+    labels = code_labels(run, profile)
+    assert labels["occupation"] == "farmer" and labels["sex"] == "male"
+    assert labels["role"] == "child" and "education" not in labels  # code 9: no name
+    assert labels["region"] == "dongcheng"
+
+
+def test_sparkline():
+    assert sparkline([]) == ""
+    assert sparkline([1.0, 1.0]) == SPARK[4] * 2
+    assert sparkline([0.0, 1.0, 2.0]) == SPARK[0] + SPARK[4] + SPARK[7]
+    line = sparkline(list(range(365)), width=60)
+    assert len(line) == 53 and line[0] == SPARK[0] and line[-1] == SPARK[-1]  # 7 days a bucket

@@ -172,7 +172,7 @@ def _tiny_run(path: Path) -> Path:
     path.mkdir()
     (path / "manifest.json").write_text(json.dumps({"n": 1, "days": 1, "components": []}))
     pq.write_table(pa.table({"citizen": [0], "score": [650.0]}), path / "people.parquet")
-    for name in ("events", "audit"):
+    for name in ("timeseries", "distribution", "events", "audit"):
         pq.write_table(pa.table({"day": pa.array([], pa.int32())}), path / f"{name}.parquet")
     return path
 
@@ -182,9 +182,9 @@ def test_explore_refuses_missing_and_incomplete_run_directories(tmp_path):
     (half / "people.parquet").unlink()
     (tmp_path / "cut.partial").mkdir()
     cases = [
-        (tmp_path / "nowhere", "RUN_DIR: '{p}' is not a run directory (it does not exist)"),
-        (half, "RUN_DIR: '{p}' is not a complete run directory: missing ['people.parquet']"),
-        (tmp_path / "cut", "RUN_DIR: '{p}' is incomplete: only '{p}.partial' exists"),
+        (tmp_path / "nowhere", "RUN_DIR: run directory '{p}' does not exist"),
+        (half, "RUN_DIR: run directory '{p}' is incomplete: missing people.parquet"),
+        (tmp_path / "cut", "RUN_DIR: run directory '{p}' is incomplete: only '{p}.partial' exists"),
     ]
     for path, message in cases:
         res = runner.invoke(app, ["explore", str(path)])

@@ -276,7 +276,7 @@ def explore(
     port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
 ) -> None:
     """Serve a local, read-only web page over run directories (citizen look-up, run browser)."""
-    from scsim.explorer.data import RunError, open_run
+    from scsim.runs import RunError, open_run
 
     try:
         runs = [open_run(path) for path in run_dirs]

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from scsim.explorer.app import MAX_PAGE_SIZE, MAX_QUERY_CHARS, create_app
-from scsim.explorer.data import RunError
+from scsim.runs import RunError
 from tests.explorer.conftest import DAYS, N
 
 
@@ -111,6 +111,7 @@ def test_citizen_view_of_an_audited_citizen(client, listed_run):
     citizen = int(np.flatnonzero(p["listed"] & (np.arange(N) % 4 == 0))[0])
     view = client.get(f"/api/runs/1/citizens/{citizen}").json()
     assert view["citizen"] == citizen and view["audited"] is True
+    assert view["run"]["n"] == N and "path" not in view["run"]  # runs are never located
     assert view["score"] == float(p["score"][citizen])
     assert view["profile"]["listed_since"] == int(p["listed_since"][citizen])
     assert [h["day"] for h in view["history"]] == list(range(DAYS))
@@ -140,26 +141,6 @@ def test_citizen_view_outside_the_audit_sample_has_final_state_only(client, list
     assert {c["component"]: c["total"] for c in view["components"]}["friends"] == float(
         p["part_friends"][5]
     )
-
-
-def test_friends_are_ranked_by_how_much_they_pulled_the_score_down():
-    from scsim.explorer.data import _friends
-
-    events = [
-        {"source": 7, "delta": -3.0},
-        {"source": None, "delta": -25.0},
-        {"source": 9, "delta": -1.0},
-        {"source": 7, "delta": -3.0},
-        {"source": 9, "delta": 0.5},
-    ]
-    got = _friends({"part_friends": -6.5}, events)
-    assert got == {
-        "total": -6.5,
-        "by_source": [
-            {"source": 7, "delta": -6.0, "events": 2},
-            {"source": 9, "delta": -0.5, "events": 2},
-        ],
-    }
 
 
 BAD_IDS = [
@@ -250,5 +231,5 @@ def test_create_app_refuses_missing_and_incomplete_runs(tmp_path, core_run):
     half = tmp_path / "half"
     half.mkdir()
     (half / "manifest.json").write_bytes((core_run / "manifest.json").read_bytes())
-    with pytest.raises(RunError, match="missing.*people.parquet"):
+    with pytest.raises(RunError, match="incomplete: missing .*people.parquet"):
         create_app([half])

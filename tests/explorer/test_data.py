@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from scsim.explorer.data import open_run, people_rows, search
+from scsim.explorer.data import people_rows, search
+from scsim.runs import open_run
 
 
 def small_groups_run(tmp_path, n: int = 50, group: int = 7):
@@ -17,7 +18,7 @@ def small_groups_run(tmp_path, n: int = 50, group: int = 7):
     listed = rng.random(n) < 0.3
     table = pa.table({"citizen": np.arange(n), "score": rng.random(n), "listed": listed})
     pq.write_table(table, tmp_path / "people.parquet", row_group_size=group)
-    for name in ("events", "audit"):
+    for name in ("timeseries", "distribution", "events", "audit"):
         pq.write_table(
             pa.table({"citizen": pa.array([], pa.int64())}), tmp_path / f"{name}.parquet"
         )
@@ -28,7 +29,7 @@ def small_groups_run(tmp_path, n: int = 50, group: int = 7):
 
 def test_people_rows_reads_any_rows_across_row_groups(tmp_path):
     run, table = small_groups_run(tmp_path)
-    assert run.group_starts.tolist() == [0, 7, 14, 21, 28, 35, 42, 49, 50]
+    assert pq.ParquetFile(run.file("people")).num_row_groups == 8  # 7 of 7 rows, 1 of 1
     for rows in ([0], [6, 7], [49], [3, 20, 21, 48], [13, 14, 27, 28, 41, 42, 49]):
         got = people_rows(run, np.array(rows), ["citizen", "score"])
         assert got["citizen"].to_pylist() == rows

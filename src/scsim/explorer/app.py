@@ -20,7 +20,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scsim.explorer.data import RunData, citizen_summary, lookup, open_run, search
+from scsim.explorer.data import citizen_summary, people_columns, search
+from scsim.lookup import lookup
+from scsim.query import plain
+from scsim.runs import Run, open_run
 
 STATIC = Path(__file__).parent / "static"
 MAX_PAGE_SIZE = 100
@@ -48,7 +51,7 @@ def plotly_js() -> str:
     return get_plotlyjs()
 
 
-def _labels(runs: Sequence[RunData]) -> list[str]:
+def _labels(runs: Sequence[Run]) -> list[str]:
     names = [r.name for r in runs]
     return [n if names.count(n) == 1 else f"{n}-{k}" for k, n in enumerate(names)]
 
@@ -65,13 +68,14 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
+def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
     """The explorer app over these run directories (each checked complete, opened read-only)."""
-    runs = [r if isinstance(r, RunData) else open_run(r) for r in run_dirs]
+    runs = [r if isinstance(r, Run) else open_run(r) for r in run_dirs]
     if not runs:
         raise ValueError("create_app needs at least one run directory")
     labels = _labels(runs)
-    by_name = dict(zip(labels, runs, strict=True))
+    columns = [set(people_columns(r)) for r in runs]
+    by_name = {label: k for k, label in enumerate(labels)}
     app = FastAPI(title="scsim explorer", docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.middleware("http")
@@ -103,17 +107,17 @@ def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, _validation_message(exc))
 
-    def run_of(key: str) -> RunData:
+    def index_of(key: str) -> int:
         if key in by_name:
             return by_name[key]
         if key.isdigit() and len(key) < 6 and int(key) < len(runs):
-            return runs[int(key)]
+            return int(key)
         raise HTTPException(
             404,
             f"unknown run {key!r}; expected an index from 0 to {len(runs) - 1} or one of {labels}",
         )
 
-    def citizen_of(run: RunData, text: str) -> int:
+    def citizen_of(run: Run, text: str) -> int:
         if not INTEGER.fullmatch(text):
             raise HTTPException(
                 422, f"citizen: {text[:40]!r} is not an integer id; expected 0 to {run.n - 1}"
@@ -159,7 +163,7 @@ def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
 
     @app.get("/runs/{run}/report.html", include_in_schema=False)
     def report(run: str) -> FileResponse:
-        path = run_of(run).path / "report.html"
+        path = runs[index_of(run)].path / "report.html"
         if not path.is_file():
             raise HTTPException(404, "this run has no report.html")
         # the report is one self-contained file with inline scripts (written by scsim.report)
@@ -174,8 +178,8 @@ def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
     @app.get("/api/runs/{run}")
     def summary(run: str) -> dict[str, Any]:
         """One run: its manifest's main facts, the last day's records, the daily mean score."""
-        r = run_of(run)
-        k = runs.index(r)
+        k = index_of(run)
+        r = runs[k]
         scenario = r.manifest.get("scenario", {})
         modules = [
             name
@@ -198,9 +202,9 @@ def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
             "components": r.components,
             "audit": {"sample": r.audit_size, "stride": r.audit_stride},
             "filters": {
-                "listed": "listed" in r.columns,
-                "wrongful": "wrongful" in r.columns,
-                "region": "region" in r.columns,
+                "listed": "listed" in columns[k],
+                "wrongful": "wrongful" in columns[k],
+                "region": "region" in columns[k],
             },
             "last_day": last,
             "series": series,
@@ -218,20 +222,24 @@ def create_app(run_dirs: Sequence[str | Path | RunData]) -> FastAPI:
         size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = 20,
     ) -> JSONResponse:
         """Citizens by id, or by filters (listed, wrongly listed, region, audited), one page."""
-        r = run_of(run)
+        k = index_of(run)
+        r = runs[k]
         if id is not None:
             citizen = citizen_of(r, id.strip())
             return JSONResponse(citizen_summary(r, citizen))
         filters = {"listed": listed, "wrongful": wrongful, "region": region}
         for name, value in filters.items():
-            if value is not None and name not in r.columns:
+            if value is not None and name not in columns[k]:
                 raise HTTPException(422, f"{name}: this run has no {name!r} column to filter on")
         return JSONResponse(search(r, {**filters, "audited": audited}, page, size))
 
     @app.get("/api/runs/{run}/citizens/{citizen}", response_class=JSONResponse)
     def citizen(run: str, citizen: str) -> JSONResponse:
         """One citizen's look-up: profile, score history, events, friends, what they hold."""
-        r = run_of(run)
-        return JSONResponse(lookup(r, citizen_of(r, citizen)))
+        k = index_of(run)
+        r = runs[k]
+        view = plain(lookup(r, citizen_of(r, citizen)))
+        view["run"].pop("path", None)  # runs are named, never located, in answers
+        return JSONResponse(view)
 
     return app

@@ -13,7 +13,7 @@ THREADS ?=
 
 RUN_FLAGS := --n $(N) --days $(DAYS) $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: run test bench bench-modules bench-big lint clean venv
+.PHONY: run test bench bench-modules bench-big lint clean venv browser
 
 venv: $(STAMP)
 
@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/scsim run $(PRESET) $(RUN_FLAGS)
 
 ## the test suite (pytest's exit 5, "no tests collected", counts as a failure)
-test: $(STAMP)
+test: $(STAMP) browser
 	@$(BIN)/python -m pytest -q; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$rc
@@ -50,6 +50,11 @@ lint: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev]"
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+
+## Debian's chromium for the explorer's browser test (apt-get, as root), only when missing
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then apt-get update && apt-get install -y chromium; \
+	else echo "make browser: /usr/bin/chromium is already installed"; fi
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

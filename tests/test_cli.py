@@ -160,3 +160,48 @@ def test_regional_network_errors_name_the_field(tmp_path):
         path = _scenario(tmp_path, lambda raw, kw=kw: regional(raw, **kw))
         res = runner.invoke(app, ["run", path, "--out", str(tmp_path / "r")])
         assert res.exit_code == 2 and message in res.stderr, (kw, res.stderr)
+
+
+# --- scsim explore (issue 6) -------------------------------------------------------------
+
+
+def _tiny_run(path: Path) -> Path:
+    """A one-citizen run directory with the files `scsim explore` checks."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.mkdir()
+    (path / "manifest.json").write_text(json.dumps({"n": 1, "days": 1, "components": []}))
+    pq.write_table(pa.table({"citizen": [0], "score": [650.0]}), path / "people.parquet")
+    for name in ("timeseries", "distribution", "events", "audit"):
+        pq.write_table(pa.table({"day": pa.array([], pa.int32())}), path / f"{name}.parquet")
+    return path
+
+
+def test_explore_refuses_missing_and_incomplete_run_directories(tmp_path):
+    half = _tiny_run(tmp_path / "half")
+    (half / "people.parquet").unlink()
+    (tmp_path / "cut.partial").mkdir()
+    cases = [
+        (tmp_path / "nowhere", "RUN_DIR: run directory '{p}' does not exist"),
+        (half, "RUN_DIR: run directory '{p}' is incomplete: missing people.parquet"),
+        (tmp_path / "cut", "RUN_DIR: run directory '{p}' is incomplete: only '{p}.partial' exists"),
+    ]
+    for path, message in cases:
+        res = runner.invoke(app, ["explore", str(path)])
+        assert res.exit_code == 2 and message.format(p=path) in res.stderr, res.stderr
+
+
+def test_explore_refuses_a_bad_or_busy_port(tmp_path):
+    import socket
+
+    run = str(_tiny_run(tmp_path / "tiny"))
+    res = runner.invoke(app, ["explore", run, "--port", "0"])
+    assert res.exit_code == 2
+    assert "--port: 0 is not allowed; expected an integer from 1 to 65535" in res.stderr
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        res = runner.invoke(app, ["explore", run, "--port", str(port)])
+    assert res.exit_code == 2 and f"--port: {port} is in use on 127.0.0.1" in res.stderr

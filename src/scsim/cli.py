@@ -353,5 +353,43 @@ def report(
     out.print(f"report: {path}")
 
 
+# --- scsim explore (issue 6) -------------------------------------------------------------
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+@app.command()
+def explore(
+    run_dirs: Annotated[list[Path], typer.Argument(help="run directories to serve")],
+    port: Annotated[int, typer.Option("--port", help="port on 127.0.0.1")] = 8000,
+) -> None:
+    """Serve a local, read-only web page over run directories (citizen look-up, run browser)."""
+    from scsim.runs import RunError, open_run
+
+    try:
+        runs = [open_run(path) for path in run_dirs]
+    except RunError as e:
+        raise fail(f"RUN_DIR: {e}") from None
+    if not 1 <= port <= 65535:
+        raise fail(f"--port: {port} is not allowed; expected an integer from 1 to 65535")
+    if not _port_free(port):
+        raise fail(f"--port: {port} is in use on 127.0.0.1; choose another port")
+    import uvicorn
+
+    from scsim.explorer.app import create_app
+
+    out.print(f"serving {len(runs)} run(s) at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
+    uvicorn.run(create_app(runs), host="127.0.0.1", port=port, log_level="warning")
+
+
 def main() -> None:  # pragma: no cover
     app()

@@ -1,0 +1,2 @@
+"""``scsim explore``: a local, read-only web page over run directories (citizen look-up, run
+browser)."""

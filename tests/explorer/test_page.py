@@ -1,0 +1,96 @@
+"""The explorer page in a real headless Chromium (Debian's /usr/bin/chromium, driven by
+Playwright): look up an audited citizen and check what the page shows."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+import uvicorn
+
+from scsim.explorer.app import create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def served(core_run: Path) -> Iterator[str]:
+    """The app over the CLI's sc-core run, served by uvicorn in a thread on a free port."""
+    port = free_port()
+    config = uvicorn.Config(create_app([core_run]), host="127.0.0.1", port=port, log_level="error")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def busiest_audited_citizen(run: Path) -> tuple[int, int]:
+    """The audited citizen with the most events (every citizen is audited at n=2000), and
+    how many events it has."""
+    counts = pq.read_table(run / "events.parquet", columns=["citizen"])["citizen"].value_counts()
+    best = max(counts.to_pylist(), key=lambda c: (c["counts"], -c["values"]))
+    return best["values"], best["counts"]
+
+
+def test_page_looks_up_an_audited_citizen(served, core_run, tmp_path):
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    citizen, n_events = busiest_audited_citizen(core_run)
+    people = pq.read_table(core_run / "people.parquet", columns=["citizen", "score"])
+    score = people.filter(pc.equal(people["citizen"], citizen))["score"][0].as_py()
+    errors: list[str] = []
+    shot = tmp_path / "explorer.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1600})
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.goto(served + "/")
+            page.wait_for_selector("#run-table tbody tr")
+            assert page.locator("#run-table tbody tr td").nth(1).inner_text() == "core"
+            page.wait_for_selector("#result-table tbody tr")
+            page.fill("#citizen-id", str(citizen))
+            page.click("#lookup-button")
+            page.wait_for_selector("#score-chart .main-svg", timeout=20_000)
+            assert page.locator("#citizen-number").inner_text() == str(citizen)
+            assert page.locator("#citizen-score").inner_text() == f"{score:.2f}"
+            rows = page.locator("#events-table tbody tr")
+            assert rows.count() == n_events >= 1
+            assert page.locator("#score-chart .main-svg").count() >= 1
+            assert page.locator("#score-chart .scatterlayer .trace").count() == 6  # score + 5
+            assert page.locator("#held-table").inner_text().count("sanction: travel") == 1
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    print(f"screenshot: {shot}")
+    assert shot.stat().st_size > 10_000
+    assert errors == []

@@ -123,7 +123,7 @@ class FinanceParams(ModuleParams):
     miss_again_prob: Probability = Field(
         default=0.4,
         description="the same for the instalment after a missed one: arrears persist "
-        "(assumption: about 6 % of loans default at the defaults)",
+        "(assumption: about 6-9 % of loans end in default at the defaults)",
     )
     default_after: int = Field(
         default=3,

@@ -11,7 +11,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
+from scsim.modules.courts import CourtsParams
 from scsim.modules.expiry import ExpiryParams
+from scsim.modules.finance import FinanceParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
 from scsim.modules.perks import PerksParams
@@ -71,9 +73,11 @@ Network = Annotated[WattsStrogatz | Regional, Field(discriminator="kind")]
 
 class Modules(Strict):
     population: PopulationParams | None = None
+    finance: FinanceParams | None = None
     purchases: PurchasesParams | None = None
     infractions: InfractionsParams | None = None
     speech: SpeechParams | None = None
+    courts: CourtsParams | None = None
     scoring: ScoringParams = Field(default_factory=ScoringParams)
     expiry: ExpiryParams | None = None
     lists: ListsParams | None = None

@@ -4,7 +4,9 @@
 within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``init`` runs.
 """
 
+from scsim.modules.courts import Courts
 from scsim.modules.expiry import Expiry
+from scsim.modules.finance import Finance
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
 from scsim.modules.perks import Perks
@@ -16,5 +18,8 @@ from scsim.modules.speech import Speech
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
-}
+    for m in (
+        Population, Finance, Purchases, Infractions, Speech, Courts,
+        Scoring, Expiry, Lists, Sanctions, Perks,
+    )
+}  # fmt: skip

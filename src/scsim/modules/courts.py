@@ -1,0 +1,311 @@
+"""Courts (mission row 7): court orders, compliance, the judgement of apologies, and judgment
+defaulters.
+
+Seed 004: people are listed for "not carrying out court orders" (judgment defaulters), and one
+was listed because a court judged his apology "insincere". A court order arises
+
+- from a loan default (the finance module's ``default_day``): a payment order;
+- from a dispute, with the daily hazard ``dispute_rate`` per adult: an order to apologise with
+  chance ``apology_share``, else an order to perform.
+
+Each order has a deadline ``deadline_days`` later. By then the citizen complies (pays, performs,
+apologises) with a chance whose log-odds are those of ``comply_prob`` (``comply_prob_default``
+for payment orders) plus ``conformity_weight x (2 conformity - 1)`` plus ``income_weight x
+log(income / median income)`` (the ratio clipped to [1/8, 8]; both terms need the population
+module). An apology is sincere with chance ``sincere_prob``; the court misjudges it with chance
+``error_rate`` (a sincere apology judged insincere is a *wrong judgement*; an insincere one judged
+sincere passes). A citizen who does not comply, or whose apology is judged insincere, becomes a
+judgment defaulter: the shared fields ``court_listed`` (and ``court_wrongful`` on a wrong
+judgement), which the lists module reads with ``lists.court: true``; score change
+``defaulter_effect`` (a record of misconduct; on a wrong judgement it is also filed as
+``false_points``, which a won appeal restores). A judgment defaulter performs late, and leaves
+the court list, with the daily hazard ``late_rate``. A citizen has at most one open case: a
+default while a case is open joins it (counted), and no dispute arises while a case is open.
+Dispute arrivals and late performance are scheduled by their geometric waiting times, so the
+hook's common path is two comparisons.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np
+from numba import njit, prange
+from pydantic import Field
+
+from scsim.kernels.waiting import NEVER, next_event_day
+from scsim.modules.base import Module, emit
+from scsim.modules.stocks import carry
+from scsim.params import ModuleParams, Probability, Rate
+from scsim.rng import agent_hash, u_hi, u_lo
+
+NONE, PAY, PERFORM, APOLOGY, LISTED = range(5)
+"""``court_case`` codes: no open case; an order to pay (after a default), to perform, to
+apologise; a judgment defaulter awaiting late performance."""
+
+# record columns, relative to ``col``
+(
+    R_FROM_DEFAULT, R_FROM_DISPUTE, R_JOINED, R_OPEN, R_COMPLIED, R_DEFAULTED, R_APOLOGIES,
+    R_MADE, R_SINCERE, R_INSINCERE, R_WRONG, R_LATE,
+) = range(12)  # fmt: skip
+# event kinds, relative to ``evk``
+E_ORDER, E_JOINED, E_COMPLIED, E_APOLOGY, E_INSINCERE, E_DEFAULTED, E_LATE = range(7)
+# causes
+C_DEFAULT, C_DISPUTE, C_APOLOGY, C_SINCERE, C_INSINCERE = range(5)
+CAUSE_OF_CASE = np.array([-1, C_DEFAULT, C_DISPUTE, C_APOLOGY, -1], dtype=np.int64)
+# day keys; settings packed into arrays (a fused hook takes at most 30 parameters)
+K_DECIDE, K_JUDGE = range(2)
+(
+    P_DISPUTE, P_APOLOGY, P_COMPLY, P_COMPLY_DEFAULT, P_CONFORMITY_W, P_INCOME_W, P_SINCERE,
+    P_ERROR, P_LATE, P_MEDIAN,
+) = range(10)  # fmt: skip
+
+INCOME_RATIO_CAP = 8.0
+"""The income ratio entering the compliance chance is clipped to [1/8, 8]."""
+
+
+class CourtsParams(ModuleParams):
+    dispute_rate: Rate = Field(
+        default=5e-5,
+        description="daily chance an adult without an open case gets a court order from a "
+        "dispute (assumption: ~1.8 % a year, of the order of China's ~2 civil first-instance "
+        "cases per 100 people a year)",
+    )
+    apology_share: Probability = Field(
+        default=0.05,
+        description="share of dispute orders that order an apology (assumption; seed 004)",
+    )
+    deadline_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="days from an order to its deadline (assumption)",
+    )
+    comply_prob: Probability = Field(
+        default=0.8,
+        description="chance a dispute order (to perform or apologise) is carried out by the "
+        "deadline at conformity 0.5 and median income (assumption)",
+    )
+    comply_prob_default: Probability = Field(
+        default=0.4,
+        description="the same for a payment order after a loan default (assumption: "
+        "defaulters are short of money)",
+    )
+    conformity_weight: float = Field(
+        default=1.0,
+        ge=0,
+        le=10,
+        description="log-odds of compliance + this x (2 conformity - 1) (needs population)",
+    )
+    income_weight: float = Field(
+        default=0.5,
+        ge=0,
+        le=10,
+        description="log-odds of compliance + this x log(income / median income), the ratio "
+        "clipped to [1/8, 8] (needs population)",
+    )
+    sincere_prob: Probability = Field(
+        default=0.7, description="chance an ordered apology is sincere (assumption)"
+    )
+    error_rate: Probability = Field(
+        default=0.1,
+        description="chance the court misjudges an apology, either way (assumption; seed 004: "
+        "an apology judged insincere)",
+    )
+    late_rate: Rate = Field(
+        default=0.003,
+        description="daily chance a judgment defaulter performs late and leaves the court "
+        "list (assumption: a third within about four months)",
+    )
+    defaulter_effect: float = Field(
+        default=-30.0,
+        ge=-1000,
+        le=0,
+        description="score change on becoming a judgment defaulter (assumption)",
+    )
+    min_age: int = Field(
+        default=18, ge=0, le=120, description="youngest party to a dispute (needs population)"
+    )
+
+
+CourtsArgs = namedtuple(
+    "CourtsArgs",
+    [
+        "court_day", "case", "listed", "wrongful", "false_points", "in_default", "default_day",
+        "conformity", "income", "keys", "probs", "deadline", "from_finance", "fp_on",
+        "effect", "col", "evk",
+    ],
+)  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def comply_chance(base, i, conformity, income, probs):
+    """Chance a citizen carries out an order: log-odds of ``base`` shifted by conformity and
+    income (without the population's fields, ``base``)."""
+    if base <= 0.0 or base >= 1.0:
+        return base
+    x = math.log(base / (1.0 - base))
+    if conformity.size > 1:
+        x += probs[P_CONFORMITY_W] * (2.0 * conformity[i] - 1.0)
+    if income.size > 1:
+        ratio = income[i] / probs[P_MEDIAN]
+        ratio = min(max(ratio, 1.0 / INCOME_RATIO_CAP), INCOME_RATIO_CAP)
+        x += probs[P_INCOME_W] * math.log(ratio)
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@njit(inline="always", cache=True)
+def courts_delta(
+    a, rec, ev, court_day, case, listed, wrongful, false_points, in_default, default_day,
+    conformity, income, keys, probs, deadline, from_finance, fp_on, effect, col, evk,
+):  # fmt: skip
+    i = a.i
+    day = a.day
+    due = court_day[i] == day
+    # finance's one-byte ``in_default`` first: the int32 ``default_day`` is read only for
+    # citizens in default (memory traffic is most of a hook's cost at 1 M agents)
+    fresh = from_finance and in_default[i] and default_day[i] == day
+    if not (due or fresh):  # nothing happens today (most agent-days)
+        return np.float32(0.0)
+    g = a.region
+    d = np.float32(0.0)
+    if due:
+        k = case[i]
+        h = agent_hash(keys[K_DECIDE], i)
+        if k == NONE:  # a dispute ends in an order today
+            k = APOLOGY if u_hi(h) < probs[P_APOLOGY] else PERFORM
+            case[i] = k
+            court_day[i] = day + deadline
+            rec[g, col + R_FROM_DISPUTE] += 1.0
+            rec[g, col + R_OPEN] += 1.0
+            if k == APOLOGY:
+                rec[g, col + R_APOLOGIES] += 1.0
+            emit(ev, a, evk + E_ORDER, CAUSE_OF_CASE[k], 0.0, -1)
+        elif k == LISTED:  # late performance
+            if listed[i]:  # (unless a won appeal lifted the listing already)
+                listed[i] = False
+                wrongful[i] = False
+                rec[g, col + R_LATE] += 1.0
+                emit(ev, a, evk + E_LATE, -1, 0.0, -1)
+            case[i] = NONE
+            court_day[i] = next_event_day(day, u_lo(h), probs[P_DISPUTE])
+        else:  # the deadline of an order
+            rec[g, col + R_OPEN] -= 1.0
+            base = probs[P_COMPLY_DEFAULT] if k == PAY else probs[P_COMPLY]
+            complied = u_hi(h) < comply_chance(base, i, conformity, income, probs)
+            wrong = False
+            if complied and k == APOLOGY:
+                h2 = agent_hash(keys[K_JUDGE], i)
+                sincere = u_hi(h2) < probs[P_SINCERE]
+                misjudged = u_lo(h2) < probs[P_ERROR]
+                rec[g, col + R_MADE] += 1.0
+                if sincere:
+                    rec[g, col + R_SINCERE] += 1.0
+                emit(ev, a, evk + E_APOLOGY, C_SINCERE if sincere else C_INSINCERE, 0.0, -1)
+                if sincere == misjudged:  # judged insincere
+                    complied = False
+                    wrong = sincere
+                    rec[g, col + R_INSINCERE] += 1.0
+                    if wrong:
+                        rec[g, col + R_WRONG] += 1.0
+                    emit(ev, a, evk + E_INSINCERE, C_SINCERE if sincere else C_INSINCERE, 0.0, -1)
+            if complied:
+                rec[g, col + R_COMPLIED] += 1.0
+                emit(ev, a, evk + E_COMPLIED, CAUSE_OF_CASE[k], 0.0, -1)
+                case[i] = NONE
+                court_day[i] = next_event_day(day, u_lo(h), probs[P_DISPUTE])
+            else:
+                listed[i] = True
+                wrongful[i] = wrong
+                if wrong and fp_on:
+                    false_points[i] += effect
+                case[i] = LISTED
+                court_day[i] = next_event_day(day, u_lo(h), probs[P_LATE])
+                rec[g, col + R_DEFAULTED] += 1.0
+                emit(ev, a, evk + E_DEFAULTED, CAUSE_OF_CASE[k], effect, -1)
+                d = effect
+    if fresh:
+        if case[i] == NONE:
+            case[i] = PAY
+            court_day[i] = day + deadline
+            rec[g, col + R_FROM_DEFAULT] += 1.0
+            rec[g, col + R_OPEN] += 1.0
+            emit(ev, a, evk + E_ORDER, C_DEFAULT, 0.0, -1)
+        else:
+            rec[g, col + R_JOINED] += 1.0
+            emit(ev, a, evk + E_JOINED, C_DEFAULT, 0.0, -1)
+    return d
+
+
+@njit(parallel=True, cache=True)
+def first_disputes(key, adult, hazard, court_day):
+    """Day of each adult's first dispute order (stream ``courts.init``); ``NEVER`` for others."""
+    for i in prange(adult.size):
+        court_day[i] = next_event_day(-1, u_hi(agent_hash(key, i)), hazard) if adult[i] else NEVER
+
+
+class Courts(Module):
+    """Court orders from defaults and disputes, compliance, apologies judged, judgment
+    defaulters; see the module docstring and docs/odd_courts.md."""
+
+    name = "courts"
+    Args = CourtsArgs
+    phase = "behaviour"
+    delta = courts_delta
+    offence = True
+    records = (
+        "court_orders_from_default", "court_orders_from_dispute", "court_orders_joined",
+        "court_orders_open", "court_orders_complied", "judgment_defaulters_new",
+        "apologies_ordered", "apologies_made", "apologies_sincere", "apologies_judged_insincere",
+        "apologies_wrongly_judged", "court_performed_late",
+    )  # fmt: skip
+    events = ("order", "joined", "complied", "apology", "judged_insincere", "defaulted", "late")
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return ("default", "dispute", "apology", "sincere", "insincere")
+
+    def init(self) -> None:
+        p, people, n = self.params, self.sim.people, self.sim.n
+        age = people.fields.get("age")
+        adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
+        self.court_day = people.add("court_day", np.empty(n, dtype=np.int32))
+        first_disputes(self.day_key("init", 0), adult, p.dispute_rate, self.court_day)
+        self.case = people.add("court_case", np.zeros(n, dtype=np.uint8))
+        people.ensure("court_listed", np.bool_, False)
+        people.ensure("court_wrongful", np.bool_, False)
+        self.fp_on = p.defaulter_effect != 0
+        stand_in = np.zeros(1, dtype=np.float32)
+        self.false_points = (
+            people.ensure("false_points", np.float32, 0.0) if self.fp_on else stand_in
+        )
+        self.default_day = people.fields.get("default_day", np.full(1, -1, dtype=np.int32))
+        self.in_default = people.fields.get("in_default", np.zeros(1, dtype=np.bool_))
+        self.conformity = people.fields.get("conformity", stand_in)
+        self.income = people.fields.get("income", stand_in)
+        earners = self.income[adult & (self.income > 0)] if self.income.size > 1 else stand_in
+        median = float(np.median(earners)) if earners.size > 1 else 1.0
+        self.probs = np.array([
+            p.dispute_rate, p.apology_share, p.comply_prob, p.comply_prob_default,
+            p.conformity_weight, p.income_weight, p.sincere_prob, p.error_rate, p.late_rate,
+            median,
+        ], dtype=np.float64)  # fmt: skip
+        self.effect = np.float32(p.defaulter_effect * self.weight)
+        region = people.fields.get("region")
+        n_regions = int(region.max()) + 1 if region is not None else 1
+        self.initial = np.zeros((n_regions, 1), dtype=np.float64)  # no open order on day 0
+
+    def args(self, day: int) -> tuple:
+        people = self.sim.people
+        return CourtsArgs(
+            self.court_day, self.case, people.court_listed, people.court_wrongful,
+            self.false_points, self.in_default, self.default_day, self.conformity, self.income,
+            self.day_keys(["decide", "judge"], day), self.probs,
+            np.int64(self.params.deadline_days), self.default_day.size > 1, self.fp_on,
+            self.effect, self.col, self.evk,
+        )  # fmt: skip
+
+    def finish(self, day: int) -> None:
+        """The stock of open orders: net flows to levels."""
+        carry(self.sim.records, day, [self.col + R_OPEN], self.initial)

@@ -13,8 +13,12 @@ from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
 from scsim.modules.scoring import Scoring
 from scsim.modules.speech import Speech
+from scsim.modules.surveillance import Surveillance
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
-}
+    for m in (
+        Population, Surveillance, Purchases, Infractions, Speech,
+        Scoring, Expiry, Lists, Sanctions, Perks,
+    )
+}  # fmt: skip

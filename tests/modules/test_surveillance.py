@@ -95,11 +95,12 @@ def test_each_false_record_pairs_the_true_actor_with_the_accused(by_mis):
     got = events(sim, "surveillance.false_record")  # on the accused, source = the actor
     sent = sorted(zip(mis["day"] + 1, mis["source"], mis["citizen"], strict=True))
     received = sorted(zip(got["day"], got["citizen"], got["source"], strict=True))
-    assert sent[: len(received)] == received and all(d == DAYS for d, _, _ in sent[len(received):])
+    assert sent[: len(received)] == received and all(d == DAYS for d, _, _ in sent[len(received) :])
     assert np.all(mis["source"] != mis["citizen"]) and np.all(got["delta"] == PENALTY)
     # the actor's own act stays on record as the actor's: an 'unseen' infraction here
     unseen = events(sim, "infractions.unseen")
-    assert set(zip(mis["day"], mis["citizen"])) <= set(zip(unseen["day"], unseen["citizen"]))
+    actors = set(zip(mis["day"], mis["citizen"], strict=True))
+    assert actors <= set(zip(unseen["day"], unseen["citizen"], strict=True))
 
 
 def test_zero_coverage_of_a_place_means_no_record_of_it_from_that_source():
@@ -227,3 +228,25 @@ def test_results_do_not_depend_on_the_thread_count():
 def test_bad_values_name_the_field(field, value, message):
     with pytest.raises(ScenarioError, match=message.replace("[", r"\[").replace("]", r"\]")):
         small(**{"modules.surveillance": {}, field: value})
+
+
+def test_cameras_see_by_region_camera_density_and_blame_a_citizen_of_the_same_region():
+    """Population's China table: camera coverage 0.5 x the province's density (capped at 1),
+    checked province by province; a misidentification names someone of the actor's region."""
+    sc = watched(cameras(0.2), **{
+        "modules.population": {}, "modules.speech.enabled": True,
+        "modules.speech.dissent": None,
+    })  # fmt: skip
+    sim = Sim(sc).run()
+    density = sim.module("population").camera_density.astype(np.float64)
+    acts = sim.record_by_region("infractions_committed").sum(axis=0)
+    seen = sim.record_by_region("surveillance_seen_cameras").sum(axis=0)
+    assert acts.size == density.size == 31 and acts.min() > 5
+    for g in range(density.size):
+        assert within(seen[g], acts[g], min(1.0, 0.5 * density[g])), g
+    high = density > np.median(density)
+    assert seen[high].sum() / acts[high].sum() > seen[~high].sum() / acts[~high].sum()
+    mis = events(sim, "surveillance.misattributed")
+    region = sim.people.region
+    assert mis["day"].size > 100
+    assert np.array_equal(region[mis["citizen"]], region[mis["source"]])

@@ -107,7 +107,10 @@ def test_with_population_speech_reads_its_dissent_trait():
 
 def test_population_and_a_second_dissent_are_refused():
     with pytest.raises(ScenarioError, match="modules.speech.dissent: population draws"):
-        small(**{"modules.population": {}})  # sc-core sets speech.dissent
+        small(**{"modules.population": {}, "modules.speech.dissent": {"low": 0, "high": 0.1}})
+    assert (
+        small(**{"modules.population": {}}).modules.speech.dissent is None
+    )  # sc-core + population
 
 
 def test_without_topics_speech_keeps_sc_core_records():

@@ -22,6 +22,7 @@ from scsim.modules.purchases import PurchasesParams
 from scsim.modules.sanctions import SanctionsParams
 from scsim.modules.scoring import ScoringParams
 from scsim.modules.speech import SpeechParams
+from scsim.modules.surveillance import SurveillanceParams
 from scsim.params import Probability, Strict
 
 
@@ -73,6 +74,7 @@ Network = Annotated[WattsStrogatz | Regional, Field(discriminator="kind")]
 
 class Modules(Strict):
     population: PopulationParams | None = None
+    surveillance: SurveillanceParams | None = None
     finance: FinanceParams | None = None
     purchases: PurchasesParams | None = None
     infractions: InfractionsParams | None = None
@@ -120,6 +122,9 @@ class Scenario(Strict):
                     f"modules.{name} needs modules.{missing[0]} (it reads state that "
                     f"{missing[0]} keeps); enable it or switch {name} off"
                 )
+            clash = params.clashes(enabled) if hasattr(params, "clashes") else None
+            if clash:
+                raise ValueError(clash)
         components = {"friends"} | {
             m for m in enabled if REGISTRY[m].has_delta(getattr(self.modules, m))
         }

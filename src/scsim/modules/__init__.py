@@ -15,11 +15,12 @@ from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
 from scsim.modules.scoring import Scoring
 from scsim.modules.speech import Speech
+from scsim.modules.surveillance import Surveillance
 
 REGISTRY = {
     m.name: m
     for m in (
-        Population, Finance, Purchases, Infractions, Speech, Courts,
+        Population, Surveillance, Finance, Purchases, Infractions, Speech, Courts,
         Scoring, Expiry, Lists, Sanctions, Perks,
     )
 }  # fmt: skip

@@ -1,4 +1,21 @@
-"""Minor infractions (mission row 6): a catalogue of acts with rates, detection and penalties."""
+"""Minor infractions (mission row 6): a catalogue of acts, each at a place, with rates,
+detection and penalties.
+
+Seed 004 names the first acts punished: "spreading false information, causing agitation on
+public transportation, using fake travel tickets, declining to pay social insurance, or smoking
+on trains"; seed 002 adds jaywalking. Each kind happens at a place (street, train, bus_metro,
+online, workplace, ...) which sets who can see it when surveillance is on; otherwise a kind is
+detected with its own ``detect_prob``. A kind's rate can be shaped by a population trait
+(``rate x (1 + trait_weight x (2 trait - 1))``, as in purchases). ``CATALOGUE`` is the default
+catalogue for presets.
+
+One hash per agent-day decides the whole catalogue: an act happens if its high uniform is below
+the total rate, and the kind is the first whose cumulative rate exceeds it, so an agent commits
+at most one infraction a day (rates must sum to at most 1). Its low uniform decides detection
+without surveillance. The stream is ``infractions.infraction`` whatever the catalogue, so
+SC-core's single ``infraction`` kind keeps its draws, and changing one rate keeps everyone's
+uniforms (common random numbers).
+"""
 
 from __future__ import annotations
 
@@ -6,66 +23,176 @@ from collections import namedtuple
 
 import numpy as np
 from numba import njit
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from scsim.modules.base import Module, emit
+from scsim.modules.purchases import Trait
+from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
 from scsim.params import ModuleParams, Name, Probability, Rate, Strict
 from scsim.rng import agent_hash, u_hi, u_lo
+
+STREAM = "infraction"
+"""The catalogue's one stream (named after SC-core's single kind, whose draws it keeps)."""
 
 
 class Infraction(Strict):
     name: Name
     rate: Rate
-    detect_prob: Probability = Field(description="chance the act is seen and recorded")
+    detect_prob: Probability = Field(
+        description="chance the act is seen and recorded (without surveillance)"
+    )
     penalty: float = Field(le=0, ge=-1000, description="score change when detected")
+    place: Place = Field(default="street", description="where it happens (who can see it)")
+    trait: Trait | None = Field(default=None, description="population trait shaping the rate")
+    trait_weight: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description="rate x (1 + trait_weight x (2 trait - 1)): +1 doubles it at trait 1",
+    )
 
 
 class InfractionsParams(ModuleParams):
-    kinds: list[Infraction] = Field(min_length=1)
+    kinds: list[Infraction] = Field(min_length=1, max_length=64)
 
+    @field_validator("kinds")
+    @classmethod
+    def _catalogue(cls, kinds: list[Infraction]) -> list[Infraction]:
+        names = [k.name for k in kinds]
+        clash = [n for n in names if n in ("committed", "detected") or names.count(n) > 1]
+        if clash:
+            raise ValueError(f"{clash[0]!r}: expected unique names other than committed/detected")
+        top = sum(k.rate * (1.0 + abs(k.trait_weight)) for k in kinds)
+        if top > 1.0:
+            raise ValueError(
+                f"rates x (1 + |trait_weight|) sum to {top:.4g}; expected at most 1 "
+                "(at most one infraction per citizen and day)"
+            )
+        return kinds
+
+    def needs_modules(self) -> tuple[str, ...]:
+        return ("population",) if any(k.trait for k in self.kinds) else ()
+
+
+CATALOGUE = [
+    Infraction(name="jaywalking", rate=0.004, detect_prob=0.05, penalty=-5, place="street",
+               trait="conformity", trait_weight=-0.5),
+    Infraction(name="smoking_on_train", rate=0.0005, detect_prob=0.3, penalty=-10,
+               place="train", trait="conformity", trait_weight=-0.5),
+    Infraction(name="fare_evasion", rate=0.001, detect_prob=0.2, penalty=-15,
+               place="bus_metro", trait="risk_aversion", trait_weight=-0.5),
+    Infraction(name="transport_disturbance", rate=0.0002, detect_prob=0.3, penalty=-20,
+               place="bus_metro", trait="conformity", trait_weight=-0.5),
+    Infraction(name="false_information", rate=0.0003, detect_prob=0.2, penalty=-30,
+               place="online", trait="conformity", trait_weight=-0.5),
+    Infraction(name="unpaid_social_insurance", rate=0.0001, detect_prob=0.5, penalty=-50,
+               place="workplace", trait="risk_aversion", trait_weight=-0.5),
+]  # fmt: skip
+"""Default catalogue (seeds 002, 004 name the acts; rates, detection, penalties and trait
+weights are assumptions, stated in docs/odd_infractions.md)."""
 
 InfractionsArgs = namedtuple(
-    "InfractionsArgs", ["dkeys", "rates", "detect", "penalties", "col", "evk"]
-)
+    "InfractionsArgs",
+    [
+        "dkey", "total", "totals", "shaped", "rates", "detect", "penalties", "traits",
+        "trait_of", "slope", "places", *SIGHT_FIELDS, "col", "evk",
+    ],
+)  # fmt: skip
+
+R_COMMITTED, R_DETECTED, R_KINDS = range(3)
+E_UNSEEN, E_RECORDED = range(2)
 
 
 @njit(inline="always", cache=True)
-def infractions_delta(a, rec, ev, dkeys, rates, detect, penalties, col, evk):
-    delta = np.float32(0.0)
-    for c in range(rates.size):
-        h = agent_hash(dkeys[c], a.i)
-        if u_hi(h) < rates[c]:
-            rec[a.region, col] += 1.0
-            if u_lo(h) < detect[c]:
-                rec[a.region, col + 1] += 1.0
-                delta += penalties[c]
-                emit(ev, a, evk + 1, c, penalties[c], -1)
-            else:
-                emit(ev, a, evk, c, 0.0, -1)
-    return delta
+def _kind(u, i, rates, traits, trait_of, slope):
+    """The kind whose cumulative (trait-shaped) rate first exceeds ``u`` (the last kind if
+    rounding leaves ``u`` above the float64 sum)."""
+    acc = 0.0
+    last = rates.size - 1
+    for c in range(last):
+        r = rates[c]
+        if trait_of[c] >= 0:
+            r *= 1.0 + slope[c] * (2.0 * traits[trait_of[c], i] - 1.0)
+        acc += r
+        if u < acc:
+            return c
+    return last
+
+
+@njit(inline="always", cache=True)
+def infractions_delta(
+    a, rec, ev, dkey, total, totals, shaped, rates, detect, penalties, traits, trait_of,
+    slope, places, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col, evk,
+):  # fmt: skip
+    h = agent_hash(dkey, a.i)
+    u = u_hi(h)
+    if u >= (totals[a.i] if shaped else total):
+        return np.float32(0.0)
+    c = _kind(u, a.i, rates, traits, trait_of, slope) if rates.size > 1 else 0
+    rec[a.region, col + R_COMMITTED] += 1.0
+    rec[a.region, col + R_KINDS + c] += 1.0
+    if sv_on:
+        seen = sight(
+            a, rec, ev, places[c], penalties[c], sv_key, sv_cover, sv_src, sv_region, sv_buf,
+            sv_col, sv_evk,
+        )  # fmt: skip
+    else:
+        seen = u_lo(h) < detect[c]
+    if seen:
+        rec[a.region, col + R_DETECTED] += 1.0
+        emit(ev, a, evk + E_RECORDED, c, penalties[c], -1)
+        return penalties[c]
+    emit(ev, a, evk + E_UNSEEN, c, 0.0, -1)
+    return np.float32(0.0)
 
 
 class Infractions(Module):
-    """One hash per kind per agent-day: its high half decides the act, its low half detection."""
+    """One hash per agent-day for the whole catalogue; see the module docstring."""
 
     name = "infractions"
     Args = InfractionsArgs
     phase = "behaviour"
-    records = ("infractions_committed", "infractions_detected")
     delta = infractions_delta
     events = ("unseen", "recorded")
     offence = True
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        names = ("committed", "detected", *(k.name for k in self.params.kinds))
+        return tuple(f"infractions_{r}" for r in names)
 
     @property
     def causes(self) -> tuple[str, ...]:
         return tuple(k.name for k in self.params.kinds)
 
     def init(self) -> None:
-        kinds = self.params.kinds
+        kinds, people = self.params.kinds, self.sim.people
         self.rates = np.array([k.rate for k in kinds], dtype=np.float64)
         self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
         self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
+        self.places = np.array([PLACES.index(k.place) for k in kinds], dtype=np.int64)
+        used = sorted({k.trait for k in kinds if k.trait})
+        self.trait_of = np.array([used.index(k.trait) if k.trait else -1 for k in kinds])
+        self.slope = np.array([k.trait_weight for k in kinds], dtype=np.float64)
+        self.total = float(self.rates.sum())
+        self.shaped = bool(used)
+        if used:
+            self.traits = np.stack([getattr(people, t) for t in used])
+            totals = np.zeros(people.n, dtype=np.float64)
+            for c, t in enumerate(self.trait_of):
+                if t < 0:
+                    totals += self.rates[c]
+                else:
+                    trait = self.traits[t].astype(np.float64)
+                    totals += self.rates[c] * (1.0 + self.slope[c] * (2.0 * trait - 1.0))
+            self.totals = totals.astype(np.float32)
+        else:
+            self.traits = np.zeros((1, 1), dtype=np.float32)
+            self.totals = np.zeros(1, dtype=np.float32)
 
     def args(self, day: int) -> tuple:
-        dkeys = self.day_keys([k.name for k in self.params.kinds], day)
-        return InfractionsArgs(dkeys, self.rates, self.detect, self.penalties, self.col, self.evk)
+        return InfractionsArgs(
+            self.day_key(STREAM, day), self.total, self.totals, self.shaped, self.rates,
+            self.detect, self.penalties, self.traits, self.trait_of, self.slope, self.places,
+            *sight_args(self, day), self.col, self.evk,
+        )  # fmt: skip

@@ -1,4 +1,17 @@
-"""Political speech (mission rows 5, 11): acts from each agent's dissent, chilled by low scores."""
+"""Political speech (mission rows 5, 11): acts from each agent's dissent, chilled by low scores,
+on topics and channels.
+
+Seeds 000, 001: "posting political opinions without prior permission, or posting information
+that the regime does not like" (the Tiananmen massacre, the Shanghai stock market collapse);
+seed 003: "describing a different history than the official one, or even publishing accurate
+up-to-date news". A citizen speaks out with daily probability ``propensity x chill``; the
+propensity is the citizen's own ``dissent`` (drawn here without population) or, with
+population, ``dissent_rate x`` population's ``dissent`` trait. An act has a topic (its penalty)
+and a channel (its visibility: own ``detect_prob`` without surveillance, its place with it; and
+a penalty factor). Without topics and channels (SC-core) there is one implicit topic with
+``penalty`` and one channel with ``detect_prob``. ``TOPICS`` and ``CHANNELS`` are the default
+catalogues for presets.
+"""
 
 from __future__ import annotations
 
@@ -7,75 +20,234 @@ from typing import Literal
 
 import numpy as np
 from numba import njit
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from scsim.modules.base import Module, emit
-from scsim.params import ModuleParams, Probability, Uniform
-from scsim.rng import agent_hash, u_hi, u_lo
+from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
+from scsim.params import ModuleParams, Name, Probability, Strict, Uniform
+from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
+
+DEFAULT_DISSENT = Uniform(low=0.0, high=0.02)
+"""SC-core's propensity (bench/SC_CORE.md), drawn by speech when population is off."""
+
+
+class Topic(Strict):
+    name: Name
+    share: float = Field(gt=0, le=1, description="share of speech acts on this topic (normalised)")
+    penalty: float = Field(le=0, ge=-1000, description="score change when recorded")
+
+
+class Channel(Strict):
+    name: Name
+    share: float = Field(gt=0, le=1, description="share of speech acts on this channel")
+    detect_prob: Probability = Field(description="chance an act is recorded (no surveillance)")
+    penalty_factor: float = Field(
+        default=1.0, ge=0, le=10, description="the topic's penalty x this on this channel"
+    )
+    place: Place = Field(default="online", description="who can see it (with surveillance)")
+
+
+TOPICS = [
+    Topic(name="opinion_without_permission", share=0.6, penalty=-25.0),
+    Topic(name="alternative_history", share=0.2, penalty=-40.0),
+    Topic(name="embarrassing_news", share=0.2, penalty=-30.0),
+]
+"""Seeds 000, 001, 003 name the topics; shares and penalties are assumptions (-25: SC-core)."""
+
+CHANNELS = [
+    Channel(name="public_post", share=0.4, detect_prob=0.6, penalty_factor=1.0, place="online"),
+    Channel(name="private_chat", share=0.6, detect_prob=0.05, penalty_factor=0.5,
+            place="private_chat"),
+]  # fmt: skip
+"""Assumptions: public posts are watched like SC-core's speech (0.6); private chats rarely,
+and are punished less."""
 
 
 class SpeechParams(ModuleParams):
-    dissent: Uniform = Field(
-        default_factory=lambda: Uniform(low=0.0, high=0.02),
-        description="daily propensity to speak out, drawn once per agent",
+    dissent: Uniform | None = Field(
+        default=None,
+        description="daily propensity drawn once per agent when population is off "
+        "(unset: Uniform(0, 0.02), SC-core); with population leave unset",
     )
-    detect_prob: Probability = 0.6
-    penalty: float = Field(default=-25.0, le=0, ge=-1000)
+    dissent_rate: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="with population: propensity = dissent_rate x population's dissent "
+        "(assumption: mean trait 0.1 gives SC-core's mean 0.01 a day)",
+    )
+    detect_prob: Probability = Field(
+        default=0.6, description="chance an act is recorded when no channels are given"
+    )
+    penalty: float = Field(
+        default=-25.0, le=0, ge=-1000, description="penalty when no topics are given"
+    )
     chill: Literal["linear", "none"] = Field(
         default="linear",
         description="linear: propensity x (score - min) / (max - min); none: no chilling",
     )
+    topics: list[Topic] | None = Field(
+        default=None, min_length=1, max_length=32, description="unset: one topic, `penalty`"
+    )
+    channels: list[Channel] | None = Field(
+        default=None, min_length=1, max_length=8, description="unset: one, `detect_prob`"
+    )
+
+    @field_validator("topics", "channels")
+    @classmethod
+    def _unique(cls, items: list | None) -> list | None:
+        names = [x.name for x in items or []]
+        dup = [n for n in names if names.count(n) > 1]
+        if dup:
+            raise ValueError(f"{dup[0]!r}: expected unique names")
+        return items
+
+    def clashes(self, enabled: set[str]) -> str | None:
+        """With population on, dissent is population's trait: speech must not draw its own."""
+        if "population" in enabled and self.dissent is not None:
+            return (
+                "modules.speech.dissent: population draws the dissent trait when it is on; "
+                "unset speech.dissent and use population.dissent and speech.dissent_rate"
+            )
+        return None
 
 
 SpeechArgs = namedtuple(
     "SpeechArgs",
-    ["dkey", "dissent", "detect_prob", "penalty", "lo", "inv_span", "chill", "col", "evk"],
-)
+    [
+        "dkey", "dissent", "scale", "lo", "inv_span", "chill", "pick", "topic_cdf",
+        "channel_cdf", "detect", "penalties", "places", "detail", *SIGHT_FIELDS, "col", "evk",
+    ],
+)  # fmt: skip
+
+R_ATTEMPTED, R_DETECTED, R_TOPICS = range(3)
+E_UNSEEN, E_RECORDED = range(2)
 
 
 @njit(inline="always", cache=True)
-def speech_delta(a, rec, ev, dkey, dissent, detect_prob, penalty, lo, inv_span, chill, col, evk):
+def _pick(cdf, u):
+    """The first index whose cumulative share exceeds ``u`` (the last ends at exactly 1)."""
+    for k in range(cdf.size - 1):
+        if u < cdf[k]:
+            return k
+    return cdf.size - 1
+
+
+@njit(inline="always", cache=True)
+def speech_delta(
+    a, rec, ev, dkey, dissent, scale, lo, inv_span, chill, pick, topic_cdf, channel_cdf,
+    detect, penalties, places, detail, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf,
+    sv_col, sv_evk, col, evk,
+):  # fmt: skip
     h = agent_hash(dkey, a.i)
-    propensity = np.float64(dissent[a.i])
+    propensity = np.float64(dissent[a.i]) * scale
     if chill:
         propensity *= (a.score - lo) * inv_span
-    if u_hi(h) < propensity:
-        rec[a.region, col] += 1.0
-        if u_lo(h) < detect_prob:
-            rec[a.region, col + 1] += 1.0
-            emit(ev, a, evk + 1, -1, penalty, -1)
-            return penalty
-        emit(ev, a, evk, -1, 0.0, -1)
+    if u_hi(h) >= propensity:
+        return np.float32(0.0)
+    t = 0
+    c = 0
+    if pick:  # topic and channel from a second hash, only on the path of an act
+        h2 = agent_hash_k(dkey, a.i, 0)
+        t = _pick(topic_cdf, u_hi(h2))
+        c = _pick(channel_cdf, u_lo(h2))
+    g = a.region
+    rec[g, col + R_ATTEMPTED] += 1.0
+    cause = -1
+    at = col + R_TOPICS + topic_cdf.size + 2 * c  # this channel's (attempted, detected)
+    if detail:
+        rec[g, col + R_TOPICS + t] += 1.0
+        rec[g, at] += 1.0
+        cause = t * channel_cdf.size + c
+    penalty = penalties[t, c]
+    if sv_on:
+        seen = sight(
+            a, rec, ev, places[c], penalty, sv_key, sv_cover, sv_src, sv_region, sv_buf,
+            sv_col, sv_evk,
+        )  # fmt: skip
+    else:
+        seen = u_lo(h) < detect[c]
+    if seen:
+        rec[g, col + R_DETECTED] += 1.0
+        if detail:
+            rec[g, at + 1] += 1.0
+        emit(ev, a, evk + E_RECORDED, cause, penalty, -1)
+        return penalty
+    emit(ev, a, evk + E_UNSEEN, cause, 0.0, -1)
     return np.float32(0.0)
 
 
 class Speech(Module):
-    """Speech acts happen with probability dissent x chill; a detected act costs ``penalty``."""
+    """Speech acts happen with probability propensity x chill; a recorded act costs its
+    topic's penalty x its channel's factor. See the module docstring."""
 
     name = "speech"
     Args = SpeechArgs
     phase = "behaviour"
-    records = ("speech_attempted", "speech_detected")
     delta = speech_delta
     events = ("unseen", "recorded")
     offence = True
 
+    @property
+    def detail(self) -> bool:
+        """Topics or channels are given: records and causes per topic and channel."""
+        return self.params.topics is not None or self.params.channels is not None
+
+    def _topics(self) -> list[Topic]:
+        p = self.params
+        return p.topics or [Topic(name="speech", share=1.0, penalty=p.penalty)]
+
+    def _channels(self) -> list[Channel]:
+        p = self.params
+        return p.channels or [Channel(name="any", share=1.0, detect_prob=p.detect_prob)]
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        names = ["speech_attempted", "speech_detected"]
+        if self.detail:
+            names += [f"speech_topic_{t.name}" for t in self._topics()]
+            for c in self._channels():
+                names += [f"speech_channel_{c.name}", f"speech_channel_{c.name}_detected"]
+        return tuple(names)
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        if not self.detail:
+            return ()
+        return tuple(f"{t.name}.{c.name}" for t in self._topics() for c in self._channels())
+
     def init(self) -> None:
-        d = self.params.dissent
-        self.sim.people.add(
-            "dissent", self.sim.people.uniform_trait("speech.dissent", d.low, d.high)
+        p, people = self.params, self.sim.people
+        if any(m.name == "population" for m in self.sim.modules):
+            self.dissent, self.scale = people.dissent, float(p.dissent_rate)
+        else:
+            d = p.dissent or DEFAULT_DISSENT
+            self.dissent = people.add(
+                "dissent", people.uniform_trait("speech.dissent", d.low, d.high)
+            )
+            self.scale = 1.0
+        topics, channels = self._topics(), self._channels()
+        self.topic_cdf = _cdf([t.share for t in topics])
+        self.channel_cdf = _cdf([c.share for c in channels])
+        self.detect = np.array([c.detect_prob for c in channels], dtype=np.float64)
+        self.penalties = np.array(
+            [[t.penalty * c.penalty_factor * self.weight for c in channels] for t in topics],
+            dtype=np.float32,
         )
+        self.places = np.array([PLACES.index(c.place) for c in channels], dtype=np.int64)
 
     def args(self, day: int) -> tuple:
         lo, hi = self.sim.score_range
         return SpeechArgs(
-            self.day_key("act", day),
-            self.sim.people.dissent,
-            self.params.detect_prob,
-            np.float32(self.params.penalty * self.weight),
-            np.float32(lo),
-            1.0 / (hi - lo),
-            self.params.chill == "linear",
-            self.col,
-            self.evk,
-        )
+            self.day_key("act", day), self.dissent, self.scale, np.float32(lo), 1.0 / (hi - lo),
+            self.params.chill == "linear", self.topic_cdf.size > 1 or self.channel_cdf.size > 1,
+            self.topic_cdf, self.channel_cdf, self.detect, self.penalties, self.places,
+            self.detail, *sight_args(self, day), self.col, self.evk,
+        )  # fmt: skip
+
+
+def _cdf(shares: list[float]) -> np.ndarray:
+    """Cumulative normalised shares, the last exactly 1."""
+    cdf = np.cumsum(np.array(shares, dtype=np.float64) / sum(shares))
+    cdf[-1] = 1.0
+    return cdf

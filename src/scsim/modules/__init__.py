@@ -8,6 +8,7 @@ from scsim.modules.expiry import Expiry
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
 from scsim.modules.perks import Perks
+from scsim.modules.policy import Policy
 from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
@@ -16,5 +17,8 @@ from scsim.modules.speech import Speech
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
-}
+    for m in (
+        Population, Purchases, Infractions, Speech,
+        Policy, Scoring, Expiry, Lists, Sanctions, Perks,
+    )
+}  # fmt: skip

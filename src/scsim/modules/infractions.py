@@ -14,6 +14,8 @@ from scsim.rng import agent_hash, u_hi, u_lo
 
 
 class Infraction(Strict):
+    fixed = {"name": "a kind's name names its events' cause"}
+
     name: Name
     rate: Rate
     detect_prob: Probability = Field(description="chance the act is seen and recorded")
@@ -65,6 +67,10 @@ class Infractions(Module):
         self.rates = np.array([k.rate for k in kinds], dtype=np.float64)
         self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
         self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
+
+    def refresh(self) -> None:
+        """Rates, detection and weighted penalties from the parameters in force."""
+        self.init()
 
     def args(self, day: int) -> tuple:
         dkeys = self.day_keys([k.name for k in self.params.kinds], day)

@@ -25,6 +25,8 @@ Trait = Literal["dissent", "conformity", "risk_aversion", "sociability", "thrift
 
 
 class Category(Strict):
+    fixed = {"name": "a category's name names its record column"}
+
     name: Name
     rate: Rate = Field(description="probability an agent does this on a given day")
     effect: float = Field(ge=-1000, le=1000, description="score change when it happens")
@@ -125,6 +127,10 @@ class Purchases(Module):
         staged = any(c.min_age > 0 or c.max_age < 120 for c in cats)
         self.age = people.age if staged else np.zeros(1, dtype=np.uint8)
         self.ages = np.array([[c.min_age, c.max_age] for c in cats], dtype=np.int64)
+
+    def refresh(self) -> None:
+        """Rates, weighted effects, traits and ages from the parameters in force."""
+        self.init()
 
     def args(self, day: int) -> tuple:
         dkeys = self.day_keys([c.name for c in self.params.categories], day)

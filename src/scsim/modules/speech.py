@@ -15,6 +15,8 @@ from scsim.rng import agent_hash, u_hi, u_lo
 
 
 class SpeechParams(ModuleParams):
+    fixed = {"dissent": "traits are drawn once, before day 0"}
+
     dissent: Uniform = Field(
         default_factory=lambda: Uniform(low=0.0, high=0.02),
         description="daily propensity to speak out, drawn once per agent",

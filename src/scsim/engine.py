@@ -1,7 +1,8 @@
 """Sim: builds a population, its network and modules, then runs the synchronous day loop.
 
-Day loop (one fused parallel pass per day, see ``scsim.fusion``). For every agent, reading only
-yesterday's state:
+Day loop (one fused parallel pass per day, see ``scsim.fusion``). First the scenario's timeline
+puts the day's parameter changes in force (``scsim.timeline``; modules' ``update``, never a new
+kernel). Then, for every agent, reading only yesterday's state:
 
 1. behaviour modules draw today's acts (finance, purchases, infractions, speech, courts) and
    return score deltas; negative deltas of offence modules are today's records of misconduct
@@ -9,7 +10,8 @@ yesterday's state:
    listed or offending neighbour) and handles expiry of records
 3. the engine clips score + deltas to the score range; every delta, and what the clip removed,
    is added to its score component (one array per component)
-4. lists react to the new score and records, then sanctions and perks react to the lists
+4. lists react to the new score and records, then sanctions and perks react to the lists;
+   with citizens outside the system (``enrolled`` false), these hooks skip them
 5. the new score and the public flags (sanctioned, listed, offended) go to the other buffer
 
 After the pass the buffers swap, the day's per-block records are summed in block order
@@ -32,10 +34,14 @@ from scsim.modules.base import PHASES, Module
 from scsim.network import build_network
 from scsim.population import People
 from scsim.scenario import Scenario
+from scsim.timeline import Timeline
 
 ENGINE_RECORDS = ("score_sum",)
 BOUND = "bound"
 """The score component holding what the score range clipped off."""
+GATED_PHASES = ("lists", "sanctions")
+"""Phases whose hooks (the system's reactions: lists, sanctions, perks) skip unenrolled
+citizens."""
 
 
 class Sim:
@@ -47,6 +53,8 @@ class Sim:
         self.days = scenario.days
         self.seed = scenario.seed
         self.score_range = tuple(scenario.modules.scoring.range)
+        self.config = scenario.modules
+        """The modules block in force today (the timeline changes it)."""
         self.timings: dict[str, float] = {}
         self.built = False
 
@@ -57,9 +65,12 @@ class Sim:
         self.graph, fields = build_network(self.scenario.network, self.n, self.seed)
         for name, values in fields.items():
             self.people.add(name, values)
+        self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
         for m in self.modules:
             m.init()
+        enrolled = self.people.fields.get("enrolled")
+        self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
         self.event_kinds = self._assign_events()
         self.components = [m.component for m in self.modules if m.component] + [BOUND]
@@ -70,12 +81,13 @@ class Sim:
             Hooks(
                 m.name, m.Args._fields, m.delta, m.after,
                 self.components.index(m.component) if m.component else -1,
-                m.offence, m.phase == "scoring",
+                m.offence, m.phase == "scoring", m.phase in GATED_PHASES,
             )
             for m in self.modules
         ]  # fmt: skip
-        self.kernel = fused_kernel(hooks, self.n_regions > 1, self.public is not None)
-        self.kernel.compile(tuple(numba.typeof(x) for x in self._kernel_args(0)))
+        self.kernel = fused_kernel(hooks, self.n_regions > 1, self.public is not None, self.gated)
+        self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0))
+        self.kernel.compile(self.signature)
         self.timings["jit_s"] = time.perf_counter() - t0
         self.built = True
         return self
@@ -138,6 +150,7 @@ class Sim:
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
             self.rec, self.hist, self.events.buffer,
+            *((self.people.enrolled,) if self.gated else ()),
             *(field for m in self.modules for field in m.args(day)),
         )  # fmt: skip
 
@@ -146,13 +159,28 @@ class Sim:
         self.rec.fill(0.0)
         self.hist.fill(0)
         self.events.clear()
-        self.kernel(*self._kernel_args(day))
+        changed = self.timeline.apply(self, day)
+        args = self._kernel_args(day)
+        if changed:
+            self._check_signature(day, args)
+        self.kernel(*args)
         self.current = 1 - self.current
         self.records[day] = self.rec.sum(axis=0)
         self.histograms[day] = self.hist.sum(axis=0)
         self.events.collect(day, self.packed[self.current], self.parts)
         for m in self.modules:
             m.finish(day)
+
+    def _check_signature(self, day: int, args: tuple) -> None:
+        """A timeline change must keep every kernel argument's type (no recompile mid-run)."""
+        now = tuple(numba.typeof(x) for x in args)
+        if now != self.signature:
+            k = next(k for k, (a, b) in enumerate(zip(now, self.signature, strict=True)) if a != b)
+            raise RuntimeError(
+                f"the timeline's change on day {day} changed argument {k} of the fused kernel "
+                f"from {self.signature[k]} to {now[k]}; a module's update must keep its Args "
+                "types"
+            )
 
     def run(self, on_day: Callable[[int], None] | None = None) -> Sim:
         """Run every day of the scenario; ``on_day(day)`` is called after each day."""

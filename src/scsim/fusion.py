@@ -40,6 +40,9 @@ class Hooks:
     """Negative deltas count as records of misconduct (``Agent.recorded``, ``OFFENDED``)."""
     scoring: bool = False
     """The delta runs in the scoring phase (after ``recorded`` is known)."""
+    gated: bool = False
+    """The hooks run only for citizens enrolled in the system (``enrolled[i]``) when the kernel
+    is built with the enrolment gate (lists and sanctions phases: the system's reactions)."""
 
 
 BLOCK = 2048
@@ -57,7 +60,7 @@ from scsim.modules.base import OFFENDED, SANCTIONED
 
 @njit(parallel=True, cache=True)
 def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public_out, region,
-             audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {args}):
+             audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {gate}{args}):
     n = packed_in.size
     bound = parts.shape[0] - 1
     for b in prange(rec.shape[0]):
@@ -119,24 +122,33 @@ def _source_digest() -> str:
     return h.hexdigest()
 
 
-def kernel_source(modules: list[Hooks], regions: bool, public: bool) -> str:
+def _gate(code: str) -> str:
+    """Run generated lines only for enrolled citizens."""
+    return "            if enrolled[i]:\n" + "\n".join("    " + line for line in code.split("\n"))
+
+
+def kernel_source(modules: list[Hooks], regions: bool, public: bool, gated: bool = False) -> str:
     """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
-    each agent's region (else all count in region 0); ``public``: gather and publish flags."""
+    each agent's region (else all count in region 0); ``public``: gather and publish flags;
+    ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled."""
     imports, behaviour, scoring, afters, params = [], [], [], [], []
     for k, m in enumerate(modules):
         args = ", ".join(f"{m.name}_{f}" for f in m.fields)
         params.append(args)
+        gate = _gate if gated and m.gated else str
         if m.delta is not None:
             _check_signature(m.name, m.delta, "delta", m.fields)
             imports.append(f"from {m.delta.py_func.__module__} import {m.delta.__name__} as d{k}")
             offence = "\n                recorded += min(d, np.float32(0.0))" if m.offence else ""
             lines = scoring if m.scoring else behaviour
-            lines.append(_DELTA.format(f=f"d{k}", args=args, c=m.component, offence=offence))
+            code = _DELTA.format(f=f"d{k}", args=args, c=m.component, offence=offence)
+            lines.append(gate(code))
         if m.after is not None:
             _check_signature(m.name, m.after, "after", m.fields)
             imports.append(f"from {m.after.py_func.__module__} import {m.after.__name__} as a{k}")
-            afters.append(f"            public |= a{k}(a, score, r, e, {args})")
+            afters.append(gate(f"            public |= a{k}(a, score, r, e, {args})"))
     return _TEMPLATE.format(
+        gate="enrolled, " if gated else "",
         names=", ".join(m.name for m in modules),
         imports="\n".join(imports),
         args=", ".join(p for p in params if p),
@@ -172,9 +184,11 @@ def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ..
         )
 
 
-def fused_kernel(modules: list[Hooks], regions: bool, public: bool) -> Callable:
+def fused_kernel(
+    modules: list[Hooks], regions: bool, public: bool, gated: bool = False
+) -> Callable:
     """Generate (or reuse) the fused kernel for these modules and return its dispatcher."""
-    source = kernel_source(modules, regions, public)
+    source = kernel_source(modules, regions, public, gated)
     digest = hashlib.sha256((source + _source_digest()).encode()).hexdigest()[:16]
     name = f"scsim_fused_{digest}"
     if name in sys.modules:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,6 +15,8 @@ class Strict(BaseModel):
     """A scenario block: unknown fields are errors, values are validated on assignment."""
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    fixed: ClassVar[dict[str, str]] = {}
+    """Fields the timeline may not change mid-run, each with the reason ("*": every field)."""
 
 
 class Uniform(Strict):

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    field_validator,
+    model_serializer,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from scsim.modules.courts import CourtsParams
 from scsim.modules.expiry import ExpiryParams
@@ -17,6 +24,7 @@ from scsim.modules.finance import FinanceParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
 from scsim.modules.perks import PerksParams
+from scsim.modules.policy import PolicyParams
 from scsim.modules.population import PopulationParams
 from scsim.modules.purchases import PurchasesParams
 from scsim.modules.sanctions import SanctionsParams
@@ -24,6 +32,7 @@ from scsim.modules.scoring import ScoringParams
 from scsim.modules.speech import SpeechParams
 from scsim.modules.surveillance import SurveillanceParams
 from scsim.params import Probability, Strict
+from scsim.timeline import TimelineError, TimelineEvent, configs
 
 
 class ScenarioError(ValueError):
@@ -80,6 +89,7 @@ class Modules(Strict):
     infractions: InfractionsParams | None = None
     speech: SpeechParams | None = None
     courts: CourtsParams | None = None
+    policy: PolicyParams | None = None
     scoring: ScoringParams = Field(default_factory=ScoringParams)
     expiry: ExpiryParams | None = None
     lists: ListsParams | None = None
@@ -107,6 +117,9 @@ class Scenario(Strict):
     network: Network = Field(default_factory=WattsStrogatz)
     modules: Modules = Field(default_factory=Modules)
     output: Output = Field(default_factory=Output)
+    timeline: list[TimelineEvent] = Field(
+        default_factory=list, description="dated parameter changes and amnesties (row 18)"
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
@@ -144,6 +157,23 @@ class Scenario(Strict):
                 f"every region needs more than network.friends_k ({net.friends_k})"
             )
         return self
+
+    @model_validator(mode="after")
+    def _timeline(self) -> Scenario:
+        if self.timeline:
+            try:
+                configs(self)
+            except TimelineError as err:
+                raise PydanticCustomError("timeline", "{message}", {"message": str(err)}) from None
+        return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_timeline(self, handler) -> dict[str, Any]:
+        """Scenarios without a timeline dump (and hash) as before it existed."""
+        data = handler(self)
+        if not self.timeline:
+            data.pop("timeline", None)
+        return data
 
     def digest(self) -> str:
         """A stable hash of the scenario as run."""
@@ -258,6 +288,8 @@ def _describe(e: dict[str, Any]) -> str:
     where, kind, ctx = _path(e["loc"]), e["type"], e.get("ctx", {})
     if kind == "missing":
         return f"{where}: is required but missing"
+    if kind == "timeline":
+        return e["msg"]
     if kind == "extra_forbidden":
         return f"{where}: is not a known field; check its spelling against docs/ODD.md"
     value = e.get("input")

@@ -10,6 +10,7 @@ from scsim.modules.finance import Finance
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
 from scsim.modules.perks import Perks
+from scsim.modules.policy import Policy
 from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
@@ -21,6 +22,6 @@ REGISTRY = {
     m.name: m
     for m in (
         Population, Surveillance, Finance, Purchases, Infractions, Speech, Courts,
-        Scoring, Expiry, Lists, Sanctions, Perks,
+        Policy, Scoring, Expiry, Lists, Sanctions, Perks,
     )
 }  # fmt: skip

@@ -19,7 +19,10 @@ hooks log what happens to audited agents with ``emit``.
 
 Verbs called by the engine, in order: ``init()`` once before day 0 (allocate state on
 ``sim.people``), ``args(day)`` before each day's pass, ``finish(day)`` after it (serial
-follow-up such as delivering records to other citizens).
+follow-up such as delivering records to other citizens). On a day the scenario's ``timeline``
+changes parameters, ``update(params)`` runs before ``args(day)``: it takes the new values and
+calls ``refresh()``, which a module that caches parameter-derived values in ``init`` overrides
+to recompute them (same shapes and dtypes: the fused kernel is never recompiled mid-run).
 
 Hooks are ``@njit(inline="always")``. The engine passes fields as separate kernel arguments,
 never as tuples: numba drops writes through a namedtuple's arrays inside ``prange``
@@ -135,7 +138,7 @@ class Module:
     @property
     def weight(self) -> float:
         """The scenario's weight of this module's score component (scoring.weights)."""
-        return self.sim.scenario.modules.scoring.weights.get(self.name, 1.0)
+        return self.sim.config.scoring.weights.get(self.name, 1.0)
 
     def init(self) -> None:
         """Allocate and initialise state arrays (on ``sim.people``) before day 0."""
@@ -146,6 +149,14 @@ class Module:
 
     def finish(self, day: int) -> None:
         """Serial work after the day's pass (default: nothing)."""
+
+    def update(self, params: Any) -> None:
+        """Take parameter values changed mid-run by the timeline (before ``args(day)``)."""
+        self.params = params
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute values derived from the parameters in ``init`` (default: none cached)."""
 
     def day_key(self, stream: str, day: int) -> np.uint64:
         """Key of this module's named sub-stream on ``day`` (common random numbers)."""

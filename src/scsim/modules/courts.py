@@ -66,6 +66,11 @@ INCOME_RATIO_CAP = 8.0
 
 
 class CourtsParams(ModuleParams):
+    fixed = {
+        "*": "courts derives its rates and first disputes from these before day 0; "
+        "a timeline cannot change them yet"
+    }
+
     dispute_rate: Rate = Field(
         default=5e-5,
         description="daily chance an adult without an open case gets a court order from a "

@@ -59,6 +59,11 @@ I_TERM, I_CYCLE, I_AFTER = range(3)
 
 
 class FinanceParams(ModuleParams):
+    fixed = {
+        "*": "finance derives its rates and first events from these before day 0; "
+        "a timeline cannot change them yet"
+    }
+
     shock_rate: Rate = Field(
         default=0.0003,
         description="daily chance an adult's income shock (job loss) begins (assumption: with "

@@ -36,6 +36,8 @@ STREAM = "infraction"
 
 
 class Infraction(Strict):
+    fixed = {"name": "a kind's name names its events' cause"}
+
     name: Name
     rate: Rate
     detect_prob: Probability = Field(
@@ -189,6 +191,10 @@ class Infractions(Module):
         else:
             self.traits = np.zeros((1, 1), dtype=np.float32)
             self.totals = np.zeros(1, dtype=np.float32)
+
+    def refresh(self) -> None:
+        """Rates, detection and weighted penalties from the parameters in force."""
+        self.init()
 
     def args(self, day: int) -> tuple:
         return InfractionsArgs(

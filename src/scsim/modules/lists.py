@@ -65,6 +65,12 @@ Threshold = Annotated[float, Field(ge=0, le=100_000)]
 
 
 class ListsParams(ModuleParams):
+    fixed = {
+        "court": "court listings are state kept from day 0",
+        "act_days": "listing records are state kept from day 0",
+        "appeals": "appeals fuse a hook and keep state from day 0",
+    }
+
     blacklist_below: float = Field(
         default=500.0,
         ge=0,
@@ -316,6 +322,11 @@ class Lists(Module):
             people.ensure("court_wrongful", np.bool_, False)
         if p.act_days > 0:
             people.ensure("listing_record", np.int32, -1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Appeal probabilities from the parameters in force."""
+        p = self.params
         self.probs = np.array(
             [p.appeal_rate, p.success_if_wrongful, p.success_if_rightful], dtype=np.float64
         )

@@ -33,6 +33,11 @@ E_GRANTED, E_LOST = range(2)
 
 
 class Perk(Strict):
+    fixed = {
+        "name": "a perk's name names its record column",
+        "redlist": "a redlist perk needs the redlist from day 0",
+    }
+
     name: Name = Field(description="the reward")
     min_score: Annotated[float, Field(ge=0, le=100_000)] | None = Field(
         default=None, description="held while the score is at least this"
@@ -154,15 +159,21 @@ class Perks(Module):
         self.days_held = np.zeros((len(perks), n), dtype=np.uint16)
         for k, perk in enumerate(perks):  # one field per perk (people.parquet columns)
             people.add(f"perk_days_{perk.name}", self.days_held[k])
+        self.lists_on = lists_on
+        self.refresh()
+        one = np.zeros(1, dtype=np.bool_)  # stand-ins the hook never indexes
+        self.listed = people.listed if lists_on else one
+        self.redlisted = people.redlisted if self.red_on else one
+
+    def refresh(self) -> None:
+        """Thresholds and the listed's exclusion from the parameters in force."""
+        perks = self.params.perks
         self.min_score = np.array(
             [p.min_score if p.min_score is not None else np.inf for p in perks], dtype=np.float32
         )
         self.by_red = np.array([p.redlist for p in perks], dtype=np.bool_)
         self.lowest = np.float32(self.min_score.min())
-        self.deny = bool(self.params.deny_listed and lists_on)
-        one = np.zeros(1, dtype=np.bool_)  # stand-ins the hook never indexes
-        self.listed = people.listed if lists_on else one
-        self.redlisted = people.redlisted if self.red_on else one
+        self.deny = bool(self.params.deny_listed and self.lists_on)
 
     def args(self, day: int) -> tuple:
         return PerksArgs(

@@ -100,6 +100,8 @@ def default_age_bands() -> list[AgeBand]:
 
 
 class PopulationParams(ModuleParams):
+    fixed = {"*": "the population is generated once, before day 0"}
+
     regions: str = Field(default="china", description="shipped region table (data/regions)")
     household_mean: float = Field(
         default=2.62, ge=1, le=8, description="mean household size when the network assigns "

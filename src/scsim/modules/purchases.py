@@ -30,6 +30,8 @@ from scsim.rng import agent_hash, u_hi
 
 
 class Category(Entry):
+    fixed = {"name": "a category's name names its record column"}
+
     effect: float = Field(ge=-1000, le=1000, description="score change when it happens")
 
 
@@ -99,6 +101,10 @@ class Purchases(Module):
         cats = self.params.categories
         self.catalogue = CatalogueRates(cats, self.sim.people)
         self.effects = np.array([c.effect * self.weight for c in cats], dtype=np.float32)
+
+    def refresh(self) -> None:
+        """Rates, weighted effects, traits and ages from the parameters in force."""
+        self.init()
 
     def args(self, day: int) -> tuple:
         return PurchasesArgs(

@@ -43,6 +43,11 @@ E_IMPOSED, E_LIFTED, E_FAMILY = range(3)
 
 
 class Tier(Strict):
+    fixed = {
+        "name": "a tier's name names its record columns",
+        "family": "family tiers keep household state from day 0",
+    }
+
     name: Name = Field(description="the sanction (travel, internet, hotels, pets, schools ...)")
     trigger: Literal["blacklist", "score_below"] = Field(
         default="blacklist", description="imposed on the blacklisted, or below a score"
@@ -71,6 +76,12 @@ class Tier(Strict):
 
 
 class SanctionsParams(ModuleParams):
+    fixed = {
+        "school_age_min": "school-age children are found once, before day 0",
+        "school_age_max": "school-age children are found once, before day 0",
+        "bar_jobs": "it adds a record column",
+    }
+
     ban_days: int = Field(
         default=365,
         ge=1,
@@ -254,19 +265,24 @@ class Sanctions(Module):
             people.add(f"sanction_until_{tier.name}", self.until[t])
             people.add(f"sanction_days_{tier.name}", self.held_days[t])
         self.held = people.add("sanctions_held", np.zeros(n, dtype=np.uint8))
-        self.tier_days = np.array([t.days for t in tiers], dtype=np.int64)
-        self.by_list = np.array([t.trigger == "blacklist" for t in tiers], dtype=np.bool_)
-        self.below = np.array(
-            [t.threshold if t.threshold is not None else -1.0 for t in tiers], dtype=np.float32
-        )
         self.family = np.array([t.family for t in tiers], dtype=np.bool_)
-        self.visible = np.array([t.visible for t in tiers], dtype=np.bool_)
-        self.max_below = np.float32(self.below.max())
+        self.refresh()
         fam_col = np.full(k, -1, dtype=np.int64)
         fam_col[self.family] = 2 + 2 * k + np.arange(int(self.family.sum()))
         self.fam_col = fam_col
         self._init_family(people)
         self._init_jobs(people)
+
+    def refresh(self) -> None:
+        """Durations, triggers, thresholds and visibility from the parameters in force."""
+        tiers = self.tiers = self.params.tier_list()
+        self.tier_days = np.array([t.days for t in tiers], dtype=np.int64)
+        self.by_list = np.array([t.trigger == "blacklist" for t in tiers], dtype=np.bool_)
+        self.below = np.array(
+            [t.threshold if t.threshold is not None else -1.0 for t in tiers], dtype=np.float32
+        )
+        self.visible = np.array([t.visible for t in tiers], dtype=np.bool_)
+        self.max_below = np.float32(self.below.max())
 
     def _init_family(self, people) -> None:
         p, n = self.params, self.sim.n

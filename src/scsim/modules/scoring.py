@@ -21,6 +21,11 @@ Penalty = Field(le=0, ge=-1000)
 
 
 class ScoringParams(ModuleParams):
+    fixed = {
+        "range": "the score range shapes the engine's buffers and histogram, set before day 0",
+        "initial": "every score starts there on day 0",
+    }
+
     range: tuple[float, float] = Field(
         default=(350.0, 950.0), description="lowest and highest score (Sesame Credit: 350-950)"
     )

@@ -64,6 +64,8 @@ and are punished less."""
 
 
 class SpeechParams(ModuleParams):
+    fixed = {"dissent": "traits are drawn once, before day 0"}
+
     dissent: Uniform | None = Field(
         default=None,
         description="daily propensity drawn once per agent when population is off "

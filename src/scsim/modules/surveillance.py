@@ -92,6 +92,11 @@ def default_sources() -> list[Source]:
 
 
 class SurveillanceParams(ModuleParams):
+    fixed = {
+        "*": "sources and coverage are fixed before day 0; "
+        "to pool from a date use modules.surveillance.pool_from_day"
+    }
+
     sources: list[Source] = Field(default_factory=default_sources, min_length=1, max_length=32)
     pooling: bool = Field(
         default=True, description="pooled sources' records reach the score (seed 002)"

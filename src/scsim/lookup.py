@@ -14,10 +14,11 @@ from typing import Any
 
 from scsim.runs import Run, RunError, open_run
 
-ENGINE_TERMS = ("friends", "bound")
-"""Components the engine computes without events: friends terms and the range's clip."""
+ENGINE_TERMS = ("bound",)
+"""Components the engine computes without events: the range's clip."""
 FRIENDS_MODULE = "scoring"
-"""The module whose delta is the ``friends`` component (an engine term: no events)."""
+"""The module whose delta is the ``friends`` component; its ``scoring.friend`` events name
+each friend's share (``source``), summing to the component to float32 rounding."""
 STANDING_MODULES = ("lists", "sanctions", "perks")
 """Modules whose events date listings, sanctions and perks."""
 FALSE_MARKERS = ("false", "wrong", "misattribut", "mistaken")
@@ -135,8 +136,8 @@ def _by_day(history: list[dict], events: list[dict], initial: float) -> list[dic
 
 
 def _explained(run: Run, profile: dict, events: list[dict] | None) -> list[dict[str, Any]]:
-    """Each component's final value and, for one fed by events, their sum (engine terms such
-    as ``friends`` and ``bound`` have none; nor has anything outside the audit sample)."""
+    """Each component's final value and, for one fed by events, their sum (the engine's
+    ``bound`` has none; nor has anything outside the audit sample)."""
     out = []
     for c in run.components:
         fed = [e["delta"] for e in events or [] if e["component"] == c]
@@ -165,7 +166,7 @@ def _friends(profile: dict, history: list[dict] | None, events: list[dict] | Non
     if events is not None:
         by: dict[int, list[float]] = {}
         for e in events:
-            if e["source"] is not None:
+            if e["source"] is not None and e["component"] == "friends":
                 by.setdefault(e["source"], []).append(e["delta"])
         rows = [{"source": s, "delta": sum(d), "events": len(d)} for s, d in by.items()]
         out["by_source"] = sorted(rows, key=lambda r: (r["delta"], r["source"]))

@@ -14,6 +14,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from scsim.modules.expiry import ExpiryParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
+from scsim.modules.lookups import LookupsParams
+from scsim.modules.peer_rating import PeerRatingParams
 from scsim.modules.perks import PerksParams
 from scsim.modules.population import PopulationParams
 from scsim.modules.purchases import PurchasesParams
@@ -79,6 +81,9 @@ class Modules(Strict):
     lists: ListsParams | None = None
     sanctions: SanctionsParams | None = None
     perks: PerksParams | None = None
+    # issue 5 (wip/peer): look-ups and peer rating
+    lookups: LookupsParams | None = None
+    peer_rating: PeerRatingParams | None = None
 
 
 class Output(Strict):

@@ -7,6 +7,8 @@ within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``i
 from scsim.modules.expiry import Expiry
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
+from scsim.modules.lookups import Lookups
+from scsim.modules.peer_rating import PeerRating
 from scsim.modules.perks import Perks
 from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
@@ -16,5 +18,8 @@ from scsim.modules.speech import Speech
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
-}
+    for m in (
+        Population, Purchases, Infractions, Speech, PeerRating, Lookups, Scoring, Expiry, Lists,
+        Sanctions, Perks,
+    )
+}  # fmt: skip

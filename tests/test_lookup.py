@@ -130,6 +130,22 @@ def test_friends_who_pulled_the_score_down(run_dir, tables):
     assert [float(row[1]) for row in rows] == [round(row["delta"], 2) for row in down]
 
 
+def test_friends_of_audited_citizens_outside_the_attribution_sample(tmp_path):
+    """attribute_sample 100 of 500 audited (stride 4): citizens 0, 20, 40, ... are attributed;
+    citizen 4 is audited but its friends are not named, and the text says how to name them."""
+    out = make_run(
+        tmp_path / "run",
+        days=3,
+        **{"output.audit_sample": 500, "modules.scoring.attribute_sample": 100},
+    )
+    assert lookup(out, 20)["friends"]["by_source"]
+    r = lookup(out, 4)
+    assert r["audited"] and r["friends"]["by_source"] is None
+    assert r["friends"]["attribution"] == {"attributed": False, "sample": 100, "stride": 20}
+    text = " ".join(_look(out, 4).stdout.split())
+    assert "logged for citizens 0, 20, 40, ... (modules.scoring.attribute_sample = 100)" in text
+
+
 def test_lists_and_sanctions_with_dates(run_dir, tables):
     citizen = _listed_audited(tables)
     r = lookup(run_dir, citizen)

@@ -131,6 +131,14 @@ def _friends(console: Console, r: dict[str, Any]) -> None:
         worst = ", ".join(f"day {w['day']} {_num(w['change'], True)}" for w in f["worst_days"])
         console.print(f"  largest falls: {worst}", highlight=False)
     by = f.get("by_source")
+    att = f["attribution"]
+    if by is None and r["audited"]:
+        k = att["stride"]
+        every = f"citizens 0, {k}, {2 * k}, ..." if k else "nobody"
+        console.print(
+            f"  friends' shares were logged for {every} (modules.scoring.attribute_sample = "
+            f"{att['sample']}), not for this citizen; raise it to name the friends"
+        )
     if by is None:
         return
     down = [row for row in by if row["delta"] < 0]

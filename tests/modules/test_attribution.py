@@ -11,6 +11,7 @@ U32 = 2.0**-24
 
 ALL_TERMS = {
     "output.audit_sample": 2000,
+    "modules.scoring.attribute_sample": 2000,
     "modules.lists.blacklist_below": 640,
     "modules.scoring.friend_listed_penalty": -1.0,
     "modules.scoring.friend_offence_penalty": -0.5,
@@ -79,3 +80,20 @@ def test_a_friend_banned_on_day_t_is_named_with_the_sanction_penalty():
     expected = 0.05 * (score[banned] - score[i]) / sim.graph.degree()[i] - 3.0
     got = ev["delta"][sanctioned].astype(np.float64)
     assert np.all(np.abs(got - expected) <= U32 * np.abs(expected))
+
+
+def test_attribution_sample_is_a_stride_over_the_audit_sample():
+    """attribute_sample 500 of 2000 audited: citizens 0, 4, 8, ... only; 0: nobody. Scores and
+    records do not depend on it."""
+    runs = {
+        k: Sim(small(n=2000, days=5, **{**ALL_TERMS, "modules.scoring.attribute_sample": k}))
+        for k in (2000, 500, 0)
+    }
+    for sim in runs.values():
+        sim.run()
+    every, some, none = (_friend_events(runs[k])["citizen"] for k in (2000, 500, 0))
+    assert len(none) == 0 and set(np.unique(some)) == set(range(0, 2000, 4))
+    assert np.array_equal(some, every[every % 4 == 0])
+    for sim in (runs[500], runs[0]):
+        assert np.array_equal(sim.score, runs[2000].score)
+        assert np.array_equal(sim.records, runs[2000].records)

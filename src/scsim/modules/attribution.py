@@ -7,7 +7,9 @@ is not zero: ``source`` is the neighbour, ``delta`` its share, ``pull * (its sco
 / degree`` plus the penalty for each public fact about it (sanctioned, disclosed on a
 blacklist, a fresh record). The shares sum to the day's change of the ``friends`` component up
 to float32 rounding of the kernel's neighbour sum (see ``tests/modules/test_attribution.py``).
-The event's cause names the penalties it includes (its pull share is always included).
+The event's cause names the penalties it includes (its pull share is always included). A
+citizen-day yields about ``degree`` events, so only a sub-sample of the audit sample is
+attributed (``modules.scoring.attribute_sample``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ FRIEND_CAUSES = tuple(
 ``sanctioned+listed``, ... (every cause's delta includes the pull share)."""
 
 _C_SANCTIONED, _C_LISTED, _C_OFFENDED = 1, 2, 4
+
+
+def attribution_stride(audit_stride: int, audit_size: int, sample: int) -> int:
+    """Citizens ``0, k, 2k, ...`` have their friends attributed: every ``ceil(audit_size /
+    sample)``-th audited citizen (all of them when ``sample >= audit_size``); 0: nobody."""
+    if sample <= 0 or audit_stride <= 0:
+        return 0
+    return audit_stride * max(1, -(-audit_size // sample))
 
 
 @njit(inline="always", cache=True)

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends
+from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends, attribution_stride
 from scsim.modules.base import Module
 from scsim.params import ModuleParams, Name
 
@@ -45,6 +45,13 @@ class ScoringParams(ModuleParams):
     friend_offence_penalty: float = Field(
         default=0.0, le=0, ge=-1000, description="per neighbour with a record made yesterday"
     )
+    attribute_sample: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="audited citizens whose friends' shares are logged, one event per friend "
+        "and day (every k-th audited citizen; 0: none)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringParams:
@@ -63,7 +70,7 @@ ScoringArgs = namedtuple(
     "ScoringArgs",
     [
         "pull", "per_sanctioned", "per_listed", "per_offended", "indptr", "indices", "packed",
-        "public", "col", "evk",
+        "public", "attribute", "col", "evk",
     ],
 )  # fmt: skip
 
@@ -71,10 +78,10 @@ ScoringArgs = namedtuple(
 @njit(inline="always", cache=True)
 def scoring_delta(
     a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, packed, public,
-    col, evk,
+    attribute, col, evk,
 ):  # fmt: skip
     delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
-    if a.audit:
+    if a.audit and attribute > 0 and a.i % attribute == 0:
         attribute_friends(
             a, ev, evk, indptr, indices, packed, public, pull, per_sanctioned, per_listed,
             per_offended,
@@ -119,6 +126,7 @@ class Scoring(Module):
             sim.graph.indices,
             sim.packed[sim.current],
             sim.public[sim.current] if sim.public is not None else _NO_FLAGS,
+            np.uint64(attribution_stride(sim.events.stride, sim.events.size, p.attribute_sample)),
             self.col,
             self.evk,
         )

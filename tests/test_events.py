@@ -62,6 +62,7 @@ def test_run_directory_holds_people_events_and_audit(tmp_path, run_cli):
     assert set(events["kind"]) <= {
         "purchases.purchase", "infractions.unseen", "infractions.recorded",
         "speech.unseen", "speech.recorded", "lists.listed", "lists.delisted", "sanctions.banned",
+        "scoring.friend",
     }  # fmt: skip
     assert "good_deed" in events["cause"]
     audit = pq.read_table(out / "audit.parquet")

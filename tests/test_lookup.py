@@ -17,7 +17,8 @@ from tests.conftest import make_run
 
 runner = CliRunner()
 EVENT_COMPONENTS = ("purchases", "infractions", "speech")
-"""Components fed by events in sc-core; friends and bound are engine terms without events."""
+"""Components fed by events with integer deltas in sc-core (friends events are checked in
+tests/modules/test_attribution.py; bound is an engine term without events)."""
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,7 @@ def test_events_explain_every_component_change_exactly(run_dir, tables):
         assert [h["score"] for h in r["history"]] == np.array(audit["score"])[mine].tolist()
         flat = [e for d in r["events_by_day"] for e in d["events"]]
         assert len(flat) == len(_rows(tables["events"], citizen))
-        assert {e["component"] for e in flat} <= {*EVENT_COMPONENTS, None}
+        assert {e["component"] for e in flat} <= {*EVENT_COMPONENTS, "friends", None}
         for comp in EVENT_COMPONENTS:
             part = np.array(audit[f"part_{comp}"], dtype=np.float64)[mine]
             change = np.diff(part, prepend=0.0)
@@ -86,19 +87,63 @@ def test_events_explain_every_component_change_exactly(run_dir, tables):
     assert checked_events > 500
 
 
-def test_friends_term_has_no_events_and_no_source(run_dir, tables):
-    """scoring.py emits no events (its friends terms are the engine's), and no sc-core event
-    names a source citizen, so friends are summarised from the friends component only."""
-    assert tables["events"]["source"].null_count == tables["events"].num_rows
-    assert not any(k.startswith("scoring.") for k in tables["events"]["kind"].to_pylist())
-    r = lookup(run_dir, 8)
-    friends = np.diff(np.array([0.0] + [h["parts"]["friends"] for h in r["history"]]))
-    assert r["friends"]["by_source"] == []
+def test_friends_who_pulled_the_score_down(run_dir, tables):
+    """Friends terms are attributed per friend (``scoring.friend`` events naming the friend):
+    the look-up sums them by friend, most negative first, and the text lists those below zero.
+    A friend named with a sanction was banned (the travel tier, imposed the day it was listed,
+    lasts 365 days) before the day of the event, since flags are seen the next day."""
+    events = tables["events"].to_pydict()
+    friend = [k == "scoring.friend" for k in events["kind"]]
+    assert sum(friend) > 10_000
+    assert all(s is not None for s, f in zip(events["source"], friend, strict=True) if f)
+    people = tables["people"].to_pydict()
+    imposed = {c: u - 365 for c, u in zip(people["citizen"], people["sanction_until_travel"],
+                                          strict=True) if u >= 0}  # fmt: skip
+    sanction_events = [
+        (d, s) for d, s, c, f in zip(events["day"], events["source"], events["cause"], friend,
+                                     strict=True) if f and "sanctioned" in c
+    ]  # fmt: skip
+    assert sanction_events and all(imposed[s] < d for d, s in sanction_events)
+    citizen = next(c for d, c, s, f, cause in zip(
+        events["day"], events["citizen"], events["source"], friend, events["cause"], strict=True
+    ) if f and "sanctioned" in cause)  # fmt: skip
+    r = lookup(run_dir, citizen)
+    mine = [e for d in r["events_by_day"] for e in d["events"] if e["kind"] == "scoring.friend"]
+    totals: dict[int, float] = {}
+    for e in mine:
+        totals[e["source"]] = totals.get(e["source"], 0.0) + e["delta"]
+    by = r["friends"]["by_source"]
+    assert {row["source"]: row["delta"] for row in by} == totals
+    assert [row["delta"] for row in by] == sorted(totals.values())
+    assert by[0]["delta"] < -3  # the banned friend: -3 a day
     assert r["friends"]["total"] == r["profile"]["part_friends"]
+    friends = np.diff(np.array([0.0] + [h["parts"]["friends"] for h in r["history"]]))
     assert r["friends"]["days_down"] == int((friends < 0).sum())
-    assert r["friends"]["down_total"] == float(friends[friends < 0].sum())
     falls = [w["change"] for w in r["friends"]["worst_days"]]
     assert falls == sorted(friends[friends < 0])[:3]
+    res = runner.invoke(app, ["lookup", str(run_dir), str(citizen)])
+    assert res.exit_code == 0, res.output
+    section = res.stdout.split("Friends who pulled the score down")[1].split("Lists and")[0]
+    rows = [line.split() for line in section.splitlines() if line.strip()[:1].isdigit()]
+    down = [row for row in by if row["delta"] < 0][:10]
+    assert [int(row[0]) for row in rows] == [row["source"] for row in down]
+    assert [float(row[1]) for row in rows] == [round(row["delta"], 2) for row in down]
+
+
+def test_friends_of_audited_citizens_outside_the_attribution_sample(tmp_path):
+    """attribute_sample 100 of 500 audited (stride 4): citizens 0, 20, 40, ... are attributed;
+    citizen 4 is audited but its friends are not named, and the text says how to name them."""
+    out = make_run(
+        tmp_path / "run",
+        days=3,
+        **{"output.audit_sample": 500, "modules.scoring.attribute_sample": 100},
+    )
+    assert lookup(out, 20)["friends"]["by_source"]
+    r = lookup(out, 4)
+    assert r["audited"] and r["friends"]["by_source"] is None
+    assert r["friends"]["attribution"] == {"attributed": False, "sample": 100, "stride": 20}
+    text = " ".join(_look(out, 4).stdout.split())
+    assert "logged for citizens 0, 20, 40, ... (modules.scoring.attribute_sample = 100)" in text
 
 
 def test_lists_and_sanctions_with_dates(run_dir, tables):

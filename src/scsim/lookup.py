@@ -12,12 +12,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from scsim.modules.attribution import attribution_stride
 from scsim.runs import Run, RunError, open_run
 
-ENGINE_TERMS = ("friends", "bound")
-"""Components the engine computes without events: friends terms and the range's clip."""
+ENGINE_TERMS = ("bound",)
+"""Components the engine computes without events: the range's clip."""
 FRIENDS_MODULE = "scoring"
-"""The module whose delta is the ``friends`` component (an engine term: no events)."""
+"""The module whose delta is the ``friends`` component; its ``scoring.friend`` events name
+each friend's share (``source``), summing to the component to float32 rounding."""
 STANDING_MODULES = ("lists", "sanctions", "perks")
 """Modules whose events date listings, sanctions and perks."""
 FALSE_MARKERS = ("false", "wrong", "misattribut", "mistaken")
@@ -135,8 +137,8 @@ def _by_day(history: list[dict], events: list[dict], initial: float) -> list[dic
 
 
 def _explained(run: Run, profile: dict, events: list[dict] | None) -> list[dict[str, Any]]:
-    """Each component's final value and, for one fed by events, their sum (engine terms such
-    as ``friends`` and ``bound`` have none; nor has anything outside the audit sample)."""
+    """Each component's final value and, for one fed by events, their sum (the engine's
+    ``bound`` has none; nor has anything outside the audit sample)."""
     out = []
     for c in run.components:
         fed = [e["delta"] for e in events or [] if e["component"] == c]
@@ -152,8 +154,23 @@ def _explained(run: Run, profile: dict, events: list[dict] | None) -> list[dict[
     return out
 
 
-def _friends(profile: dict, history: list[dict] | None, events: list[dict] | None) -> dict:
-    out: dict[str, Any] = {"total": profile.get("part_friends")}
+def _attribution(run: Run, citizen: int) -> dict[str, Any]:
+    """Whether the citizen's friends' shares were logged (``modules.scoring.attribute_sample``,
+    every ``stride``-th citizen; a sub-sample of the audit sample)."""
+    sample = run.scenario.get("modules", {}).get("scoring", {}).get("attribute_sample", 0)
+    stride = attribution_stride(run.audit_stride, run.audit_size, sample)
+    return {"attributed": bool(stride) and citizen % stride == 0, "sample": sample,
+            "stride": stride}  # fmt: skip
+
+
+def _friends(
+    profile: dict, history: list[dict] | None, events: list[dict] | None, attribution: dict
+) -> dict:
+    out: dict[str, Any] = {
+        "total": profile.get("part_friends"),
+        "attribution": attribution,
+        "by_source": None,
+    }
     if history is not None:
         parts = [0.0] + [h["parts"].get("friends", 0.0) for h in history]
         changes = [b - a for a, b in zip(parts, parts[1:], strict=False)]
@@ -162,10 +179,10 @@ def _friends(profile: dict, history: list[dict] | None, events: list[dict] | Non
         out["down_total"] = sum(down)
         worst = sorted((c, h["day"]) for c, h in zip(changes, history, strict=True) if c < 0)
         out["worst_days"] = [{"day": day, "change": c} for c, day in worst[:WORST_DAYS]]
-    if events is not None:
+    if events is not None and attribution["attributed"]:
         by: dict[int, list[float]] = {}
         for e in events:
-            if e["source"] is not None:
+            if e["source"] is not None and e["component"] == "friends":
                 by.setdefault(e["source"], []).append(e["delta"])
         rows = [{"source": s, "delta": sum(d), "events": len(d)} for s, d in by.items()]
         out["by_source"] = sorted(rows, key=lambda r: (r["delta"], r["source"]))
@@ -292,7 +309,7 @@ def lookup(run: Run | str | Path, citizen: int) -> dict[str, Any]:
         "history": history,
         "sparkline": sparkline([h["score"] for h in history]) if history else None,
         "events_by_day": _by_day(history, events, initial) if audited else None,
-        "friends": _friends(profile, history, events),
+        "friends": _friends(profile, history, events, _attribution(run, citizen)),
         "standing": _standing(run, profile, events),
         "wrong_records": _wrong(profile, events),
     }

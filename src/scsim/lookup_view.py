@@ -10,9 +10,10 @@ from rich.markup import escape
 from rich.table import Table
 
 ENGINE_NOTES = {
-    "friends": "engine term (modules.scoring.friend_*)",
     "bound": "engine term (clipped to the score range)",
 }
+TOP_FRIENDS = 10
+"""Friends who pulled the score down that the text form lists (``--json`` has them all)."""
 SKIP_PROFILE = ("citizen", "score")
 
 
@@ -130,18 +131,26 @@ def _friends(console: Console, r: dict[str, Any]) -> None:
         worst = ", ".join(f"day {w['day']} {_num(w['change'], True)}" for w in f["worst_days"])
         console.print(f"  largest falls: {worst}", highlight=False)
     by = f.get("by_source")
+    att = f["attribution"]
+    if by is None and r["audited"]:
+        k = att["stride"]
+        every = f"citizens 0, {k}, {2 * k}, ..." if k else "nobody"
+        console.print(
+            f"  friends' shares were logged for {every} (modules.scoring.attribute_sample = "
+            f"{att['sample']}), not for this citizen; raise it to name the friends"
+        )
     if by is None:
         return
-    if not by:
-        console.print(
-            "  no event of this citizen names a source citizen, so no single friend can be "
-            "named: the friends term is computed by the engine from all friends at once"
-        )
+    down = [row for row in by if row["delta"] < 0]
+    if not down:
+        console.print("  no friend's share of the friends terms summed below zero")
         return
-    table = Table("source citizen", "score change", "events", box=None, padding=(0, 2, 0, 2))
-    for row in by:
+    table = Table("friend", "score change", "events", box=None, padding=(0, 2, 0, 2))
+    for row in down[:TOP_FRIENDS]:
         table.add_row(str(row["source"]), _num(row["delta"], True), str(row["events"]))
     console.print(table)
+    if len(down) > TOP_FRIENDS:
+        console.print(f"  and {len(down) - TOP_FRIENDS} more (--json lists every friend)")
 
 
 def _standing(console: Console, r: dict[str, Any]) -> None:

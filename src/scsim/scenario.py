@@ -23,6 +23,8 @@ from scsim.modules.expiry import ExpiryParams
 from scsim.modules.finance import FinanceParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
+from scsim.modules.lookups import LookupsParams
+from scsim.modules.peer_rating import PeerRatingParams
 from scsim.modules.perks import PerksParams
 from scsim.modules.policy import PolicyParams
 from scsim.modules.population import PopulationParams
@@ -95,6 +97,9 @@ class Modules(Strict):
     lists: ListsParams | None = None
     sanctions: SanctionsParams | None = None
     perks: PerksParams | None = None
+    # issue 5 (wip/peer): look-ups and peer rating
+    lookups: LookupsParams | None = None
+    peer_rating: PeerRatingParams | None = None
 
 
 class Output(Strict):

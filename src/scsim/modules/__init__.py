@@ -9,6 +9,8 @@ from scsim.modules.expiry import Expiry
 from scsim.modules.finance import Finance
 from scsim.modules.infractions import Infractions
 from scsim.modules.lists import Lists
+from scsim.modules.lookups import Lookups
+from scsim.modules.peer_rating import PeerRating
 from scsim.modules.perks import Perks
 from scsim.modules.policy import Policy
 from scsim.modules.population import Population
@@ -22,6 +24,6 @@ REGISTRY = {
     m.name: m
     for m in (
         Population, Surveillance, Finance, Purchases, Infractions, Speech, Courts,
-        Policy, Scoring, Expiry, Lists, Sanctions, Perks,
+        PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Perks,
     )
 }  # fmt: skip

@@ -3,7 +3,9 @@
 The score is engine state (neighbours read it); this module owns its range, its initial value,
 the weight of each score component and the terms that depend on friends, which form the
 ``friends`` component: a pull towards the neighbours' mean score, and penalties per neighbour
-visibly sanctioned, disclosed on a blacklist, or with a fresh record of misconduct.
+visibly sanctioned, disclosed on a blacklist, or with a fresh record of misconduct. For audited
+citizens each friend's share is logged as a ``scoring.friend`` event with the friend as its
+``source`` (``scsim.modules.attribution``): look-ups show which friends pulled a score down.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
+from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends, attribution_stride
 from scsim.modules.base import Module
 from scsim.params import ModuleParams, Name
 
 Penalty = Field(le=0, ge=-1000)
+_NO_FLAGS = np.zeros(1, dtype=np.uint8)  # stand-in when no module reads public flags
 
 
 class ScoringParams(ModuleParams):
@@ -46,6 +50,13 @@ class ScoringParams(ModuleParams):
     friend_offence_penalty: float = Field(
         default=0.0, le=0, ge=-1000, description="per neighbour with a record made yesterday"
     )
+    attribute_sample: int = Field(
+        default=1000,
+        ge=0,
+        le=1_000_000,
+        description="audited citizens whose friends' shares are logged, one event per friend "
+        "and day (every k-th audited citizen; 0: none)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ScoringParams:
@@ -62,13 +73,24 @@ class ScoringParams(ModuleParams):
 
 ScoringArgs = namedtuple(
     "ScoringArgs",
-    ["pull", "per_sanctioned", "per_listed", "per_offended", "col", "evk"],
-)
+    [
+        "pull", "per_sanctioned", "per_listed", "per_offended", "indptr", "indices", "packed",
+        "public", "attribute", "col", "evk",
+    ],
+)  # fmt: skip
 
 
 @njit(inline="always", cache=True)
-def scoring_delta(a, rec, ev, pull, per_sanctioned, per_listed, per_offended, col, evk):
+def scoring_delta(
+    a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, packed, public,
+    attribute, col, evk,
+):  # fmt: skip
     delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
+    if a.audit and attribute > 0 and a.i % attribute == 0:
+        attribute_friends(
+            a, ev, evk, indptr, indices, packed, public, pull, per_sanctioned, per_listed,
+            per_offended,
+        )  # fmt: skip
     return delta + per_listed * np.float32(a.nb_listed) + per_offended * np.float32(a.nb_offended)
 
 
@@ -79,6 +101,7 @@ class Scoring(Module):
     Args = ScoringArgs
     phase = "scoring"
     delta = scoring_delta
+    events = ("friend",)
 
     @property
     def component(self) -> str:
@@ -89,17 +112,26 @@ class Scoring(Module):
         return self.params.weights.get("friends", 1.0)
 
     @property
+    def causes(self) -> tuple[str, ...]:
+        return FRIEND_CAUSES
+
+    @property
     def reads_public(self) -> bool:
         p = self.params
         return p.friend_listed_penalty != 0 or p.friend_offence_penalty != 0
 
     def args(self, day: int) -> tuple:
-        p, w = self.params, np.float32(self.weight)
+        p, w, sim = self.params, np.float32(self.weight), self.sim
         return ScoringArgs(
             np.float32(p.friend_pull) * w,
             np.float32(p.friend_sanction_penalty) * w,
             np.float32(p.friend_listed_penalty) * w,
             np.float32(p.friend_offence_penalty) * w,
+            sim.graph.indptr,
+            sim.graph.indices,
+            sim.packed[sim.current],
+            sim.public[sim.current] if sim.public is not None else _NO_FLAGS,
+            np.uint64(attribution_stride(sim.events.stride, sim.events.size, p.attribute_sample)),
             self.col,
             self.evk,
         )

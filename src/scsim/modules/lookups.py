@@ -1,0 +1,105 @@
+"""Look-ups (mission row 9): anyone can look anyone up, friends and strangers alike.
+
+Seeds 000 and 001: scores are public; anyone can check anyone's score and see who is on the
+blacklist. Each day a citizen looks up one friend (a neighbour drawn uniformly) with chance
+``friend_rate`` and one stranger (any other citizen, drawn uniformly) with chance
+``stranger_rate``; one hash per citizen-day decides both, and a second hash per look-up picks
+the target. A look-up *finds a listed citizen* when the target was on the blacklist at the end
+of yesterday and the lists module discloses it (``modules.lists.disclose``): that citizen has
+been *seen* (the social cost of disclosure). Look-ups change no score. Model, parameters and
+assumptions: ``docs/odd_lookups.md``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+from pydantic import Field
+
+from scsim.modules.base import Module, emit
+from scsim.params import ModuleParams, Rate
+from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
+
+R_FRIENDS, R_STRANGERS, R_LISTED = range(3)
+E_FRIEND, E_STRANGER = range(2)
+C_CLEAN, C_LISTED = range(2)
+
+
+class LookupsParams(ModuleParams):
+    friend_rate: Rate = Field(
+        default=0.02, description="chance a citizen looks up one friend's score on a day"
+    )
+    stranger_rate: Rate = Field(
+        default=0.005, description="chance a citizen looks up one stranger's score on a day"
+    )
+
+
+LookupsArgs = namedtuple(
+    "LookupsArgs",
+    [
+        "dkey", "friend_rate", "stranger_rate", "indptr", "indices", "n", "seen", "disclosed",
+        "col", "evk",
+    ],
+)  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def _found(rec, ev, a, kind, seen, disclosed, target, col):
+    """Count a look-up of ``target``; log it for an audited looker, naming the target."""
+    listed = disclosed and seen[target]
+    if listed:
+        rec[a.region, col + R_LISTED] += 1.0
+    emit(ev, a, kind, C_LISTED if listed else C_CLEAN, 0.0, np.float64(target))
+
+
+@njit(inline="always", cache=True)
+def lookups_after(
+    a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, n, seen, disclosed,
+    col, evk,
+):  # fmt: skip
+    h = agent_hash(dkey, a.i)
+    if u_hi(h) < friend_rate and a.degree > 0:
+        rec[a.region, col + R_FRIENDS] += 1.0
+        k = below(agent_hash_k(dkey, a.i, 0), a.degree)
+        friend = indices[np.uint64(indptr[a.i]) + np.uint64(k)]
+        _found(rec, ev, a, evk + E_FRIEND, seen, disclosed, friend, col)
+    if u_lo(h) < stranger_rate and n > np.uint64(1):
+        rec[a.region, col + R_STRANGERS] += 1.0
+        other = np.uint64(below(agent_hash_k(dkey, a.i, 1), n - np.uint64(1)))
+        if other >= a.i:
+            other += np.uint64(1)
+        _found(rec, ev, a, evk + E_STRANGER, seen, disclosed, other, col)
+    return np.uint8(0)
+
+
+class Lookups(Module):
+    """Daily look-ups of a friend and of a stranger; see the module docstring."""
+
+    name = "lookups"
+    Args = LookupsArgs
+    phase = "behaviour"
+    records = ("lookups_friends", "lookups_strangers", "lookups_listed_found")
+    after = lookups_after
+    events = ("friend", "stranger")
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return ("clean", "listed")
+
+    def init(self) -> None:
+        lists = self.sim.scenario.modules.lists
+        self.disclosed = bool(lists is not None and lists.enabled and lists.disclose)
+        # yesterday's blacklist as the public sees it (a copy: today's pass rewrites ``listed``)
+        self.seen = np.zeros(self.sim.n if self.disclosed else 1, dtype=np.bool_)
+
+    def args(self, day: int) -> tuple:
+        if self.disclosed:
+            np.copyto(self.seen, self.sim.people.listed)
+        g = self.sim.graph
+        return LookupsArgs(
+            self.day_key("look", day), self.params.friend_rate, self.params.stranger_rate,
+            g.indptr, g.indices, np.uint64(self.sim.n), self.seen, self.disclosed, self.col,
+            self.evk,
+        )  # fmt: skip

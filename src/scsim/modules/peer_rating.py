@@ -1,0 +1,186 @@
+"""Peer rating (mission row 22): a Nosedive-style society where citizens rate each other.
+
+Seed 001 compares China's system with a peer-rating society (The Orville's "Majority Rule",
+Black Mirror's "Nosedive"): every interaction is rated one to five stars, ratings from the
+well-rated count more, and the running average decides what a citizen may do. Each day a
+citizen meets ``contacts`` neighbours (drawn with replacement from its friends) with chance
+``interact_prob``; each contact rates it 1 + Binomial(4, L) stars, where L mixes the citizen's
+likability (population's sociability and conformity when that module is on, else drawn per
+citizen) with its visible score (``status_bias``). A rating of weight w moves the citizen's
+peer rating P (in [1, 5]) by ``1 - (1 - smoothing)^w`` of the way to the stars given: a rating
+of weight w counts as w ratings of weight 1. A rater's weight is ``1 + rater_weight x`` its
+score's position in the score range. The score follows P mapped onto the score range (the
+``peer_rating`` component closes ``follow`` of the gap daily), so perks (``modules.perks``)
+follow the ratings. Model, parameters and assumptions: ``docs/odd_peer_rating.md``.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+import numpy as np
+from numba import njit
+from pydantic import Field, model_validator
+
+from scsim.modules.base import Module, emit
+from scsim.params import ModuleParams, Probability, Uniform
+from scsim.rng import agent_hash, agent_hash_k, below, u_hi
+
+STARS = 5
+R_RATINGS, R_STAR_SUM, R_BELOW = range(3)
+E_RATED, E_FOLLOWED = range(2)
+_LANE = np.uint64(0xFFFF)
+_LANES = 65536.0
+
+
+class PeerRatingParams(ModuleParams):
+    interact_prob: Probability = Field(
+        default=0.5, description="chance a citizen meets contacts (and is rated) on a day"
+    )
+    contacts: int = Field(
+        default=3, ge=1, le=16, description="neighbours met on such a day (with replacement)"
+    )
+    smoothing: float = Field(
+        default=0.05, gt=0, le=1, description="share of the gap a rating of weight 1 closes"
+    )
+    rater_weight: float = Field(
+        default=4.0, ge=0, le=100,
+        description="extra weight of a rater at the top of the score range (1 at the bottom)",
+    )  # fmt: skip
+    status_bias: Probability = Field(
+        default=0.25, description="weight of the rated citizen's visible score in its stars"
+    )
+    likability: Uniform = Field(
+        default_factory=lambda: Uniform(low=0.5, high=1.0),
+        description="drawn per citizen when the population module is off",
+    )
+    follow: float = Field(
+        default=1.0, gt=0, le=1, description="share of the gap to the peer rating closed daily"
+    )
+
+    @model_validator(mode="after")
+    def _unit(self) -> PeerRatingParams:
+        if not 0 <= self.likability.low <= self.likability.high <= 1:
+            raise ValueError("likability must lie within [0, 1]")
+        return self
+
+
+PeerRatingArgs = namedtuple(
+    "PeerRatingArgs",
+    [
+        "dkey", "interact_prob", "contacts", "indptr", "indices", "packed", "likability",
+        "rating", "status_bias", "log_keep", "rater_weight", "lo", "inv_span", "star_span",
+        "follow", "perk_floor", "count_below", "col", "evk",
+    ],
+)  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def rated(p, stars, weight, log_keep):
+    """Peer rating ``p`` after a rating of ``stars`` with ``weight``: the step of a weight-1
+    rating, ``1 - exp(log_keep)``, compounded ``weight`` times."""
+    return p + (1.0 - np.exp(weight * log_keep)) * (stars - p)
+
+
+@njit(inline="always", cache=True)
+def draw_stars(h, like):
+    """1 + Binomial(4, like) stars from the four 16-bit lanes of one hash."""
+    cut = np.uint64(like * _LANES)
+    stars = 1
+    for q in range(STARS - 1):
+        if (h >> np.uint64(16 * q)) & _LANE < cut:
+            stars += 1
+    return stars
+
+
+@njit(inline="always", cache=True)
+def peer_rating_delta(
+    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, packed, likability, rating,
+    status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor, count_below,
+    col, evk,
+):  # fmt: skip
+    i = a.i
+    if a.degree > 0 and u_hi(agent_hash(dkey, i)) < interact_prob:
+        own = np.float64(a.score - lo) * inv_span
+        like = (1.0 - status_bias) * np.float64(likability[i]) + status_bias * own
+        p = np.float64(rating[i])
+        start = np.uint64(indptr[i])
+        given = 0.0
+        for c in range(contacts):
+            pick = below(agent_hash_k(dkey, i, 2 * c), a.degree)
+            j = indices[start + np.uint64(pick)]
+            stars = draw_stars(agent_hash_k(dkey, i, 2 * c + 1), like)
+            weight = 1.0 + rater_weight * np.float64(abs(packed[j]) - lo) * inv_span
+            p = rated(p, np.float64(stars), weight, log_keep)
+            given += stars
+            emit(ev, a, evk + E_RATED, stars - 1, 0.0, np.float64(j))
+        rating[i] = np.float32(p)
+        rec[a.region, col + R_RATINGS] += contacts
+        rec[a.region, col + R_STAR_SUM] += given
+    target = lo + (rating[i] - np.float32(1.0)) * star_span
+    d = follow * (target - a.score)
+    if d != 0:
+        emit(ev, a, evk + E_FOLLOWED, -1, d, -1)
+    return d
+
+
+@njit(inline="always", cache=True)
+def peer_rating_after(
+    a, score, rec, ev, dkey, interact_prob, contacts, indptr, indices, packed, likability,
+    rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor,
+    count_below, col, evk,
+):  # fmt: skip
+    if count_below and score < perk_floor:
+        rec[a.region, col + R_BELOW] += 1.0
+    return np.uint8(0)
+
+
+class PeerRating(Module):
+    """Ratings from contacts, weighted by the raters' scores; see the module docstring."""
+
+    name = "peer_rating"
+    Args = PeerRatingArgs
+    phase = "behaviour"
+    delta = peer_rating_delta
+    after = peer_rating_after
+    events = ("rated", "followed")
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        return tuple(f"{k}_star{'s' if k > 1 else ''}" for k in range(1, STARS + 1))
+
+    @property
+    def records(self) -> tuple[str, ...]:
+        below = ("peer_below_perks",) if self.count_below else ()
+        return ("peer_ratings", "peer_star_sum", *below)
+
+    def init(self) -> None:
+        sim, p = self.sim, self.params
+        people, (lo, hi) = sim.people, sim.score_range
+        if "sociability" in people.fields and "conformity" in people.fields:
+            like = 0.5 * people.sociability + 0.5 * people.conformity
+        else:
+            like = people.uniform_trait("peer_rating.likability", p.likability.low,
+                                        p.likability.high)  # fmt: skip
+        self.likability = people.add("likability", like.astype(np.float32))
+        start = 1.0 + (STARS - 1) * (sim.scenario.modules.scoring.initial - lo) / (hi - lo)
+        self.rating = people.add("peer_rating", np.full(sim.n, start, dtype=np.float32))
+        perks = sim.scenario.modules.perks
+        floors = [
+            q.min_score for q in (perks.perks if perks is not None and perks.enabled else [])
+            if q.min_score is not None
+        ]  # fmt: skip
+        self.count_below = bool(floors)
+        self.below = np.float32(min(floors) if floors else 0.0)
+
+    def args(self, day: int) -> tuple:
+        sim, p = self.sim, self.params
+        lo, hi = sim.score_range
+        log_keep = np.log1p(-p.smoothing) if p.smoothing < 1 else -np.inf
+        return PeerRatingArgs(
+            self.day_key("meet", day), p.interact_prob, p.contacts, sim.graph.indptr,
+            sim.graph.indices, sim.packed[sim.current], self.likability, self.rating,
+            p.status_bias, log_keep, p.rater_weight, np.float32(lo), 1.0 / (hi - lo),
+            np.float32((hi - lo) / (STARS - 1)), np.float32(p.follow * self.weight),
+            self.below, self.count_below, self.col, self.evk,
+        )  # fmt: skip

@@ -113,7 +113,8 @@ BAD = [
     ({"day": 5, "set": {"modules.speech.enabled": False}},
      "timeline[0].set.modules.speech.enabled: modules.speech is on"),
     ({"day": 5, "set": {"modules.surveillance.pooling": True}},
-     "timeline[0].set.modules.surveillance.pooling: 'surveillance' is not a module"),
+     "timeline[0].set.modules.surveillance.pooling: modules.surveillance is not on in this "
+     "scenario, and a module cannot be switched on or off mid-run"),
     ({"day": 5, "set": {"modules.lists.appeals": True}},
      "timeline[0].set.modules.lists.appeals: cannot change mid-run: appeals fuse a hook"),
     ({"day": 5, "set": {"modules.speech.dissent.high": 0.1}},
@@ -187,3 +188,14 @@ def test_run_directory_records_the_timeline(tmp_path):
     assert manifest["scenario"]["timeline"] == [
         {"day": 3, "set": {"modules.lists.blacklist_below": 640}, "amnesty": None}
     ]
+
+
+@pytest.mark.parametrize("module", ["finance", "courts", "surveillance"])
+def test_modules_that_build_state_from_parameters_refuse_dated_changes(module):
+    """Finance, courts and surveillance derive rates, first events and coverage before day 0:
+    a dated change to them is refused, never silently ignored."""
+    path = {"finance": "miss_prob", "courts": "error_rate", "surveillance": "pooling"}[module]
+    with pytest.raises(ScenarioError, match=f"modules.{module}.{path}: cannot change mid-run"):
+        small(days=30, **{f"modules.{module}": {}, "timeline": [
+            {"day": 5, "set": {f"modules.{module}.{path}": 0.5 if path != "pooling" else False}},
+        ]})  # fmt: skip

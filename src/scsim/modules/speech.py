@@ -220,14 +220,19 @@ class Speech(Module):
 
     def init(self) -> None:
         p, people = self.params, self.sim.people
-        if any(m.name == "population" for m in self.sim.modules):
-            self.dissent, self.scale = people.dissent, float(p.dissent_rate)
+        self.from_population = any(m.name == "population" for m in self.sim.modules)
+        if self.from_population:
+            self.dissent = people.dissent
         else:
             d = p.dissent or DEFAULT_DISSENT
             self.dissent = people.add(
                 "dissent", people.uniform_trait("speech.dissent", d.low, d.high)
             )
-            self.scale = 1.0
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Daily rate, topic and channel tables from the parameters in force."""
+        self.scale = float(self.params.dissent_rate) if self.from_population else 1.0
         topics, channels = self._topics(), self._channels()
         self.topic_cdf = _cdf([t.share for t in topics])
         self.channel_cdf = _cdf([c.share for c in channels])

@@ -31,3 +31,22 @@ def test_per_citizen_files_are_ordered_by_citizen_in_row_groups(tmp_path, monkey
         assert f.metadata.num_row_groups == -(-rows // 200) > 1, name
         # a citizen's rows span at most two row groups (twelve audit rows can straddle one)
         assert all(len(citizen_row_groups(f, c)) <= 2 for c in (0, 998, 1500, 2998)), name
+
+
+def test_event_kinds_and_causes_are_named_by_their_module(tmp_path):
+    """Each event's kind is ``module.kind`` and its cause the module's cause of that index
+    (catalogue entries share no codes across modules unless their names are equal)."""
+    over = {"modules.lists.appeals": True, "output.audit_sample": 2000}
+    sim = Sim(small(n=2000, days=15, **over)).run()
+    events = pq.read_table(write_run(sim, tmp_path / "r", None, 1) / "events.parquet")
+    log = sim.events.columns()
+    order = np.argsort(log["citizen"], kind="stable")
+    module = [sim.event_kinds[k][0] for k in log["kind"][order]]
+    causes = {m.name: m.causes for m in sim.modules}
+    expected = [
+        causes[m][c] if c >= 0 else None for m, c in zip(module, log["cause"][order], strict=True)
+    ]
+    assert events.column("cause").to_pylist() == expected and len(expected) > 500
+    assert any(c is None for c in expected) and any(c is not None for c in expected)
+    kinds = events.column("kind").to_pylist()
+    assert kinds == [".".join(sim.event_kinds[k]) for k in log["kind"][order]]

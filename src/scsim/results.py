@@ -99,12 +99,12 @@ def events_table(sim: Sim) -> pa.Table:
     order = np.argsort(cols["citizen"], kind="stable")
     cols = {name: values[order] for name, values in cols.items()}
     kinds = [f"{module}.{kind}" for module, kind in sim.event_kinds]
-    causes = {m.name: m.causes for m in sim.modules}
-    names = np.array([module for module, _ in sim.event_kinds] or [""], dtype=object)
-    module_of = names[cols["kind"]] if len(cols["day"]) else np.array([], dtype=object)
-    cause = [
-        causes[m][c] if c >= 0 else None for m, c in zip(module_of, cols["cause"], strict=True)
-    ]
+    names, code_of = _cause_codes(sim)
+    row = {m.name: k for k, m in enumerate(sim.modules)}
+    kind_row = np.array([row[module] for module, _ in sim.event_kinds] or [0], dtype=np.int64)
+    cause = cols["cause"].astype(np.int64)
+    code = code_of[kind_row[cols["kind"]], np.maximum(cause, 0)] if cause.size else cause
+    code = np.where(cause < 0, -1, code).astype(np.int32)
     return pa.table(
         {
             "day": cols["day"],
@@ -112,11 +112,26 @@ def events_table(sim: Sim) -> pa.Table:
             "kind": pa.DictionaryArray.from_arrays(
                 cols["kind"].astype(np.int32), pa.array(kinds, pa.string())
             ),
-            "cause": pa.array(cause, pa.string()).dictionary_encode(),
+            "cause": pa.DictionaryArray.from_arrays(
+                pa.array(code, mask=code < 0), pa.array(names, pa.string())
+            ),
             "delta": cols["delta"],
             "source": pa.array(cols["source"], mask=cols["source"] < 0),
         }
     )
+
+
+def _cause_codes(sim: Sim) -> tuple[list[str], np.ndarray]:
+    """Every cause name once, and the code of (module row, local cause index) among them."""
+    names: list[str] = []
+    widest = max((len(m.causes) for m in sim.modules), default=0)
+    code_of = np.full((max(len(sim.modules), 1), max(widest, 1)), -1, dtype=np.int64)
+    for k, m in enumerate(sim.modules):
+        for c, name in enumerate(m.causes):
+            if name not in names:
+                names.append(name)
+            code_of[k, c] = names.index(name)
+    return names, code_of
 
 
 def audit_table(sim: Sim) -> pa.Table:

@@ -51,7 +51,7 @@ class ScoringParams(ModuleParams):
         default=0.0, le=0, ge=-1000, description="per neighbour with a record made yesterday"
     )
     attribute_sample: int = Field(
-        default=1000,
+        default=200,
         ge=0,
         le=1_000_000,
         description="audited citizens whose friends' shares are logged, one event per friend "

@@ -56,8 +56,8 @@ from scsim.modules.base import OFFENDED, SANCTIONED
 
 
 @njit(parallel=True, cache=True)
-def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public_out, region,
-             audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {args}):
+def day_step(day, indptr, indices, far, active, packed_in, packed_out, public_in, public_out,
+             region, audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {args}):
     n = packed_in.size
     bound = parts.shape[0] - 1
     for b in prange(rec.shape[0]):
@@ -74,7 +74,8 @@ def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public
             if audit:
                 next_audit += audit_stride
             g = {region}
-            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public})
+            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public},
+                           active, {active})
             delta = np.float32(0.0)
             recorded = np.float32(0.0)
 {behaviour}
@@ -119,9 +120,10 @@ def _source_digest() -> str:
     return h.hexdigest()
 
 
-def kernel_source(modules: list[Hooks], regions: bool, public: bool) -> str:
+def kernel_source(modules: list[Hooks], regions: bool, public: bool, active: bool = False) -> str:
     """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
-    each agent's region (else all count in region 0); ``public``: gather and publish flags."""
+    each agent's region (else all count in region 0); ``public``: gather and publish flags;
+    ``active``: read the graph's per-edge mask and skip cut ties (shunning)."""
     imports, behaviour, scoring, afters, params = [], [], [], [], []
     for k, m in enumerate(modules):
         args = ", ".join(f"{m.name}_{f}" for f in m.fields)
@@ -145,6 +147,7 @@ def kernel_source(modules: list[Hooks], regions: bool, public: bool) -> str:
         # a register sum without regions; a read-modify-write of the region's row with them
         score_sum="r[g, 0] += score" if regions else "score_sum += score",
         public=public,
+        active=active,
         behaviour="\n".join(behaviour) or " " * 12 + "pass",
         scoring="\n".join(scoring) or " " * 12 + "pass",
         afters="\n".join(afters) or " " * 12 + "pass",
@@ -172,9 +175,11 @@ def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ..
         )
 
 
-def fused_kernel(modules: list[Hooks], regions: bool, public: bool) -> Callable:
+def fused_kernel(
+    modules: list[Hooks], regions: bool, public: bool, active: bool = False
+) -> Callable:
     """Generate (or reuse) the fused kernel for these modules and return its dispatcher."""
-    source = kernel_source(modules, regions, public)
+    source = kernel_source(modules, regions, public, active)
     digest = hashlib.sha256((source + _source_digest()).encode()).hexdigest()[:16]
     name = f"scsim_fused_{digest}"
     if name in sys.modules:

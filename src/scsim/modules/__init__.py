@@ -12,9 +12,13 @@ from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
 from scsim.modules.scoring import Scoring
+from scsim.modules.shunning import Shunning
 from scsim.modules.speech import Speech
 
 REGISTRY = {
     m.name: m
-    for m in (Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks)
+    for m in (
+        Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks,
+        Shunning,
+    )
 }

@@ -10,8 +10,10 @@ from scsim.network import build_network, complete_network
 from scsim.network.graph import FRIENDS, HOUSEHOLD, WORK
 from scsim.network.layered import (
     FIRST_OCCUPATION,
+    MAX_HOUSEHOLD,
     MAX_TEAM,
     NO_TEAM,
+    friend_strides,
     layered_fields,
     layered_graph,
     work_teams,
@@ -64,21 +66,41 @@ def with_population():
     return s, people, complete_network(s, None, people, 5)
 
 
-def test_without_work_the_edges_are_the_regional_graph_and_codes_say_why():
-    """With work off, the layered graph has exactly the regional graph's edges (same streams);
-    the household bit is set iff both ends share a household; every other tie is a friend."""
+def test_without_work_and_long_ties_the_layers_are_cliques_and_a_strided_ring():
+    """Household bit iff both ends share a household; the friends of x are exactly
+    x +- j * stride (mod its region), j = 1..K/2, and never housemates in these large regions."""
+    s = spec(work=False, long_tie_prob=0.0)
+    fields = layered_fields(s, N, seed=3)
+    region, household = fields["region"], fields["household"]
+    g = layered_graph(s, N, 3, region, household, None)
+    rows, cols, layer = edges(g)
+    same = household[rows] == household[cols]
+    assert np.array_equal((layer & HOUSEHOLD) != 0, same)
+    assert not np.any(layer & WORK)
+    assert not np.any(layer == HOUSEHOLD | FRIENDS)  # the layers are kept apart
+    sizes = np.bincount(region)
+    start = np.r_[0, np.cumsum(sizes)]
+    stride = friend_strides(sizes)
+    assert np.all(stride >= MAX_HOUSEHOLD)
+    friends = (layer & FRIENDS) != 0
+    r = region[rows[friends]].astype(np.int64)
+    x = rows[friends] - start[r]
+    d = (cols[friends] - start[r] - x) % sizes[r]  # ring offset of each friend
+    step = np.stack([(j * stride[r]) % sizes[r] for j in range(1, K // 2 + 1)])
+    back = np.stack([(-j * stride[r]) % sizes[r] for j in range(1, K // 2 + 1)])
+    assert np.all(np.any(step == d, axis=0) | np.any(back == d, axis=0))
+    assert np.array_equal(np.bincount(rows[friends], minlength=N), np.full(N, K))
+
+
+def test_households_are_the_regional_generator_cliques():
+    """The household layer is the regional graph's family cliques (same streams)."""
     s = spec(work=False)
     regional, fields = regional_households(N, SHARES, MEAN, K, P, seed=3)
     g = layered_graph(s, N, 3, fields["region"], fields["household"], None)
-    assert np.array_equal(g.indptr, regional.indptr)
-    assert np.array_equal(g.indices, regional.indices)
-    assert np.array_equal(g.far, regional.far)
     rows, cols, layer = edges(g)
-    same = fields["household"][rows] == fields["household"][cols]
-    assert np.array_equal((layer & HOUSEHOLD) != 0, same)
-    assert np.all(layer[~same] == FRIENDS)
-    assert not np.any(layer & WORK)
-    assert np.any(layer == HOUSEHOLD | FRIENDS)  # a neighbour on the ring can share a household
+    fam = (layer & HOUSEHOLD) != 0
+    sizes = np.bincount(fields["household"])
+    assert np.array_equal(np.bincount(rows[fam], minlength=N), sizes[fields["household"]] - 1)
 
 
 def test_fields_match_the_regional_generator():

@@ -1,9 +1,14 @@
 """Household, friends and work layers in one CSR graph, with a layer code per edge.
 
-The household and friends layers are exactly those of ``scsim.network.regional`` (same
-streams, so a layered graph without work ties has the regional graph's edges): regions are id
-ranges, households are consecutive id blocks (family cliques), friends a Watts-Strogatz ring
-inside each region with long ties. The work layer links the members of teams (cliques):
+Regions and households are exactly those of ``scsim.network.regional`` (same streams):
+regions are id ranges, households consecutive id blocks of at most ``MAX_HOUSEHOLD`` (family
+cliques). Friends are a Watts-Strogatz ring inside each region, as in the regional graph, but
+*strided*: the ring visits the region's ids in steps of ``stride`` (the smallest integer
+>= ``MAX_HOUSEHOLD`` coprime with the region's size), so citizen ``x`` owns ties to
+``x + j * stride`` (mod the region), j = 1..friends_k/2, and a friend is never a housemate
+(except where the ring wraps in a tiny region), while friends stay within a few hundred ids
+(cache-near). Each owned tie becomes a long tie with ``long_tie_prob`` (the regional graph's
+draws). The work layer links the members of teams (cliques):
 citizens who work (occupation code >= the catalogue's first) are grouped by region and
 occupation when the population module drew occupations, else every citizen is grouped by
 region; each group is put in a random order (a hash of the citizen's id) and cut into teams of
@@ -18,6 +23,8 @@ occupations).
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from numba import njit, prange
@@ -55,6 +62,17 @@ def layered_fields(spec, n: int, seed: int) -> dict[str, np.ndarray]:
     n, sizes, mean, _, _ = _validated(spec, n)
     _, region, household, _ = regions_and_households(n, sizes, mean, seed)
     return {"region": region, "household": household}
+
+
+def friend_strides(sizes: np.ndarray) -> np.ndarray:
+    """Per region, the smallest step >= MAX_HOUSEHOLD coprime with its size (int64)."""
+    out = np.empty(sizes.size, dtype=np.int64)
+    for r, m in enumerate(sizes.tolist()):
+        step = MAX_HOUSEHOLD
+        while math.gcd(step, m) != 1:
+            step += 1
+        out[r] = step
+    return out
 
 
 def _validated(spec, n):
@@ -125,12 +143,13 @@ def _order_keys(key, out):
 @njit(cache=True)
 def _gather(v, ctx, buf, bits):
     """Row ``v`` sorted by neighbour, ties in several layers merged; return its length."""
-    (region, region_start, household, hh_start, half, mask, out_ptr, out_dst, in_ptr, in_src,
-     team_of, team_start, members) = ctx  # fmt: skip
+    (region, region_start, stride, household, hh_start, half, mask, out_ptr, out_dst, in_ptr,
+     in_src, team_of, team_start, members) = ctx  # fmt: skip
     r = np.int64(region[v])
     s0 = region_start[r]
     m = region_start[r + 1] - s0
     a = v - s0
+    step = stride[r]
     c = 0
     h = np.int64(household[v])
     for w in range(hh_start[h], hh_start[h + 1]):
@@ -139,13 +158,13 @@ def _gather(v, ctx, buf, bits):
             bits[c] = HOUSEHOLD
             c += 1
     for j in range(1, half + 1):
-        u = s0 + (a - j) % m
+        u = s0 + (a - j * step) % m
         if not is_rewired(mask, u, j):
             buf[c] = u
             bits[c] = FRIENDS
             c += 1
         if not is_rewired(mask, v, j):
-            buf[c] = s0 + (a + j) % m
+            buf[c] = s0 + (a + j * step) % m
             bits[c] = FRIENDS
             c += 1
     for e in range(out_ptr[v], out_ptr[v + 1]):
@@ -220,6 +239,7 @@ def layered_graph(
     half = friends_k // 2
     region_start = np.zeros(sizes.size + 1, dtype=np.int64)
     np.cumsum(sizes, out=region_start[1:])
+    stride = friend_strides(sizes)
     counts = np.bincount(household, minlength=int(household.max()) + 1 if n else 0)
     hh_start = np.zeros(counts.size + 1, dtype=np.int64)
     np.cumsum(counts, out=hh_start[1:])
@@ -232,7 +252,7 @@ def layered_graph(
     max_in = int(np.diff(in_ptr).max()) if n else 0
     max_hh = int(counts.max()) if counts.size else 1
     cap = max(max_hh, MAX_HOUSEHOLD) + 2 * half + max_in + MAX_TEAM + 1
-    ctx = (region, region_start, household, hh_start, half, mask, out_ptr, out_dst, in_ptr,
+    ctx = (region, region_start, stride, household, hh_start, half, mask, out_ptr, out_dst, in_ptr,
            in_src, team_of, team_start, members)  # fmt: skip
     degree = np.empty(n, dtype=np.uint32)
     _degrees(n, cap, ctx, degree)

@@ -19,11 +19,12 @@ Each day, after the fused pass (``finish``):
    free slot). With ``visible: true`` the pick is weighted by ``exp(score_seeking * (score -
    max) / (max - min))`` (score-seeking); with ``visible: false`` it ignores scores. Proposals
    are drawn in parallel and linked in citizen order (first come, first served for a slot).
-3. *records*: ties cut and formed, active ties, isolated citizens, listed and unlisted
+3. *records*: ties cut and formed, tie ends and active ties, isolated citizens, listed and unlisted
    citizens' active ties, eligible candidates seen, and over the ties formed the new friends'
    scores and the mean score of the candidates each proposer could pick from; every
    ``measure_every`` days the number of connected components, the largest one and the mean
-   clustering of a sample (national measures, held in region 0's row, carried forward).
+   clustering of a sample (national values are held in region 0's row; measures are carried
+   forward between measurements).
 
 New ties go into ``spare_slots`` extra slots at the end of every CSR row (allocated at
 ``init``), so the graph never reallocates. Model, parameters and assumptions:
@@ -48,8 +49,9 @@ from scsim.params import ModuleParams, Probability
 
 TRIGGERS = {"sanctioned": SANCTIONED, "listed": LISTED, "offended": OFFENDED}
 
-MEASURES = ("components", "largest_component", "clustering")
-"""National network measures taken every ``measure_every`` days (region 0's row)."""
+MEASURES = ("components", "largest_component", "clustering_ppm")
+"""National network measures taken every ``measure_every`` days (region 0's row; records are
+stored as integers, so the mean clustering is kept in parts per million)."""
 
 
 class ShunningParams(ModuleParams):
@@ -145,9 +147,9 @@ class Shunning(Module):
     phase = "sanctions"
     Args = ShunningArgs
     records = (
-        "ties_cut", "ties_formed", "active_ties", "isolated", "listed_ties", "listed_citizens",
+        "ties_cut", "ties_formed", "tie_ends", "isolated", "listed_ties", "listed_citizens",
         "unlisted_ties", "unlisted_citizens", "candidates", "pool_score_sum",
-        "new_friend_score_sum", *MEASURES,
+        "new_friend_score_sum", "active_ties", *MEASURES,
     )  # fmt: skip
     after = shunning_after
 
@@ -204,11 +206,12 @@ class Shunning(Module):
             stride = -(-sim.n // p.clustering_sample)
             count, largest = components(g.indptr, g.indices, g.active)
             clustering = mean_clustering(g.indptr, g.indices, g.active, stride)
-            self.measured[:] = (count, largest, clustering)
+            self.measured[:] = (count, largest, round(clustering * 1e6))
         cols = slice(self.col, self.col + len(self.records))
         sim.records[day, :, cols] = 0.0
         sim.records[day, :, self.col : self.col + K.N_DAILY] = rec
-        sim.records[day, 0, self.col + K.N_DAILY : cols.stop] = self.measured
+        national = [rec[:, K.R_TIE_ENDS].sum() / 2, *self.measured]
+        sim.records[day, 0, self.col + K.N_DAILY : cols.stop] = national
 
     def _form(self, day: int, region: np.ndarray, public: np.ndarray, rec: np.ndarray) -> None:
         sim, p, g = self.sim, self.params, self.sim.graph

@@ -24,7 +24,7 @@ MARK = np.uint8(2)
 """Bit of an ``active`` byte: the tie was chosen to be cut today (set and cleared in finish)."""
 
 # per-region record columns of the daily kernels, in ``Shunning.records`` order
-R_CUT, R_FORMED, R_TIES, R_ISOLATED = 0, 1, 2, 3
+R_CUT, R_FORMED, R_TIE_ENDS, R_ISOLATED = 0, 1, 2, 3
 R_LISTED_TIES, R_LISTED, R_UNLISTED_TIES, R_UNLISTED = 4, 5, 6, 7
 R_CANDIDATES, R_POOL_SCORE, R_FRIEND_SCORE = 8, 9, 10
 N_DAILY = 11
@@ -228,12 +228,12 @@ def form_ties(proposal, pool, indptr, indices, active, rev, layer, friends_bit, 
 
 @njit(cache=True)
 def degree_records(degree, listed, region, rec):
-    """Active ties (half the degrees), isolated citizens, and the degrees of listed and
-    unlisted citizens, by region."""
+    """Tie ends (active degrees), isolated citizens, and the degrees of listed and unlisted
+    citizens, by region."""
     for i in range(degree.size):
         g = region[i] if region.size > 1 else 0
         d = degree[i]
-        rec[g, R_TIES] += 0.5 * d
+        rec[g, R_TIE_ENDS] += d
         if d == 0:
             rec[g, R_ISOLATED] += 1.0
         if listed.size > 1 and listed[i]:

@@ -18,7 +18,15 @@ from scsim.modules.speech import Speech
 REGISTRY = {
     m.name: m
     for m in (
-        Population, Purchases, Infractions, Speech, Scoring, Expiry, Lists, Sanctions, Perks,
+        Population,
+        Purchases,
+        Infractions,
+        Speech,
+        Scoring,
+        Expiry,
+        Lists,
+        Sanctions,
+        Perks,
         Shunning,
     )
 }

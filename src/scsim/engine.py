@@ -31,7 +31,7 @@ from scsim.events import EventLog
 from scsim.fusion import BLOCK, Hooks, fused_kernel
 from scsim.modules import REGISTRY
 from scsim.modules.base import PHASES, Module
-from scsim.network import build_network
+from scsim.network import build_network, complete_network
 from scsim.population import People
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
@@ -62,13 +62,18 @@ class Sim:
         """Generate people and network, initialise modules, load or compile the fused kernel."""
         t0 = time.perf_counter()
         self.people = People(self.n, self.seed)
-        self.graph, fields = build_network(self.scenario.network, self.n, self.seed)
+        graph, fields = build_network(self.scenario.network, self.n, self.seed)
         for name, values in fields.items():
             self.people.add(name, values)
         self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
-        for m in self.modules:
-            m.init()
+        for m in self.modules:  # who the citizens are, before a network that reads it
+            if m.makes_people:
+                m.init()
+        self.graph = complete_network(self.scenario.network, graph, self.people, self.seed)
+        for m in self.modules:  # may widen the graph (shunning's spare slots)
+            if not m.makes_people:
+                m.init()
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
@@ -85,7 +90,10 @@ class Sim:
             )
             for m in self.modules
         ]  # fmt: skip
-        self.kernel = fused_kernel(hooks, self.n_regions > 1, self.public is not None, self.gated)
+        self.kernel = fused_kernel(
+            hooks, self.n_regions > 1, self.public is not None, self.gated,
+            self.graph.active is not None,
+        )  # fmt: skip
         self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0))
         self.kernel.compile(self.signature)
         self.timings["jit_s"] = time.perf_counter() - t0
@@ -145,7 +153,7 @@ class Sim:
         public = self.public if self.public is not None else np.zeros((2, 1), dtype=np.uint8)
         region = self.region if self.region is not None else np.zeros(1, dtype=np.uint16)
         return (
-            day, g.indptr, g.indices, g.far,
+            day, g.indptr, g.indices, g.far, g.mask,
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),

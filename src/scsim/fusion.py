@@ -59,8 +59,8 @@ from scsim.modules.base import OFFENDED, SANCTIONED
 
 
 @njit(parallel=True, cache=True)
-def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public_out, region,
-             audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {gate}{args}):
+def day_step(day, indptr, indices, far, active, packed_in, packed_out, public_in, public_out,
+             region, audit_stride, parts, lo, hi, inv_bin_width, rec, hist, ev, {gate}{args}):
     n = packed_in.size
     bound = parts.shape[0] - 1
     for b in prange(rec.shape[0]):
@@ -77,7 +77,8 @@ def day_step(day, indptr, indices, far, packed_in, packed_out, public_in, public
             if audit:
                 next_audit += audit_stride
             g = {region}
-            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public})
+            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public},
+                           active, {active})
             delta = np.float32(0.0)
             recorded = np.float32(0.0)
 {behaviour}
@@ -127,10 +128,13 @@ def _gate(code: str) -> str:
     return "            if enrolled[i]:\n" + "\n".join("    " + line for line in code.split("\n"))
 
 
-def kernel_source(modules: list[Hooks], regions: bool, public: bool, gated: bool = False) -> str:
+def kernel_source(
+    modules: list[Hooks], regions: bool, public: bool, gated: bool = False, active: bool = False
+) -> str:
     """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
     each agent's region (else all count in region 0); ``public``: gather and publish flags;
-    ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled."""
+    ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled;
+    ``active``: read the graph's per-edge mask and skip cut ties (shunning)."""
     imports, behaviour, scoring, afters, params = [], [], [], [], []
     for k, m in enumerate(modules):
         args = ", ".join(f"{m.name}_{f}" for f in m.fields)
@@ -157,6 +161,7 @@ def kernel_source(modules: list[Hooks], regions: bool, public: bool, gated: bool
         # a register sum without regions; a read-modify-write of the region's row with them
         score_sum="r[g, 0] += score" if regions else "score_sum += score",
         public=public,
+        active=active,
         behaviour="\n".join(behaviour) or " " * 12 + "pass",
         scoring="\n".join(scoring) or " " * 12 + "pass",
         afters="\n".join(afters) or " " * 12 + "pass",
@@ -185,10 +190,10 @@ def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ..
 
 
 def fused_kernel(
-    modules: list[Hooks], regions: bool, public: bool, gated: bool = False
+    modules: list[Hooks], regions: bool, public: bool, gated: bool = False, active: bool = False
 ) -> Callable:
     """Generate (or reuse) the fused kernel for these modules and return its dispatcher."""
-    source = kernel_source(modules, regions, public, gated)
+    source = kernel_source(modules, regions, public, gated, active)
     digest = hashlib.sha256((source + _source_digest()).encode()).hexdigest()[:16]
     name = f"scsim_fused_{digest}"
     if name in sys.modules:

@@ -31,6 +31,7 @@ from scsim.modules.population import PopulationParams
 from scsim.modules.purchases import PurchasesParams
 from scsim.modules.sanctions import SanctionsParams
 from scsim.modules.scoring import ScoringParams
+from scsim.modules.shunning import ShunningParams
 from scsim.modules.speech import SpeechParams
 from scsim.modules.surveillance import SurveillanceParams
 from scsim.params import Probability, Strict
@@ -80,7 +81,18 @@ class Regional(Strict):
         return int(region_sizes(n, self.region_shares).min())
 
 
-Network = Annotated[WattsStrogatz | Regional, Field(discriminator="kind")]
+class Layered(Regional):
+    """Household, friends and work layers in one graph with a layer code per edge; see
+    ``scsim.network.layered`` and docs/odd_network.md."""
+
+    kind: Literal["layered"] = "layered"
+    work: bool = Field(default=True, description="add the work layer (teams of colleagues)")
+    work_team_mean: float = Field(
+        default=5.0, ge=1, le=16, description="mean work team size (assumption; capped at 16)"
+    )
+
+
+Network = Annotated[WattsStrogatz | Regional | Layered, Field(discriminator="kind")]
 
 
 class Modules(Strict):
@@ -100,6 +112,7 @@ class Modules(Strict):
     # issue 5 (wip/peer): look-ups and peer rating
     lookups: LookupsParams | None = None
     peer_rating: PeerRatingParams | None = None
+    shunning: ShunningParams | None = None
 
 
 class Output(Strict):
@@ -282,7 +295,7 @@ def _path(loc: tuple) -> str:
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
-        elif part in ("watts-strogatz", "regional"):  # discriminated-union tags are not fields
+        elif part in ("watts-strogatz", "regional", "layered"):  # union tags are not fields
             continue
         else:
             out += f".{part}" if out else str(part)

@@ -27,14 +27,8 @@ def _friend_events(sim: Sim) -> dict[str, np.ndarray]:
     return {name: values[keep] for name, values in ev.items()}
 
 
-def test_friend_events_sum_to_the_friends_change_every_audited_day():
-    """For every audited citizen and day, the friend events' deltas sum to the change of the
-    ``friends`` component. The kernel sums the neighbours' float32 scores (error <= degree * u
-    * degree * hi before dividing by degree), then rounds the mean, the gap and the product (a
-    few u * |d|); the cumulative float32 component rounds by u * |part| a day; each event's
-    delta is rounded to float32 (u * |share|). Bound: 2u * (pull * (degree + 2) * hi + 3|d| +
-    |part| + sum |share|), the factor 2 covering the float64 sums of the check itself."""
-    sim = Sim(small(n=2000, days=20, **ALL_TERMS)).run()
+def check_friend_events_sum(sim: Sim) -> dict[str, np.ndarray]:
+    """Assert the bound of the test below for every audited citizen-day; return the events."""
     assert sim.events.dropped == 0
     ev = _friend_events(sim)
     parts = sim.events.parts[:, :, sim.components.index("friends")].astype(np.float64)
@@ -51,6 +45,18 @@ def test_friend_events_sum_to_the_friends_change_every_audited_day():
     assert np.all(np.abs(summed - change) <= bound)
     assert np.all(count <= degree)  # at most one event per friend and day
     assert (summed != 0).mean() > 0.9  # the pull moves nearly everyone every day
+    return ev
+
+
+def test_friend_events_sum_to_the_friends_change_every_audited_day():
+    """For every audited citizen and day, the friend events' deltas sum to the change of the
+    ``friends`` component. The kernel sums the neighbours' float32 scores (error <= degree * u
+    * degree * hi before dividing by degree), then rounds the mean, the gap and the product (a
+    few u * |d|); the cumulative float32 component rounds by u * |part| a day; each event's
+    delta is rounded to float32 (u * |share|). Bound: 2u * (pull * (degree + 2) * hi + 3|d| +
+    |part| + sum |share|), the factor 2 covering the float64 sums of the check itself."""
+    sim = Sim(small(n=2000, days=20, **ALL_TERMS)).run()
+    ev = check_friend_events_sum(sim)
     names = np.array(FRIEND_CAUSES)[ev["cause"]]
     for term in ("sanctioned", "listed", "offended"):
         assert any(term in c for c in names), term

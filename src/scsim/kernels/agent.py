@@ -29,7 +29,8 @@ PREFETCH_META = 64
 """Agents ahead whose ``indptr`` and ``far`` entries are prefetched (they feed the two above)."""
 
 _LINE = np.uint64(16)  # uint32 entries of `indices` per 64-byte cache line
-_PAIR_BIT = np.uint64(0x100000001)  # bit 0 of both 32-bit lanes: counts two neighbours at once
+_PAIR_BIT = np.uint64(0x100000001)
+_LOW_LANE = np.uint64(0xFFFFFFFF)  # bit 0 of both 32-bit lanes: counts two neighbours at once
 
 
 @njit(inline="always", cache=True)
@@ -60,11 +61,16 @@ def prefetch_ahead(i, indptr, indices, far, packed):
 
 
 @njit(inline="always", cache=True)
-def agent_view(i, day, block, region, audit, indptr, indices, packed, public, with_public):
+def agent_view(
+    i, day, block, region, audit, indptr, indices, packed, public, with_public, active, with_active
+):
     """Agent ``i`` (uint64: unsigned indices spare numba's negative-index wraparound).
 
-    ``with_public`` is a constant of the generated kernel: when False the ``public`` flags are
-    neither gathered nor read, and LLVM drops that code from the neighbour loop.
+    ``with_public`` and ``with_active`` are constants of the generated kernel: when False the
+    ``public`` flags (resp. the ``active`` edge mask) are neither gathered nor read, and LLVM
+    drops that code from the neighbour loop. With the mask, a slot whose ``active`` byte is 0
+    (a cut tie, an unused spare slot) adds nothing: its score is replaced by +0.0 (no sign bit),
+    its flags by 0, and it is not counted in the degree.
     """
     even = np.float32(0.0)  # two accumulators: a miss stalls half the chain, not all of it
     odd = np.float32(0.0)
@@ -79,34 +85,51 @@ def agent_view(i, day, block, region, audit, indptr, indices, packed, public, wi
     n_odd = np.uint64(0)
     listed = np.uint64(0)
     offended = np.uint64(0)
+    n_active = np.uint64(0)
+    ma = np.uint8(1)  # the mask bytes of the current pair (typed here for both kernel kinds)
+    mb = np.uint8(1)
     e = start
     while e < pairs_end:
         j = indices[e]
         k = indices[e + one]
         x = packed[j]
         y = packed[k]
+        if with_active:
+            ma = active[e]
+            mb = active[e + one]
+            x = x if ma else np.float32(0.0)
+            y = y if mb else np.float32(0.0)
+            n_active += np.uint64(ma) + np.uint64(mb)
         even += abs(x)
         odd += abs(y)
         n_even += np.uint64(np.signbit(x))
         n_odd += np.uint64(np.signbit(y))
         if with_public:
             f = np.uint64(public[j]) + (np.uint64(public[k]) << np.uint64(32))
+            if with_active:
+                f &= _lane_mask(ma, mb)
             listed += (f >> np.uint64(1)) & _PAIR_BIT
             offended += (f >> np.uint64(3)) & _PAIR_BIT
         e += np.uint64(2)
     if e < stop:
         j = indices[e]
         x = packed[j]
+        if with_active:
+            ma = active[e]
+            x = x if ma else np.float32(0.0)
+            n_active += np.uint64(ma)
         even += abs(x)
         n_even += np.uint64(np.signbit(x))
         if with_public:
             f = np.uint64(public[j])
+            if with_active:
+                f &= _lane_mask(ma, np.uint8(0))
             listed += (f >> np.uint64(1)) & _PAIR_BIT
             offended += (f >> np.uint64(3)) & _PAIR_BIT
     total = even + odd
     own = packed[i]
     score = abs(own)
-    degree = np.int64(stop - start)
+    degree = np.int64(n_active) if with_active else np.int64(stop - start)
     nb_mean = total / np.float32(degree) if degree > 0 else score
     flags = np.uint8(public[i]) if with_public else np.uint8(0)
     if np.signbit(own):
@@ -115,6 +138,12 @@ def agent_view(i, day, block, region, audit, indptr, indices, packed, public, wi
         i, day, block, region, audit, score, flags, nb_mean, np.int64(n_even + n_odd),
         _pair_sum(listed), _pair_sum(offended), degree, np.float32(0.0),
     )  # fmt: skip
+
+
+@njit(inline="always", cache=True)
+def _lane_mask(ma, mb):
+    """All bits of the low lane when ``ma`` (0/1), of the high lane when ``mb``."""
+    return _LOW_LANE * np.uint64(ma) + ((_LOW_LANE * np.uint64(mb)) << np.uint64(32))
 
 
 @njit(inline="always", cache=True)

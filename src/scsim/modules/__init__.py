@@ -17,6 +17,7 @@ from scsim.modules.population import Population
 from scsim.modules.purchases import Purchases
 from scsim.modules.sanctions import Sanctions
 from scsim.modules.scoring import Scoring
+from scsim.modules.shunning import Shunning
 from scsim.modules.speech import Speech
 from scsim.modules.surveillance import Surveillance
 
@@ -24,6 +25,6 @@ REGISTRY = {
     m.name: m
     for m in (
         Population, Surveillance, Finance, Purchases, Infractions, Speech, Courts,
-        PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Perks,
+        PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Perks, Shunning,
     )
 }  # fmt: skip

@@ -42,20 +42,26 @@ def attribution_stride(audit_stride: int, audit_size: int, sample: int) -> int:
 
 @njit(inline="always", cache=True)
 def attribute_friends(
-    a, ev, kind, indptr, indices, packed, public, pull, per_sanctioned, per_listed, per_offended
+    a, ev, kind, indptr, indices, active, packed, public, pull, per_sanctioned, per_listed,
+    per_offended,
 ):  # fmt: skip
-    """Log each neighbour's share of agent ``a``'s friends terms (audited agents only)."""
+    """Log each neighbour's share of agent ``a``'s friends terms (audited agents only); with a
+    mask (``active.size > 1``, shunning) cut ties and spare slots are skipped."""
     one = np.uint64(1)
     start = np.uint64(indptr[a.i])
     stop = np.uint64(indptr[a.i + one])
-    if stop == start:
+    if a.degree == 0:
         return
-    inv_degree = 1.0 / np.float64(stop - start)
+    masked = active.size > 1
+    inv_degree = 1.0 / np.float64(a.degree)
     gap_pull = np.float64(pull) * inv_degree
     own = np.float64(a.score)
     flags = per_listed != 0 or per_offended != 0
     e = start
     while e < stop:
+        if masked and active[e] == 0:
+            e += one
+            continue
         j = indices[e]
         x = packed[j]
         share = gap_pull * (np.float64(abs(x)) - own)

@@ -109,6 +109,9 @@ class Module:
     """Names of the module's event kinds, in the order of their local index."""
     offence: ClassVar[bool] = False
     """True if the module's negative deltas are records of misconduct (``Agent.recorded``)."""
+    makes_people: ClassVar[bool] = False
+    """True if ``init`` draws who the citizens are (the engine runs it before the network's
+    last step, which may read the people, and before every other module's ``init``)."""
     reads_public: ClassVar[bool] = False
     """True if a hook reads ``nb_listed`` or ``nb_offended`` (costs one more gather)."""
     delta: ClassVar[Any] = None

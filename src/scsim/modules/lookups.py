@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
+from scsim.kernels.row import nth_neighbour
 from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Rate
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
@@ -39,7 +40,8 @@ class LookupsParams(ModuleParams):
 LookupsArgs = namedtuple(
     "LookupsArgs",
     [
-        "dkey", "friend_rate", "stranger_rate", "indptr", "indices", "n", "seen", "disclosed",
+        "dkey", "friend_rate", "stranger_rate", "indptr", "indices", "active", "n", "seen",
+        "disclosed",
         "col", "evk",
     ],
 )  # fmt: skip
@@ -56,14 +58,14 @@ def _found(rec, ev, a, kind, seen, disclosed, target, col):
 
 @njit(inline="always", cache=True)
 def lookups_after(
-    a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, n, seen, disclosed,
-    col, evk,
+    a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, active, n, seen,
+    disclosed, col, evk,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     if u_hi(h) < friend_rate and a.degree > 0:
         rec[a.region, col + R_FRIENDS] += 1.0
         k = below(agent_hash_k(dkey, a.i, 0), a.degree)
-        friend = indices[np.uint64(indptr[a.i]) + np.uint64(k)]
+        friend = nth_neighbour(a.i, k, indptr, indices, active)
         _found(rec, ev, a, evk + E_FRIEND, seen, disclosed, friend, col)
     if u_lo(h) < stranger_rate and n > np.uint64(1):
         rec[a.region, col + R_STRANGERS] += 1.0
@@ -100,6 +102,6 @@ class Lookups(Module):
         g = self.sim.graph
         return LookupsArgs(
             self.day_key("look", day), self.params.friend_rate, self.params.stranger_rate,
-            g.indptr, g.indices, np.uint64(self.sim.n), self.seen, self.disclosed, self.col,
+            g.indptr, g.indices, g.mask, np.uint64(self.sim.n), self.seen, self.disclosed, self.col,
             self.evk,
         )  # fmt: skip

@@ -22,6 +22,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
+from scsim.kernels.row import nth_neighbour
 from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Probability, Uniform
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi
@@ -68,7 +69,7 @@ class PeerRatingParams(ModuleParams):
 PeerRatingArgs = namedtuple(
     "PeerRatingArgs",
     [
-        "dkey", "interact_prob", "contacts", "indptr", "indices", "packed", "likability",
+        "dkey", "interact_prob", "contacts", "indptr", "indices", "active", "packed", "likability",
         "rating", "status_bias", "log_keep", "rater_weight", "lo", "inv_span", "star_span",
         "follow", "perk_floor", "count_below", "col", "evk",
     ],
@@ -95,7 +96,7 @@ def draw_stars(h, like):
 
 @njit(inline="always", cache=True)
 def peer_rating_delta(
-    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, packed, likability, rating,
+    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability, rating,
     status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor, count_below,
     col, evk,
 ):  # fmt: skip
@@ -104,11 +105,10 @@ def peer_rating_delta(
         own = np.float64(a.score - lo) * inv_span
         like = (1.0 - status_bias) * np.float64(likability[i]) + status_bias * own
         p = np.float64(rating[i])
-        start = np.uint64(indptr[i])
         given = 0.0
         for c in range(contacts):
             pick = below(agent_hash_k(dkey, i, 2 * c), a.degree)
-            j = indices[start + np.uint64(pick)]
+            j = nth_neighbour(i, pick, indptr, indices, active)
             stars = draw_stars(agent_hash_k(dkey, i, 2 * c + 1), like)
             weight = 1.0 + rater_weight * np.float64(abs(packed[j]) - lo) * inv_span
             p = rated(p, np.float64(stars), weight, log_keep)
@@ -126,7 +126,7 @@ def peer_rating_delta(
 
 @njit(inline="always", cache=True)
 def peer_rating_after(
-    a, score, rec, ev, dkey, interact_prob, contacts, indptr, indices, packed, likability,
+    a, score, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability,
     rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor,
     count_below, col, evk,
 ):  # fmt: skip
@@ -179,7 +179,8 @@ class PeerRating(Module):
         log_keep = np.log1p(-p.smoothing) if p.smoothing < 1 else -np.inf
         return PeerRatingArgs(
             self.day_key("meet", day), p.interact_prob, p.contacts, sim.graph.indptr,
-            sim.graph.indices, sim.packed[sim.current], self.likability, self.rating,
+            sim.graph.indices, sim.graph.mask, sim.packed[sim.current], self.likability,
+            self.rating,
             p.status_bias, log_keep, p.rater_weight, np.float32(lo), 1.0 / (hi - lo),
             np.float32((hi - lo) / (STARS - 1)), np.float32(p.follow * self.weight),
             self.below, self.count_below, self.col, self.evk,

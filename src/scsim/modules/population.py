@@ -183,6 +183,7 @@ class Population(Module):
 
     name = "population"
     phase = "behaviour"
+    makes_people = True
     Args = PopulationArgs
     records = ()
     delta = None

@@ -74,22 +74,22 @@ class ScoringParams(ModuleParams):
 ScoringArgs = namedtuple(
     "ScoringArgs",
     [
-        "pull", "per_sanctioned", "per_listed", "per_offended", "indptr", "indices", "packed",
-        "public", "attribute", "col", "evk",
+        "pull", "per_sanctioned", "per_listed", "per_offended", "indptr", "indices", "active",
+        "packed", "public", "attribute", "col", "evk",
     ],
 )  # fmt: skip
 
 
 @njit(inline="always", cache=True)
 def scoring_delta(
-    a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, packed, public,
-    attribute, col, evk,
+    a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, active, packed,
+    public, attribute, col, evk,
 ):  # fmt: skip
     delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
     if a.audit and attribute > 0 and a.i % attribute == 0:
         attribute_friends(
-            a, ev, evk, indptr, indices, packed, public, pull, per_sanctioned, per_listed,
-            per_offended,
+            a, ev, evk, indptr, indices, active, packed, public, pull, per_sanctioned,
+            per_listed, per_offended,
         )  # fmt: skip
     return delta + per_listed * np.float32(a.nb_listed) + per_offended * np.float32(a.nb_offended)
 
@@ -129,6 +129,7 @@ class Scoring(Module):
             np.float32(p.friend_offence_penalty) * w,
             sim.graph.indptr,
             sim.graph.indices,
+            sim.graph.mask,
             sim.packed[sim.current],
             sim.public[sim.current] if sim.public is not None else _NO_FLAGS,
             np.uint64(attribution_stride(sim.events.stride, sim.events.size, p.attribute_sample)),

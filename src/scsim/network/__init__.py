@@ -3,19 +3,35 @@
 import numpy as np
 
 from scsim.network.graph import Graph, far_neighbours
+from scsim.network.layered import layered_fields, layered_graph
 from scsim.network.regional import regional_households
 from scsim.network.watts_strogatz import watts_strogatz
 
-__all__ = ["Graph", "build_network", "far_neighbours", "regional_households", "watts_strogatz"]
+__all__ = [
+    "Graph", "build_network", "complete_network", "far_neighbours", "layered_graph",
+    "regional_households", "watts_strogatz",
+]  # fmt: skip
 
 
-def build_network(spec, n: int, seed: int) -> tuple[Graph, dict[str, np.ndarray]]:
+def build_network(spec, n: int, seed: int) -> tuple[Graph | None, dict[str, np.ndarray]]:
     """The graph a scenario's ``network:`` block describes, and the per-agent fields it
-    assigns (``region`` and ``household`` for the regional generator)."""
+    assigns (``region`` and ``household`` for the regional and layered generators). The
+    layered graph is ``None`` here: its work layer reads the population, so the engine builds
+    it with ``complete_network`` once the population is drawn."""
     if spec.kind == "watts-strogatz":
         return watts_strogatz(n, spec.k, spec.rewire_prob, seed), {}
     if spec.kind == "regional":
         return regional_households(
             n, spec.region_shares, spec.household_mean, spec.friends_k, spec.long_tie_prob, seed
         )
+    if spec.kind == "layered":
+        return None, layered_fields(spec, n, seed)
     raise ValueError(f"network.kind: {spec.kind!r} is not implemented")
+
+
+def complete_network(spec, graph: Graph | None, people, seed: int) -> Graph:
+    """The finished graph: ``graph`` itself, or the layered graph on the drawn population."""
+    if graph is not None:
+        return graph
+    occupation = people.fields.get("occupation")
+    return layered_graph(spec, people.n, seed, people.region, people.household, occupation)

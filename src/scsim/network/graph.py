@@ -15,6 +15,13 @@ FAR_SLOTS = 4
 FAR_WINDOW = 1024
 """A neighbour whose id is within this many ids of the agent is near (already in cache)."""
 
+HOUSEHOLD, FRIENDS, WORK = np.uint8(1), np.uint8(2), np.uint8(4)
+"""Bits of an edge's layer code (``Graph.layer``): a tie can belong to several layers."""
+LAYERS = {"household": HOUSEHOLD, "friends": FRIENDS, "work": WORK}
+
+
+_NO_MASK = np.ones(1, dtype=np.uint8)
+
 
 @dataclass(frozen=True)
 class Graph:
@@ -23,12 +30,22 @@ class Graph:
     ``indptr`` is uint32 while the edge count allows, else uint64; ``indices`` is uint32
     (unsigned indices keep numba from emitting negative-index wraparound in inner loops).
     ``far`` holds up to ``FAR_SLOTS`` neighbours per agent that lie outside ``FAR_WINDOW``,
-    padded with the agent itself.
+    padded with the agent itself. ``layer`` (optional, uint8, parallel to ``indices``) holds
+    each edge's layer bits (``HOUSEHOLD | FRIENDS | WORK``). ``active`` (optional, uint8 0/1,
+    parallel to ``indices``) is the shunning mask: the day's gather skips slots that are 0
+    (cut ties, and spare slots not yet filled).
     """
 
     indptr: np.ndarray
     indices: np.ndarray
     far: np.ndarray
+    layer: np.ndarray | None = None
+    active: np.ndarray | None = None
+
+    @property
+    def mask(self) -> np.ndarray:
+        """``active``, or a one-element stand-in that kernels read as "every slot is a tie"."""
+        return self.active if self.active is not None else _NO_MASK
 
     @property
     def n(self) -> int:
@@ -43,7 +60,19 @@ class Graph:
         return np.diff(self.indptr.astype(np.int64))
 
     def neighbours(self, i: int) -> np.ndarray:
-        return self.indices[int(self.indptr[i]) : int(self.indptr[i + 1])]
+        """Neighbours of ``i`` over active slots (every slot when there is no mask)."""
+        start, stop = int(self.indptr[i]), int(self.indptr[i + 1])
+        row = self.indices[start:stop]
+        return row if self.active is None else row[self.active[start:stop] != 0]
+
+    def active_degree(self) -> np.ndarray:
+        """Active ties per agent (``degree()`` when there is no mask)."""
+        if self.active is None:
+            return self.degree()
+        ends = np.zeros(self.active.size + 1, dtype=np.int64)
+        np.cumsum(self.active, out=ends[1:])
+        ptr = self.indptr.astype(np.int64)
+        return ends[ptr[1:]] - ends[ptr[:-1]]
 
     @property
     def max_degree(self) -> int:
@@ -51,7 +80,8 @@ class Graph:
 
     @property
     def nbytes(self) -> int:
-        return self.indptr.nbytes + self.indices.nbytes + self.far.nbytes
+        extra = sum(a.nbytes for a in (self.layer, self.active) if a is not None)
+        return self.indptr.nbytes + self.indices.nbytes + self.far.nbytes + extra
 
 
 @njit(cache=True)

@@ -176,7 +176,7 @@ def _fill(n, cap, ctx, indptr, indices):
                 indices[start + i] = buf[i]
 
 
-def _validate(n, region_shares, household_mean, friends_k, long_tie_prob):
+def validate_regional(n, region_shares, household_mean, friends_k, long_tie_prob):
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n < 2**32:
         raise _fail("population.n", n, "an integer in [1, 2**32 - 1]")
     shares = list(region_shares) if isinstance(region_shares, Sequence | np.ndarray) else None
@@ -208,6 +208,36 @@ def _validate(n, region_shares, household_mean, friends_k, long_tie_prob):
     return int(n), sizes, household_mean, int(friends_k), long_tie_prob
 
 
+def regions_and_households(
+    n: int, sizes: np.ndarray, mean: float, seed: int
+) -> tuple[np.ndarray, ...]:
+    """``region_start`` (int64), ``region`` (uint16), ``household`` (uint32) and ``hh_start``
+    (int64): regions as id ranges of ``sizes``, each cut into households in id order."""
+    region_start = np.zeros(sizes.size + 1, dtype=np.int64)
+    np.cumsum(sizes, out=region_start[1:])
+    region = np.repeat(np.arange(sizes.size, dtype=np.uint16), sizes)
+    household = np.empty(n, dtype=np.uint32)
+    hh_start = np.empty(n + 1, dtype=np.int64)
+    hkey = stream_day_key(seed, "network.household_size", 0)
+    n_households = _households(hkey, mean - 1.0, region_start, household, hh_start)
+    return region_start, region, household, hh_start[: n_households + 1].copy()
+
+
+def long_ties(n: int, half: int, p: float, seed: int) -> tuple[np.ndarray, ...]:
+    """The friends ring's rewiring: ``mask`` (bit ``j - 1`` of ``mask[u]``: u's owned tie j is
+    long), owners' targets (``out_ptr``, ``out_dst``) and owners by target (``in_ptr``,
+    ``in_src``)."""
+    mask = np.empty(n, dtype=np.uint32)
+    rewire_masks(stream_day_key(seed, "network.long_tie", 0), n, half, p, mask)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bitwise_count(mask), out=out_ptr[1:])
+    out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
+    tkey = stream_day_key(seed, "network.long_tie_target", 0)
+    _long_targets(tkey, n, half, mask, out_ptr, out_dst)
+    in_ptr, in_src = sources_by_target(n, out_ptr, out_dst)
+    return mask, out_ptr, out_dst, in_ptr, in_src
+
+
 def regional_households(
     n: int,
     region_shares: Sequence[float],
@@ -218,28 +248,12 @@ def regional_households(
 ) -> tuple[Graph, dict[str, np.ndarray]]:
     """The regional household graph and the agents' ``region`` (uint16) and ``household``
     (uint32, numbered consecutively from 0) fields. See the module docstring for the model."""
-    n, sizes, mean, friends_k, p = _validate(
+    n, sizes, mean, friends_k, p = validate_regional(
         n, region_shares, household_mean, friends_k, long_tie_prob
     )
     half = friends_k // 2
-    region_start = np.zeros(sizes.size + 1, dtype=np.int64)
-    np.cumsum(sizes, out=region_start[1:])
-    region = np.repeat(np.arange(sizes.size, dtype=np.uint16), sizes)
-
-    household = np.empty(n, dtype=np.uint32)
-    hh_start = np.empty(n + 1, dtype=np.int64)
-    hkey = stream_day_key(seed, "network.household_size", 0)
-    n_households = _households(hkey, mean - 1.0, region_start, household, hh_start)
-    hh_start = hh_start[: n_households + 1].copy()
-
-    mask = np.empty(n, dtype=np.uint32)
-    rewire_masks(stream_day_key(seed, "network.long_tie", 0), n, half, p, mask)
-    out_ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bitwise_count(mask), out=out_ptr[1:])
-    out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
-    tkey = stream_day_key(seed, "network.long_tie_target", 0)
-    _long_targets(tkey, n, half, mask, out_ptr, out_dst)
-    in_ptr, in_src = sources_by_target(n, out_ptr, out_dst)
+    region_start, region, household, hh_start = regions_and_households(n, sizes, mean, seed)
+    mask, out_ptr, out_dst, in_ptr, in_src = long_ties(n, half, p, seed)
 
     max_in = int(np.diff(in_ptr).max()) if n else 0
     cap = (MAX_HOUSEHOLD - 1) + 2 * half + max_in + 1

@@ -156,6 +156,9 @@ class Scenario(Strict):
             clash = params.clashes(enabled) if hasattr(params, "clashes") else None
             if clash:
                 raise ValueError(clash)
+        idle = _idle_listing_rule(self.modules, enabled)
+        if idle:
+            raise ValueError(idle)
         components = {"friends"} | {
             m for m in enabled if REGISTRY[m].has_delta(getattr(self.modules, m))
         }
@@ -200,6 +203,28 @@ class Scenario(Strict):
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.model_dump(mode="json"), sort_keys=False)
+
+
+def _idle_listing_rule(modules: Modules, enabled: set[str]) -> str | None:
+    """A blacklist rule that nothing enabled can trigger: the court rule without courts, the
+    act rule without an act that lists."""
+    lists = modules.lists
+    if "lists" not in enabled:
+        return None
+    if lists.court and "courts" not in enabled:
+        return (
+            "modules.lists.court: true needs modules.courts (the court rule lists the judgment "
+            "defaulters that courts keeps); enable modules.courts or set modules.lists.court "
+            "to false"
+        )
+    kinds = modules.infractions.kinds if "infractions" in enabled else []
+    if lists.act_days > 0 and not any(k.lists for k in kinds):
+        return (
+            f"modules.lists.act_days: {lists.act_days} needs an act that lists: an enabled "
+            "modules.infractions with a kind marked lists: true; mark one "
+            "(modules.infractions.kinds[].lists) or set modules.lists.act_days to 0"
+        )
+    return None
 
 
 # ---------------------------------------------------------------- loading and errors

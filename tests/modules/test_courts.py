@@ -212,6 +212,51 @@ def test_population_shapes_compliance():
     assert np.all(courts.court_day[p.age < 18] == np.iinfo(np.int32).max)
 
 
+def _watched(pooled=True, cover=1.0):
+    """Surveillance on: the bank sees half of finance's acts, the courts department a share
+    ``cover`` of the new judgment defaulters (place court)."""
+    sources = [
+        {"name": "bank", "sees": {"finance": 0.5}},
+        {"name": "courts", "sees": {"court": cover}, "pooled": pooled},
+    ]
+    return _scenario(**{"modules.surveillance": {"sources": sources}})
+
+
+def _court_events(sim):
+    """Every courts event as (citizen, day, kind, cause, delta), sorted."""
+    return sorted(
+        (c, d, n, why, x) for c, h in _histories(sim).items() for d, n, why, x in h
+        if n.startswith("courts.")
+    )  # fmt: skip
+
+
+def test_a_pooled_courts_department_changes_nothing(sim):
+    """Coverage 1, pooled: every judgment defaulter is recorded as without surveillance. Court
+    decisions do not depend on the score, and finance's lenders approve everyone here, so the
+    cases, their effects and the false points are exactly those of the run without it."""
+    on = Sim(_watched()).run()
+    assert _court_events(on) == _court_events(sim)
+    assert on.record("surveillance_seen_courts").sum() == on.record("judgment_defaulters_new").sum()
+    assert np.array_equal(on.component("courts"), sim.component("courts"))
+    assert np.array_equal(on.people.false_points, sim.people.false_points)
+    assert np.array_equal(on.people.listed, sim.people.listed)
+
+
+@pytest.mark.parametrize("pooled, cover", [(False, 1.0), (True, 0.0)])
+def test_unpooled_or_blind_courts_keep_defaulters_off_the_score(sim, pooled, cover):
+    """The court still lists its judgment defaulters (and lists.court blacklists them), but
+    the defaulter effect and the false points of wrong judgements reach no score."""
+    on = Sim(_watched(pooled=pooled, cover=cover)).run()
+    new = on.record("judgment_defaulters_new").sum()
+    assert new == sim.record("judgment_defaulters_new").sum() > 100
+    assert on.record("surveillance_seen_courts").sum() == (new if cover else 0)
+    assert not on.component("courts").any() and not on.people.false_points.any()
+    defaulted = [x for *_, n, _, x in _court_events(on) if n == "courts.defaulted"]
+    assert len(defaulted) == new and not any(defaulted)
+    assert np.array_equal(on.people.listed, on.people.court_listed) and on.people.listed.any()
+    assert on.record("newly_listed").sum() == new
+
+
 @pytest.mark.parametrize(
     "field,value,message",
     [

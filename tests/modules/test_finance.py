@@ -268,6 +268,106 @@ def test_population_shapes_need_and_misses():
     assert _within(misses, chances.sum(), (chances * (1 - chances)).sum())
 
 
+# ---------------------------------------------------------------- with surveillance
+# Lenders approve every need (min_score 0, ramp 0), so a citizen's loans follow finance's own
+# draws only, whatever the score: surveillance changes the score effects, not the loans.
+OPEN = {"min_score": 0, "score_ramp": 0}
+COVER = 0.6
+
+
+def _watched(pooled=True, cover=COVER):
+    bank = {"name": "bank", "sees": {"finance": cover}, "pooled": pooled}
+    return _scenario(finance=OPEN, **{"modules.surveillance": {"sources": [bank]}})
+
+
+def _sightings(sim):
+    """(citizen, day) -> number of 'seen' events by the bank (its index 0) that day."""
+    ev = sim.events.columns()
+    names = [f"{m}.{k}" for m, k in sim.event_kinds]
+    seen = (ev["kind"] == names.index("surveillance.seen")) & (ev["cause"] == 0)
+    out = defaultdict(int)
+    for c, d in zip(ev["citizen"][seen], ev["day"][seen], strict=True):
+        out[(int(c), int(d))] += 1
+    return out
+
+
+@pytest.fixture(scope="module")
+def watched():
+    return Sim(_watched()).run()
+
+
+def test_the_bank_sees_misses_and_defaults_with_its_coverage(watched):
+    """A miss and a default are acts at place finance: each is seen by the bank with chance
+    COVER, independently (a default is sighted on its own stream), and its effect reaches the
+    score exactly when it is seen (one pooled source, no misidentification)."""
+    sim = watched
+    p = sim.scenario.modules.finance
+    acts = recorded = differ = defaults = 0
+    expected = defaultdict(int)  # (citizen, day) -> acts whose effect reached the score
+    for c, events in _histories(sim).items():
+        for k, (day, kind, delta) in enumerate(events):
+            if kind not in ("missed", "default"):
+                continue
+            effect = p.missed_effect if kind == "missed" else p.default_effect
+            assert delta in (0.0, effect), (c, day, kind)
+            acts += 1
+            recorded += delta != 0
+            expected[(c, day)] += delta != 0
+            if kind == "default":  # follows the miss of the same day in the log
+                miss = events[k - 1]
+                assert miss[:2] == (day, "missed"), c
+                defaults += 1
+                differ += (miss[2] == 0) != (delta == 0)
+    assert {k: v for k, v in expected.items() if v} == _sightings(sim)
+    assert acts == sim.record("instalments_missed").sum() + sim.record("defaults").sum()
+    assert recorded == sim.record("surveillance_seen_bank").sum()
+    assert _within(recorded, COVER * acts, acts * COVER * (1 - COVER)) and acts > 1000
+    # independent sightings of the miss and the default: they differ with 2 c (1 - c)
+    q = 2 * COVER * (1 - COVER)
+    assert defaults > 100 and _within(differ, q * defaults, defaults * q * (1 - q))
+
+
+def test_surveillance_leaves_the_loans_alone(watched):
+    """Common random numbers: the same loans, dues, misses and defaults as without
+    surveillance; only the effects of unseen misses and defaults are missing."""
+    off = Sim(_scenario(finance=OPEN)).run()
+    on_h, off_h = _histories(watched), _histories(off)
+    assert on_h.keys() == off_h.keys()
+    for c in off_h:
+        assert [e[:2] for e in on_h[c]] == [e[:2] for e in off_h[c]], c
+    ev = watched.events.columns()
+    names = [f"{m}.{k}" for m, k in watched.event_kinds]
+    fin = np.array([names[k].startswith("finance.") for k in ev["kind"]], dtype=bool)
+    total = np.zeros(N, dtype=np.float64)
+    np.add.at(total, ev["citizen"][fin], ev["delta"][fin])
+    assert np.allclose(watched.component("finance"), total, atol=1e-3)
+    assert watched.component("finance").sum() > off.component("finance").sum()
+
+
+@pytest.mark.parametrize("pooled, cover", [(False, COVER), (True, 0.0)])
+def test_unpooled_or_blind_bank_keeps_misses_and_defaults_off_the_score(pooled, cover):
+    """An unpooled bank records what it sees in its own files; a bank with coverage 0 sees
+    nothing: either way no miss or default changes a score, payments still do."""
+    sim = Sim(_watched(pooled=pooled, cover=cover)).run()
+    p = sim.scenario.modules.finance
+    missed, defaults = sim.record("instalments_missed").sum(), sim.record("defaults").sum()
+    seen = sim.record("surveillance_seen_bank").sum()
+    assert missed > 1000 and defaults > 100
+    if cover > 0:
+        assert _within(seen, cover * (missed + defaults), (missed + defaults) * cover * (1 - cover))
+    else:
+        assert seen == 0
+    for kind in ("missed", "default"):
+        ev = [x for h in _histories(sim).values() for _, k, x in h if k == kind]
+        assert len(ev) > 100 and not any(ev), kind
+    expected = (
+        p.paid_effect * sim.record("instalments_paid").sum()
+        + p.repaid_effect * sim.record("repaid_after_default").sum()
+    )
+    assert sim.component("finance").min() >= 0
+    assert sim.component("finance").sum(dtype=np.float64) == pytest.approx(expected, abs=1e-2)
+
+
 @pytest.mark.parametrize(
     "field,value,message",
     [

@@ -177,6 +177,80 @@ def test_never_listed_never_leave():
     assert sim.record("appeals_filed").sum() == 0
 
 
+ACT_DAYS = 5
+LISTING_ACTS = {
+    **FALL,
+    "modules.infractions.kinds": [
+        {"name": "fraud", "rate": 0.01, "detect_prob": 0.5, "penalty": -1, "lists": True},
+        {"name": "petty", "rate": 0.03, "detect_prob": 1.0, "penalty": -1},
+    ],
+    "modules.lists.blacklist_below": 0,
+    "modules.lists.act_days": ACT_DAYS,
+}
+
+
+def test_a_recorded_act_that_lists_lists_for_act_days_days():
+    """Exact replay: with only the act rule, citizen c is listed on day d iff a 'fraud' (lists:
+    true) was recorded against c on a day t with 0 <= d - t < ACT_DAYS; unrecorded frauds and
+    recorded petty acts list nobody."""
+    sim = Sim(small(n=N, days=DAYS, **LISTING_ACTS)).run()
+    ev = sim.events.columns()
+    recorded = _is(ev, sim, "infractions.recorded") & (ev["cause"] == 0)
+    expected = np.zeros((DAYS, N), dtype=bool)
+    for c, t in zip(ev["citizen"][recorded], ev["day"][recorded], strict=True):
+        expected[t : t + ACT_DAYS, c] = True
+    changes = sorted(
+        (d, c, name == "lists.listed")
+        for name in ("lists.listed", "lists.delisted")
+        for c, d in zip(ev["citizen"][_is(ev, sim, name)], ev["day"][_is(ev, sim, name)],
+                        strict=True)
+    )  # fmt: skip
+    observed = np.zeros((DAYS, N), dtype=bool)
+    for d, c, listed in changes:  # in day order
+        observed[d:, c] = listed
+    assert np.array_equal(observed, expected)
+    assert np.array_equal(sim.record("listed"), expected.sum(axis=1))
+    assert np.array_equal(sim.people.listed, expected[-1])
+    causes = ev["cause"][_is(ev, sim, "lists.listed")]
+    assert causes.size > 100 and np.all(np.array(sim.module("lists").causes)[causes] == "act")
+    last = np.full(N, -1)
+    np.maximum.at(last, ev["citizen"][recorded], ev["day"][recorded])
+    assert np.array_equal(sim.people.listing_record, last)
+    unseen = _is(ev, sim, "infractions.unseen") & (ev["cause"] == 0)
+    assert unseen.sum() > 100 and sim.record("wrongly_listed").sum() == 0
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"modules.lists.court": True},
+         "modules.lists.court: true needs modules.courts (the court rule lists the judgment "
+         "defaulters that courts keeps); enable modules.courts or set modules.lists.court to "
+         "false"),
+        ({"modules.lists.act_days": 5},
+         "modules.lists.act_days: 5 needs an act that lists: an enabled modules.infractions "
+         "with a kind marked lists: true"),
+        ({**LISTING_ACTS, "modules.infractions.enabled": False},
+         "modules.lists.act_days: 5 needs an act that lists"),
+    ],
+)  # fmt: skip
+def test_a_rule_nothing_can_trigger_is_refused(overrides, message):
+    with pytest.raises(ScenarioError) as err:
+        small(n=100, **overrides)
+    assert message in str(err.value)
+
+
+def test_rules_that_can_trigger_are_accepted():
+    assert small(n=100, **LISTING_ACTS).modules.lists.act_days == ACT_DAYS
+    on = small(n=100, **{"modules.lists.court": True, "modules.courts": {}})
+    assert on.modules.lists.court
+    off = small(n=100, **{
+        "modules.lists.court": True, "modules.lists.enabled": False,
+        "modules.sanctions.enabled": False,
+    })  # fmt: skip
+    assert off.modules.lists.enabled is False
+
+
 @pytest.mark.parametrize(
     "field,value,message",
     [

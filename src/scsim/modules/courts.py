@@ -23,6 +23,11 @@ the court list, with the daily hazard ``late_rate``. A citizen has at most one o
 default while a case is open joins it (counted), and no dispute arises while a case is open.
 Dispute arrivals and late performance are scheduled by their geometric waiting times, so the
 hook's common path is two comparisons.
+
+With surveillance on, becoming a judgment defaulter is an act at place ``court``: the
+``defaulter_effect`` (and, on a wrong judgement, the false points) reaches the score only if a
+pooled source (the courts department) named the citizen. The court's own list
+(``court_listed``) is kept either way. Courts' own draws do not change.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pydantic import Field
 from scsim.kernels.waiting import NEVER, next_event_day
 from scsim.modules.base import Module, emit
 from scsim.modules.stocks import carry
+from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args
 from scsim.params import ModuleParams, Probability, Rate
 from scsim.rng import agent_hash, u_hi, u_lo
 
@@ -60,6 +66,9 @@ K_DECIDE, K_JUDGE = range(2)
     P_DISPUTE, P_APOLOGY, P_COMPLY, P_COMPLY_DEFAULT, P_CONFORMITY_W, P_INCOME_W, P_SINCERE,
     P_ERROR, P_LATE, P_MEDIAN,
 ) = range(10)  # fmt: skip
+
+PLACE = PLACES.index("court")
+"""Where a judgment defaulter is recorded (who can see it, with surveillance)."""
 
 INCOME_RATIO_CAP = 8.0
 """The income ratio entering the compliance chance is clipped to [1/8, 8]."""
@@ -139,7 +148,7 @@ CourtsArgs = namedtuple(
     [
         "court_day", "case", "listed", "wrongful", "false_points", "in_default", "default_day",
         "conformity", "income", "keys", "probs", "deadline", "from_finance", "fp_on",
-        "effect", "col", "evk",
+        "effect", *SIGHT_FIELDS, "col", "evk",
     ],
 )  # fmt: skip
 
@@ -163,7 +172,8 @@ def comply_chance(base, i, conformity, income, probs):
 @njit(inline="always", cache=True)
 def courts_delta(
     a, rec, ev, court_day, case, listed, wrongful, false_points, in_default, default_day,
-    conformity, income, keys, probs, deadline, from_finance, fp_on, effect, col, evk,
+    conformity, income, keys, probs, deadline, from_finance, fp_on, effect, sv_on, sv_key,
+    sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col, evk,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -223,13 +233,20 @@ def courts_delta(
             else:
                 listed[i] = True
                 wrongful[i] = wrong
-                if wrong and fp_on:
-                    false_points[i] += effect
+                named = True
+                if sv_on:
+                    named = sight(
+                        a, rec, ev, PLACE, effect, sv_key, sv_cover, sv_src, sv_region, sv_buf,
+                        sv_col, sv_evk,
+                    )  # fmt: skip
+                if named:  # the record reaches the score
+                    d = effect
+                    if wrong and fp_on:
+                        false_points[i] += effect
                 case[i] = LISTED
                 court_day[i] = next_event_day(day, u_lo(h), probs[P_LATE])
                 rec[g, col + R_DEFAULTED] += 1.0
-                emit(ev, a, evk + E_DEFAULTED, CAUSE_OF_CASE[k], effect, -1)
-                d = effect
+                emit(ev, a, evk + E_DEFAULTED, CAUSE_OF_CASE[k], d, -1)
     if fresh:
         if case[i] == NONE:
             case[i] = PAY
@@ -308,7 +325,7 @@ class Courts(Module):
             self.false_points, self.in_default, self.default_day, self.conformity, self.income,
             self.day_keys(["decide", "judge"], day), self.probs,
             np.int64(self.params.deadline_days), self.default_day.size > 1, self.fp_on,
-            self.effect, self.col, self.evk,
+            self.effect, *sight_args(self, day), self.col, self.evk,
         )  # fmt: skip
 
     def finish(self, day: int) -> None:

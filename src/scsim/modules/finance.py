@@ -24,6 +24,12 @@ common path is two comparisons. Score (component ``finance``): ``paid_effect`` p
 paid, ``missed_effect`` per miss, ``default_effect`` on default (records of misconduct: the
 module is an offence module), ``repaid_effect`` on repaying a defaulted debt. The shared field
 ``default_day`` (day of the latest default) is read by the courts module.
+
+With surveillance on, a missed instalment and a default are acts at place ``finance``: each is
+a record of the bank (or whichever source sees ``finance``) and its score effect reaches the
+score only if a pooled source named the citizen (``surveillance.sight``; the default is
+sighted on its own stream, independently of the miss of the same day). Finance's own draws do
+not change (common random numbers).
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from pydantic import Field
 from scsim.kernels.waiting import NEVER, next_event_day
 from scsim.modules.base import Module, emit
 from scsim.modules.stocks import carry, initial_levels
+from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args, sight_key
 from scsim.params import ModuleParams, Probability, Rate
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
@@ -52,10 +59,12 @@ STOCKS = (R_ACTIVE, R_IN_DEFAULT, R_IN_SHOCK)
     E_LOAN, E_REFUSED, E_PAID, E_MISSED, E_DEFAULT, E_REPAID, E_COMPLETED, E_SHOCK, E_RECOVERY,
 ) = range(9)  # fmt: skip
 # day keys; settings packed into arrays (a fused hook takes at most 30 parameters)
-K_SHOCK, K_EVENT = range(2)
+K_SHOCK, K_EVENT, K_SIGHT_DEFAULT = range(3)  # the last is surveillance's (0 when off)
 P_SHOCK, P_RECOVERY, P_MULT, P_MISS, P_REPAY, P_THRIFT, P_MIN_SCORE, P_RAMP, P_AGAIN = range(9)
 F_PAID, F_MISSED, F_DEFAULT, F_REPAID = range(4)
 I_TERM, I_CYCLE, I_AFTER = range(3)
+PLACE = PLACES.index("finance")
+"""Where misses and defaults happen (who can see them, with surveillance)."""
 
 
 class FinanceParams(ModuleParams):
@@ -170,7 +179,7 @@ FinanceArgs = namedtuple(
     "FinanceArgs",
     [
         "shock", "flip", "next_day", "left", "missed", "in_default", "default_day", "need",
-        "thrift", "keys", "rates", "effects", "ints", "col", "evk",
+        "thrift", "keys", "rates", "effects", "ints", *SIGHT_FIELDS, "col", "evk",
     ],
 )  # fmt: skip
 
@@ -196,7 +205,8 @@ def _wait(day, u, i, s, in_default, need, thrift, rates):
 @njit(inline="always", cache=True)
 def finance_delta(
     a, rec, ev, shock, flip, next_day, left, missed, in_default, default_day, need, thrift,
-    keys, rates, effects, ints, col, evk,
+    keys, rates, effects, ints, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk,
+    col, evk,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -255,6 +265,10 @@ def finance_delta(
     if u_hi(h) < p_miss:
         m = missed[i] + np.uint8(1)
         d = effects[F_MISSED]
+        if sv_on and not sight(
+            a, rec, ev, PLACE, d, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk
+        ):
+            d = np.float32(0.0)  # no pooled source named the citizen: no score effect
         rec[g, col + R_MISSED] += 1.0
         emit(ev, a, evk + E_MISSED, -1, d, -1)
         if m >= ints[I_AFTER]:
@@ -266,8 +280,14 @@ def finance_delta(
             rec[g, col + R_DEFAULTS] += 1.0
             rec[g, col + R_ACTIVE] -= 1.0
             rec[g, col + R_IN_DEFAULT] += 1.0
-            emit(ev, a, evk + E_DEFAULT, -1, effects[F_DEFAULT], -1)
-            return d + effects[F_DEFAULT]
+            x = effects[F_DEFAULT]
+            if sv_on and not sight(
+                a, rec, ev, PLACE, x, keys[K_SIGHT_DEFAULT], sv_cover, sv_src, sv_region,
+                sv_buf, sv_col, sv_evk,
+            ):  # fmt: skip
+                x = np.float32(0.0)
+            emit(ev, a, evk + E_DEFAULT, -1, x, -1)
+            return d + x
         missed[i] = m
         next_day[i] = day + ints[I_CYCLE]
         return d
@@ -323,6 +343,7 @@ class Finance(Module):
     phase = "behaviour"
     delta = finance_delta
     offence = True
+    sights_per_day = 2  # a miss and a default on the same day (surveillance's buffer bound)
     records = (
         "loans_taken", "loans_refused", "loans_active", "loans_completed", "instalments_due",
         "instalments_paid", "instalments_missed", "defaults", "repaid_after_default",
@@ -382,9 +403,14 @@ class Finance(Module):
         return FinanceArgs(
             people.income_shock, people.shock_flip_day, people.finance_next_day,
             people.instalments_left, people.missed_run, people.in_default, people.default_day,
-            self.need, self.thrift, self.day_keys(["shock", "event"], day), self.rates,
-            self.effects, self.ints, self.col, self.evk,
+            self.need, self.thrift, self._keys(day), self.rates, self.effects, self.ints,
+            *sight_args(self, day), self.col, self.evk,
         )  # fmt: skip
+
+    def _keys(self, day: int) -> np.ndarray:
+        """Finance's own day keys (shock, event), then surveillance's for sighting defaults."""
+        own = self.day_keys(["shock", "event"], day)
+        return np.append(own, np.uint64(sight_key(self, "default", day))).astype(np.uint64)
 
     def finish(self, day: int) -> None:
         """Stocks (loans active, in default, in shock): net flows to levels."""

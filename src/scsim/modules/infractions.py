@@ -15,6 +15,10 @@ at most one infraction a day (rates must sum to at most 1). Its low uniform deci
 without surveillance. The stream is ``infractions.infraction`` whatever the catalogue, so
 SC-core's single ``infraction`` kind keeps its draws, and changing one rate keeps everyone's
 uniforms (common random numbers).
+
+A kind marked ``lists`` is an act that blacklists (seed 002's act rule): a recorded act of it
+writes today's day into the shared ``listing_record`` field, which the lists module reads with
+``act_days``.
 """
 
 from __future__ import annotations
@@ -51,6 +55,10 @@ class Infraction(Strict):
         ge=-1,
         le=1,
         description="rate x (1 + trait_weight x (2 trait - 1)): +1 doubles it at trait 1",
+    )
+    lists: bool = Field(
+        default=False,
+        description="a recorded act lists the citizen for lists.act_days days (seed 002)",
     )
 
 
@@ -97,7 +105,8 @@ InfractionsArgs = namedtuple(
     "InfractionsArgs",
     [
         "dkey", "total", "totals", "shaped", "rates", "detect", "penalties", "traits",
-        "trait_of", "slope", "places", *SIGHT_FIELDS, "col", "evk",
+        "trait_of", "slope", "places", "listing", "listing_record", *SIGHT_FIELDS, "col",
+        "evk",
     ],
 )  # fmt: skip
 
@@ -124,7 +133,8 @@ def _kind(u, i, rates, traits, trait_of, slope):
 @njit(inline="always", cache=True)
 def infractions_delta(
     a, rec, ev, dkey, total, totals, shaped, rates, detect, penalties, traits, trait_of,
-    slope, places, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col, evk,
+    slope, places, listing, listing_record, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf,
+    sv_col, sv_evk, col, evk,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     u = u_hi(h)
@@ -142,6 +152,8 @@ def infractions_delta(
         seen = u_lo(h) < detect[c]
     if seen:
         rec[a.region, col + R_DETECTED] += 1.0
+        if listing[c]:
+            listing_record[a.i] = a.day
         emit(ev, a, evk + E_RECORDED, c, penalties[c], -1)
         return penalties[c]
     emit(ev, a, evk + E_UNSEEN, c, 0.0, -1)
@@ -173,6 +185,12 @@ class Infractions(Module):
         self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
         self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
         self.places = np.array([PLACES.index(k.place) for k in kinds], dtype=np.int64)
+        self.listing = np.array([k.lists for k in kinds], dtype=np.bool_)
+        self.listing_record = (
+            people.ensure("listing_record", np.int32, -1)
+            if self.listing.any()
+            else np.full(1, -1, dtype=np.int32)  # never indexed: no kind lists
+        )
         used = sorted({k.trait for k in kinds if k.trait})
         self.trait_of = np.array([used.index(k.trait) if k.trait else -1 for k in kinds])
         self.slope = np.array([k.trait_weight for k in kinds], dtype=np.float64)
@@ -200,5 +218,5 @@ class Infractions(Module):
         return InfractionsArgs(
             self.day_key(STREAM, day), self.total, self.totals, self.shaped, self.rates,
             self.detect, self.penalties, self.traits, self.trait_of, self.slope, self.places,
-            *sight_args(self, day), self.col, self.evk,
+            self.listing, self.listing_record, *sight_args(self, day), self.col, self.evk,
         )  # fmt: skip

@@ -314,11 +314,21 @@ _OFF = (
 )  # fmt: skip
 
 
+def _watching(sim: Sim) -> Surveillance | None:
+    """The enabled surveillance module, if any."""
+    return next((m for m in sim.modules if isinstance(m, Surveillance)), None)
+
+
 def sight_args(module: Module, day: int) -> tuple:
     """``SIGHT_FIELDS`` for a watched module: surveillance's tables, or inert stand-ins (with
     ``sv_on`` False) when surveillance is off."""
-    sim: Sim = module.sim
-    for m in sim.modules:
-        if isinstance(m, Surveillance):
-            return m.sight(module.name, day)
-    return _OFF
+    m = _watching(module.sim)
+    return m.sight(module.name, day) if m is not None else _OFF
+
+
+def sight_key(module: Module, act: str, day: int) -> np.uint64:
+    """Day key for sighting a second act of the same agent-day (stream
+    ``surveillance.sight.<module>.<act>``), so its sightings are independent of the first
+    act's; 0 when surveillance is off."""
+    m = _watching(module.sim)
+    return m.day_key(f"sight.{module.name}.{act}", day) if m is not None else np.uint64(0)

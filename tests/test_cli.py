@@ -87,7 +87,7 @@ def test_bad_flag(tmp_path, flags, message):
 
 def test_unknown_scenario_and_bad_yaml(tmp_path):
     res = runner.invoke(app, ["run", "no-such-preset"])
-    assert res.exit_code == 2 and "neither a preset (sc-core" in res.stderr
+    assert res.exit_code == 2 and "neither a preset (" in res.stderr and "sc-core" in res.stderr
     broken = tmp_path / "broken.yaml"
     broken.write_text("population: {n: 5\nseed: [")
     res = runner.invoke(app, ["run", str(broken), "--out", str(tmp_path / "r")])

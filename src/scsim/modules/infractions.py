@@ -30,32 +30,23 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from scsim.modules.base import Module, emit
-from scsim.modules.purchases import Trait
+from scsim.modules.catalogue import CATALOGUE_FIELDS, CatalogueRates, Entry, check_catalogue, pick
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
-from scsim.params import ModuleParams, Name, Probability, Rate, Strict
+from scsim.params import ModuleParams, Probability
 from scsim.rng import agent_hash, u_hi, u_lo
 
 STREAM = "infraction"
 """The catalogue's one stream (named after SC-core's single kind, whose draws it keeps)."""
 
 
-class Infraction(Strict):
+class Infraction(Entry):
     fixed = {"name": "a kind's name names its events' cause"}
 
-    name: Name
-    rate: Rate
     detect_prob: Probability = Field(
         description="chance the act is seen and recorded (without surveillance)"
     )
     penalty: float = Field(le=0, ge=-1000, description="score change when detected")
     place: Place = Field(default="street", description="where it happens (who can see it)")
-    trait: Trait | None = Field(default=None, description="population trait shaping the rate")
-    trait_weight: float = Field(
-        default=0.0,
-        ge=-1,
-        le=1,
-        description="rate x (1 + trait_weight x (2 trait - 1)): +1 doubles it at trait 1",
-    )
     lists: bool = Field(
         default=False,
         description="a recorded act lists the citizen for lists.act_days days (seed 002)",
@@ -68,20 +59,11 @@ class InfractionsParams(ModuleParams):
     @field_validator("kinds")
     @classmethod
     def _catalogue(cls, kinds: list[Infraction]) -> list[Infraction]:
-        names = [k.name for k in kinds]
-        clash = [n for n in names if n in ("committed", "detected") or names.count(n) > 1]
-        if clash:
-            raise ValueError(f"{clash[0]!r}: expected unique names other than committed/detected")
-        top = sum(k.rate * (1.0 + abs(k.trait_weight)) for k in kinds)
-        if top > 1.0:
-            raise ValueError(
-                f"rates x (1 + |trait_weight|) sum to {top:.4g}; expected at most 1 "
-                "(at most one infraction per citizen and day)"
-            )
+        check_catalogue(kinds, reserved=("committed", "detected"))
         return kinds
 
     def needs_modules(self) -> tuple[str, ...]:
-        return ("population",) if any(k.trait for k in self.kinds) else ()
+        return ("population",) if any(k.needs_population for k in self.kinds) else ()
 
 
 CATALOGUE = [
@@ -104,9 +86,8 @@ weights are assumptions, stated in docs/odd_infractions.md)."""
 InfractionsArgs = namedtuple(
     "InfractionsArgs",
     [
-        "dkey", "total", "totals", "shaped", "rates", "detect", "penalties", "traits",
-        "trait_of", "slope", "places", "listing", "listing_record", *SIGHT_FIELDS, "col",
-        "evk",
+        "dkey", *CATALOGUE_FIELDS, "detect", "penalties", "places", "listing",
+        "listing_record", *SIGHT_FIELDS, "col", "evk",
     ],
 )  # fmt: skip
 
@@ -115,32 +96,16 @@ E_UNSEEN, E_RECORDED = range(2)
 
 
 @njit(inline="always", cache=True)
-def _kind(u, i, rates, traits, trait_of, slope):
-    """The kind whose cumulative (trait-shaped) rate first exceeds ``u`` (the last kind if
-    rounding leaves ``u`` above the float64 sum)."""
-    acc = 0.0
-    last = rates.size - 1
-    for c in range(last):
-        r = rates[c]
-        if trait_of[c] >= 0:
-            r *= 1.0 + slope[c] * (2.0 * traits[trait_of[c], i] - 1.0)
-        acc += r
-        if u < acc:
-            return c
-    return last
-
-
-@njit(inline="always", cache=True)
 def infractions_delta(
-    a, rec, ev, dkey, total, totals, shaped, rates, detect, penalties, traits, trait_of,
-    slope, places, listing, listing_record, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf,
-    sv_col, sv_evk, col, evk,
+    a, rec, ev, dkey, total, totals, shaped, rates, traits, trait_of, slope, ages, age, detect,
+    penalties, places, listing, listing_record, sv_on, sv_key, sv_cover, sv_src, sv_region,
+    sv_buf, sv_col, sv_evk, col, evk,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     u = u_hi(h)
     if u >= (totals[a.i] if shaped else total):
         return np.float32(0.0)
-    c = _kind(u, a.i, rates, traits, trait_of, slope) if rates.size > 1 else 0
+    c = pick(u, a.i, rates, traits, trait_of, slope, ages, age) if rates.size > 1 else 0
     rec[a.region, col + R_COMMITTED] += 1.0
     rec[a.region, col + R_KINDS + c] += 1.0
     if sv_on:
@@ -181,7 +146,7 @@ class Infractions(Module):
 
     def init(self) -> None:
         kinds, people = self.params.kinds, self.sim.people
-        self.rates = np.array([k.rate for k in kinds], dtype=np.float64)
+        self.catalogue = CatalogueRates(kinds, people)
         self.detect = np.array([k.detect_prob for k in kinds], dtype=np.float64)
         self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
         self.places = np.array([PLACES.index(k.place) for k in kinds], dtype=np.int64)
@@ -191,24 +156,6 @@ class Infractions(Module):
             if self.listing.any()
             else np.full(1, -1, dtype=np.int32)  # never indexed: no kind lists
         )
-        used = sorted({k.trait for k in kinds if k.trait})
-        self.trait_of = np.array([used.index(k.trait) if k.trait else -1 for k in kinds])
-        self.slope = np.array([k.trait_weight for k in kinds], dtype=np.float64)
-        self.total = float(self.rates.sum())
-        self.shaped = bool(used)
-        if used:
-            self.traits = np.stack([getattr(people, t) for t in used])
-            totals = np.zeros(people.n, dtype=np.float64)
-            for c, t in enumerate(self.trait_of):
-                if t < 0:
-                    totals += self.rates[c]
-                else:
-                    trait = self.traits[t].astype(np.float64)
-                    totals += self.rates[c] * (1.0 + self.slope[c] * (2.0 * trait - 1.0))
-            self.totals = totals.astype(np.float32)
-        else:
-            self.traits = np.zeros((1, 1), dtype=np.float32)
-            self.totals = np.zeros(1, dtype=np.float32)
 
     def refresh(self) -> None:
         """Rates, detection and weighted penalties from the parameters in force."""
@@ -216,7 +163,7 @@ class Infractions(Module):
 
     def args(self, day: int) -> tuple:
         return InfractionsArgs(
-            self.day_key(STREAM, day), self.total, self.totals, self.shaped, self.rates,
-            self.detect, self.penalties, self.traits, self.trait_of, self.slope, self.places,
-            self.listing, self.listing_record, *sight_args(self, day), self.col, self.evk,
+            self.day_key(STREAM, day), *self.catalogue.args(), self.detect, self.penalties,
+            self.places, self.listing, self.listing_record, *sight_args(self, day), self.col,
+            self.evk,
         )  # fmt: skip

@@ -21,7 +21,6 @@ from scsim.modules.catalogue import (
     CATALOGUE_FIELDS,
     CatalogueRates,
     Entry,
-    Trait,  # noqa: F401  (re-exported: other modules name traits through purchases)
     check_catalogue,
     pick,
 )

@@ -87,7 +87,9 @@ def test_bad_flag(tmp_path, flags, message):
 
 def test_unknown_scenario_and_bad_yaml(tmp_path):
     res = runner.invoke(app, ["run", "no-such-preset"])
-    assert res.exit_code == 2 and "neither a preset (" in res.stderr and "sc-core" in res.stderr
+    message = " ".join(res.stderr.split())
+    assert res.exit_code == 2 and "neither a preset (all-modules, beijing-2020," in message
+    assert "sc-core, sesame," in message and "nor a readable YAML file" in message
     broken = tmp_path / "broken.yaml"
     broken.write_text("population: {n: 5\nseed: [")
     res = runner.invoke(app, ["run", str(broken), "--out", str(tmp_path / "r")])

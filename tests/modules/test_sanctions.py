@@ -141,3 +141,22 @@ def test_bad_tiers_name_the_field(value, message):
 def test_ban_days_and_tiers_are_exclusive():
     with pytest.raises(ScenarioError, match="give ban_days"):
         small(**{"modules.sanctions.tiers": TIERS})  # sc-core sets ban_days
+
+
+def test_tiers_dump_without_ban_days_so_a_timeline_can_revalidate():
+    """The timeline validates each event against a dump of the modules; with tiers, the unused
+    ban_days is left out of the dump (it would otherwise clash with tiers)."""
+    sc = small(**{
+        "modules.sanctions": {"tiers": TIERS},
+        "timeline": [{"day": 5, "set": {"modules.sanctions.tiers.0.days": 9}}],
+    })  # fmt: skip
+    assert "ban_days" not in sc.modules.sanctions.model_dump()
+    assert (
+        sc.modules.sanctions.tier_list()
+        == sc.modules.sanctions.model_validate(sc.modules.sanctions.model_dump()).tier_list()
+    )
+    with pytest.raises(ScenarioError, match="give ban_days"):
+        small(**{
+            "modules.sanctions": {"tiers": TIERS},
+            "timeline": [{"day": 5, "set": {"modules.sanctions.ban_days": 9}}],
+        })  # fmt: skip

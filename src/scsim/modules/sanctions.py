@@ -21,11 +21,11 @@ occupation the population module marks ``barred_when_listed`` are counted (seed 
 from __future__ import annotations
 
 from collections import namedtuple
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from numba import njit, prange
-from pydantic import Field, model_validator
+from pydantic import Field, model_serializer, model_validator
 
 from scsim.modules.base import SANCTIONED, Module, emit
 from scsim.params import ModuleParams, Name, Strict
@@ -126,6 +126,14 @@ class SanctionsParams(ModuleParams):
                 f"({self.school_age_min})"
             )
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_unused_ban_days(self, handler) -> dict[str, Any]:
+        """With tiers, ban_days is unused: leave it out so a dump validates again (timeline)."""
+        data = handler(self)
+        if self.tiers is not None:
+            data.pop("ban_days", None)
+        return data
 
     def tier_list(self) -> list[Tier]:
         """The tiers as run (the default travel tier when none are given)."""

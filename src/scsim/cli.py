@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)  # paths and figures are never wrapped mid-word
 
 Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
 N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]

@@ -88,6 +88,20 @@ def below(h: np.uint64, n) -> np.int64:
     return np.int64(((h >> _S32) * np.uint64(n)) >> _S32)
 
 
+@njit(inline="always", cache=True)
+def poisson_capped(u: float, lam: float, exp_lam: float, cap: int) -> int:
+    """Poisson(``lam``) by inversion of the uniform ``u``, capped at ``cap``; ``exp_lam`` is
+    ``exp(-lam)`` (computed once by the caller)."""
+    p = exp_lam
+    cdf = p
+    k = 0
+    while u >= cdf and k < cap:
+        k += 1
+        p *= lam / k
+        cdf += p
+    return k
+
+
 @njit(parallel=True, cache=True)
 def _uniform_fill(dkey: np.uint64, low: float, width: float, out: np.ndarray) -> None:
     for i in prange(out.size):

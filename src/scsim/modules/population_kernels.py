@@ -36,7 +36,7 @@ from scsim.modules.population_tables import (
     ROLE_SPOUSE,
     SEX_MALE,
 )
-from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
+from scsim.rng import agent_hash, agent_hash_k, poisson_capped, u_hi, u_lo
 
 TWO_PI = 2.0 * math.pi
 MAX_EXACT_SHAPE = 16
@@ -159,14 +159,7 @@ def cut_households(key, lam, region, household):
     h = 0
     pos = 0
     while pos < n:
-        u = u_hi(agent_hash(key, h))  # inversion of Poisson(lam), capped
-        p = exp_lam
-        cdf = p
-        k = 0
-        while u >= cdf and k < MAX_HOUSEHOLD - 1:
-            k += 1
-            p *= lam / k
-            cdf += p
+        k = poisson_capped(u_hi(agent_hash(key, h)), lam, exp_lam, MAX_HOUSEHOLD - 1)
         r = region[pos]
         end = pos
         while end < n and end - pos <= k and region[end] == r:

@@ -44,7 +44,7 @@ from scsim.network.regional import (
     regions_and_households,
     validate_regional,
 )
-from scsim.rng import agent_hash, stream_day_key, u_hi
+from scsim.rng import agent_hash, poisson_capped, stream_day_key, u_hi
 
 MAX_TEAM = 16
 """Largest work team: a citizen has at most ``MAX_TEAM - 1`` work ties."""
@@ -89,14 +89,7 @@ def _cut_teams(key, lam, order, group, team_of, team_start):
     pos = 0
     m = order.size
     while pos < m:
-        u = u_hi(agent_hash(key, t))  # inversion of Poisson(lam), capped at MAX_TEAM - 1
-        p = exp_lam
-        cdf = p
-        k = 0
-        while u >= cdf and k < MAX_TEAM - 1:
-            k += 1
-            p *= lam / k
-            cdf += p
+        k = poisson_capped(u_hi(agent_hash(key, t)), lam, exp_lam, MAX_TEAM - 1)
         g = group[pos]
         team_start[t] = pos
         end = pos

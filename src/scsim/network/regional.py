@@ -31,7 +31,7 @@ from scsim.network.graph import (
     sort_row,
     sources_by_target,
 )
-from scsim.rng import agent_hash, agent_hash_k, below, stream_day_key, u_hi
+from scsim.rng import agent_hash, agent_hash_k, below, poisson_capped, stream_day_key, u_hi
 
 MAX_HOUSEHOLD = 8
 """Largest household; the Poisson draw is capped so a household never exceeds this."""
@@ -89,14 +89,7 @@ def _households(hkey, lam, region_start, household, hh_start):
     for r in range(region_start.size - 1):
         pos, end = region_start[r], region_start[r + 1]
         while pos < end:
-            u = u_hi(agent_hash(hkey, h))  # inversion of Poisson(lam), capped at 8 - 1
-            p = exp_lam
-            cdf = p
-            k = 0
-            while u >= cdf and k < MAX_HOUSEHOLD - 1:
-                k += 1
-                p *= lam / k
-                cdf += p
+            k = poisson_capped(u_hi(agent_hash(hkey, h)), lam, exp_lam, MAX_HOUSEHOLD - 1)
             size = min(1 + k, end - pos)
             hh_start[h] = pos
             for i in range(pos, pos + size):

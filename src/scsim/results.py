@@ -229,7 +229,10 @@ def staged(out: Path) -> Iterator[Path]:
 
 
 def _write_per_citizen(table: Callable[[Sim], pa.Table], sim: Sim, path: Path) -> None:
-    pq.write_table(table(sim), path, row_group_size=ROW_GROUP)
+    # dictionary pages only for the event names: tried on every float column, parquet's
+    # dictionary encoding tripled the writing time of the audit and people files (1 M citizens,
+    # a year: 0.50 -> 0.17 s and 0.33 -> 0.12 s) and made them larger
+    pq.write_table(table(sim), path, row_group_size=ROW_GROUP, use_dictionary=["kind", "cause"])
 
 
 def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False) -> Path:

@@ -175,3 +175,17 @@ def test_region_outcomes_add_up_to_the_whole():
                     assert values.sum() >= whole[side]
                 else:
                     assert values.sum() == whole[side], name
+
+
+def test_outcomes_include_silenced_speech_and_every_perk_held():
+    """A perk at 640 (held by whoever scores above it) and sc-core's speech with its linear
+    chill: both are headline outcomes, read from the runs' own records."""
+    permit = {"perks": [{"name": "permit", "min_score": 640}]}
+    a = small(n=2000, days=10, **{"modules.perks": permit})
+    result = compare(a, a, replicates=2, seed=4)
+    rows = {row["outcome"]: row for row in result.rows if row["replicate"] == 0}
+    sim = run_sim(for_replicate(a, 4))
+    assert rows["total_speech_silenced"]["a"] == sim.record("speech_silenced").sum() > 0
+    assert rows["final_perk_permit"]["a"] == sim.record("perk_permit")[-1] > 0
+    labels = {e["outcome"]: e["label"] for e in summarise(result)["outcomes"]}
+    assert labels["final_perk_permit"] == "Final holding perk permit"

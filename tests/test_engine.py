@@ -5,7 +5,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from scsim.engine import Sim
-from scsim.scenario import load_raw, validate
+from scsim.modules.population_tables import region_shares
+from scsim.scenario import Scenario, load_raw, validate
 from tests.conftest import small
 
 FILES = ("timeseries.parquet", "distribution.parquet", "people.parquet", "events.parquet",
@@ -101,7 +102,8 @@ def test_day_one_mean_change_matches_the_spec():
 
 def test_speech_rates_match_dissent_and_chill():
     """Day 0: attempted ~ sum of Bernoulli(d_i * 0.5), E = N * 0.01 * 0.5; detected given
-    attempted ~ Binomial(attempted, 0.6). Allow 4 sd for each."""
+    attempted ~ Binomial(attempted, 0.6); silenced (would have spoken unchilled: the chill at
+    650 halves the propensity) ~ sum of Bernoulli(d_i * 0.5) too. Allow 4 sd for each."""
     n = 200_000
     sim = Sim(small(n=n, days=1)).run()
     attempted = sim.record("speech_attempted")[0]
@@ -109,6 +111,7 @@ def test_speech_rates_match_dissent_and_chill():
     expected = n * 0.01 * 0.5
     assert abs(attempted - expected) < 4 * np.sqrt(expected)
     assert abs(detected - 0.6 * attempted) < 4 * np.sqrt(attempted * 0.6 * 0.4)
+    assert abs(sim.record("speech_silenced")[0] - expected) < 4 * np.sqrt(expected)
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -132,3 +135,42 @@ def test_regional_network_runs_and_adds_region_and_household():
     assert np.array_equal(np.bincount(sim.people.region), [3000, 2000])
     assert sim.people.household.max() > 1000  # ~5000 / 2.62 households
     assert sim.records.shape[0] == 10 and sim.record("speech_attempted").sum() > 0
+
+
+def every_module(n: int = 8000, days: int = 30) -> Scenario:
+    """Every module of issues 4 and 5 on at once: all-modules on a layered network, plus
+    chilling, look-ups, peer rating, shunning and the policy timeline (60 % enrolled, mandatory
+    from day 15)."""
+    raw = load_raw("all-modules")
+    raw["population"]["n"], raw["days"], raw["seed"] = n, days, 9
+    raw["network"] = {"kind": "layered", "region_shares": region_shares("china")}
+    m = raw["modules"]
+    m["population"]["enrolled_share"] = 0.6
+    m["lists"]["disclose"] = True
+    m["chilling"], m["lookups"], m["peer_rating"] = {}, {}, {}
+    m["shunning"] = {"cut_prob": 0.2, "form_rate": 0.1}
+    m["policy"] = {"enrolment": {"mandatory": False}}
+    raw["timeline"] = [{"day": 15, "set": {"modules.policy.enrolment.mandatory": True}}]
+    return validate(raw)
+
+
+def test_every_module_on_is_bit_identical_for_1_and_2_threads():
+    import numba
+
+    runs = []
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            runs.append(Sim(every_module()).run())
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    one, two = runs
+    assert len(one.modules) == 17
+    assert np.array_equal(one.records, two.records) and np.array_equal(one.parts, two.parts)
+    assert np.array_equal(one.packed, two.packed) and np.array_equal(one.graph.mask, two.graph.mask)
+    for name, values in one.people.fields.items():
+        assert np.array_equal(values, two.people.fields[name]), name
+    for name, values in one.events.columns().items():
+        assert np.array_equal(values, two.events.columns()[name]), name
+    for record in ("speech_silenced", "infractions_deterred", "ties_cut", "newly_listed"):
+        assert one.record(record).sum() > 0, record

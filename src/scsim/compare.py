@@ -45,10 +45,29 @@ OUTCOMES = (
     ("total_newly_wrongly_listed", "Total newly wrongly listed", "newly_wrongly_listed", "total"),
     ("total_speech_attempted", "Total speech attempted", "speech_attempted", "total"),
     ("total_speech_detected", "Total speech detected", "speech_detected", "total"),
+    ("total_speech_silenced", "Total speech silenced", "speech_silenced", "total"),
+    ("total_infractions_deterred", "Total infractions deterred", "infractions_deterred", "total"),
+    ("total_ties_cut", "Total ties cut", "ties_cut", "total"),
     ("final_mean_score", "Final mean score", "score_sum", "mean"),
 )
 SPREAD = ("final_score_spread", "Final score spread (p95 - p05)")
+
+
 LABELS = {name: label for name, label, *_ in OUTCOMES} | {SPREAD[0]: SPREAD[1]}
+
+
+def _outcomes(records: set[str]) -> list[tuple[str, str, str, str]]:
+    """``OUTCOMES`` plus the final holders of every perk either scenario records."""
+    perks = sorted(r for r in records if r.startswith("perk_"))
+    return [*OUTCOMES, *((f"final_{r}", label(f"final_{r}"), r, "final") for r in perks)]
+
+
+def label(outcome: str) -> str:
+    """A human label of an outcome (``final_perk_<name>``: the final holders of that perk)."""
+    perk = outcome.removeprefix("final_perk_")
+    return LABELS.get(outcome) or f"Final holding perk {perk}"
+
+
 TRAJECTORIES = ("banned", "mean_score")
 
 
@@ -119,7 +138,7 @@ def outcomes(sim, records: set[str]) -> dict[tuple[str, int], float]:
     days, regions = sim.records.shape[:2]
     counts = np.bincount(sim.region, minlength=regions) if regions > 1 else np.array([sim.n])
     out: dict[tuple[str, int], float] = {}
-    for name, _, record, how in OUTCOMES:
+    for name, _, record, how in _outcomes(records):
         if record not in records:
             continue
         if record not in sim.record_names:
@@ -231,7 +250,7 @@ def summarise(c: Comparison) -> dict[str, Any]:
         ratio = paired.width / unpaired.width if unpaired.width > 0 else math.nan
         entries.append(
             {
-                "outcome": name, "label": LABELS[name], "region": region,
+                "outcome": name, "label": label(name), "region": region,
                 "region_name": region_name, "mean_a": float(a.mean()), "mean_b": float(b.mean()),
                 "diff": paired.estimate,
                 "paired": {"low": paired.low, "high": paired.high, "width": paired.width},

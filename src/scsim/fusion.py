@@ -145,7 +145,11 @@ def kernel_source(
             imports.append(f"from {m.delta.py_func.__module__} import {m.delta.__name__} as d{k}")
             offence = "\n                recorded += min(d, np.float32(0.0))" if m.offence else ""
             lines = scoring if m.scoring else behaviour
-            code = _DELTA.format(f=f"d{k}", args=args, c=m.component, offence=offence)
+            code = (
+                _DELTA.format(f=f"d{k}", args=args, c=m.component, offence=offence)
+                if m.component >= 0
+                else f"            d{k}(a, r, e, {args})"  # state only: no score component
+            )
             lines.append(gate(code))
         if m.after is not None:
             _check_signature(m.name, m.after, "after", m.fields)

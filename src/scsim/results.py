@@ -64,8 +64,13 @@ def timeseries_table(sim: Sim) -> pa.Table:
         columns[f"score_p{round(q * 100):02d}"] = qs[:, k]
     for name in sim.record_names:
         if name not in ENGINE_RECORDS:
-            columns[name] = sim.record(name).astype(np.int64)
+            columns[name] = _typed(sim, name, sim.record(name))
     return pa.table(columns)
+
+
+def _typed(sim: Sim, name: str, values: np.ndarray) -> np.ndarray:
+    """A record column as written: counts as int64, a module's ``measures`` as float64."""
+    return values if any(name in m.measures for m in sim.modules) else values.astype(np.int64)
 
 
 def region_table(sim: Sim) -> pa.Table:
@@ -79,7 +84,7 @@ def region_table(sim: Sim) -> pa.Table:
     columns["mean_score"] = (sim.record_by_region("score_sum") / counts).ravel()
     for name in sim.record_names:
         if name not in ENGINE_RECORDS:
-            columns[name] = sim.record_by_region(name).astype(np.int64).ravel()
+            columns[name] = _typed(sim, name, sim.record_by_region(name).ravel())
     return pa.table(columns)
 
 

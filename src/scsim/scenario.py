@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from scsim.modules.chilling import ChillingParams
 from scsim.modules.courts import CourtsParams
 from scsim.modules.expiry import ExpiryParams
 from scsim.modules.finance import FinanceParams
@@ -98,6 +99,7 @@ Network = Annotated[WattsStrogatz | Regional | Layered, Field(discriminator="kin
 class Modules(Strict):
     population: PopulationParams | None = None
     surveillance: SurveillanceParams | None = None
+    chilling: ChillingParams | None = None
     finance: FinanceParams | None = None
     purchases: PurchasesParams | None = None
     infractions: InfractionsParams | None = None

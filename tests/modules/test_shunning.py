@@ -152,7 +152,7 @@ def test_records_of_isolation_and_fragmentation(shown):
     assert np.all(largest[1:7] == largest[0]) and largest[0] == shown.n
     assert largest[-1] < shown.n
     assert shown.record("ties_cut").sum() > 0 and shown.record("isolated")[-1] > 0
-    c = shown.record("clustering_ppm")
+    c = shown.record("clustering")
     assert 0 < c[-1] < c[0]
 
 

@@ -117,7 +117,8 @@ def test_without_topics_speech_keeps_sc_core_records():
     sim = Sim(small())
     sim.modules = sim._make_modules()
     speech = sim.module("speech")
-    assert speech.records == ("speech_attempted", "speech_detected") and speech.causes == ()
+    expected = ("speech_attempted", "speech_detected", "speech_silenced")
+    assert speech.records == expected and speech.causes == ()
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@
 within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``init`` runs.
 """
 
+from scsim.modules.chilling import Chilling
 from scsim.modules.courts import Courts
 from scsim.modules.expiry import Expiry
 from scsim.modules.finance import Finance
@@ -24,7 +25,7 @@ from scsim.modules.surveillance import Surveillance
 REGISTRY = {
     m.name: m
     for m in (
-        Population, Surveillance, Finance, Purchases, Infractions, Speech, Courts,
+        Population, Surveillance, Chilling, Finance, Purchases, Infractions, Speech, Courts,
         PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Perks, Shunning,
     )
 }  # fmt: skip

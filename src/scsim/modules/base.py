@@ -105,6 +105,8 @@ class Module:
     """Modules whose state this one reads; the scenario is refused without them."""
     records: ClassVar[tuple[str, ...]] = ()
     """Names of the module's record columns (per day and region in the timeseries)."""
+    measures: ClassVar[tuple[str, ...]] = ()
+    """Records that are decimal sums (written as float64; the others are counts, int64)."""
     events: ClassVar[tuple[str, ...]] = ()
     """Names of the module's event kinds, in the order of their local index."""
     offence: ClassVar[bool] = False

@@ -14,7 +14,9 @@ the total rate, and the kind is the first whose cumulative rate exceeds it, so a
 at most one infraction a day (rates must sum to at most 1). Its low uniform decides detection
 without surveillance. The stream is ``infractions.infraction`` whatever the catalogue, so
 SC-core's single ``infraction`` kind keeps its draws, and changing one rate keeps everyone's
-uniforms (common random numbers).
+uniforms (common random numbers). With chilling on, an act that would have happened is held
+back with chilling's probability (a second hash, on the path of an act only) and counted as
+``infractions_deterred`` instead of ``infractions_committed``.
 
 A kind marked ``lists`` is an act that blacklists (seed 002's act rule): a recorded act of it
 writes today's day into the shared ``listing_record`` field, which the lists module reads with
@@ -31,9 +33,10 @@ from pydantic import Field, field_validator
 
 from scsim.modules.base import Module, emit
 from scsim.modules.catalogue import CATALOGUE_FIELDS, CatalogueRates, Entry, check_catalogue, pick
+from scsim.modules.chilling import chill_args
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
 from scsim.params import ModuleParams, Probability
-from scsim.rng import agent_hash, u_hi, u_lo
+from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
 STREAM = "infraction"
 """The catalogue's one stream (named after SC-core's single kind, whose draws it keeps)."""
@@ -59,7 +62,7 @@ class InfractionsParams(ModuleParams):
     @field_validator("kinds")
     @classmethod
     def _catalogue(cls, kinds: list[Infraction]) -> list[Infraction]:
-        check_catalogue(kinds, reserved=("committed", "detected"))
+        check_catalogue(kinds, reserved=("committed", "detected", "deterred"))
         return kinds
 
     def needs_modules(self) -> tuple[str, ...]:
@@ -87,25 +90,30 @@ InfractionsArgs = namedtuple(
     "InfractionsArgs",
     [
         "dkey", *CATALOGUE_FIELDS, "detect", "penalties", "places", "listing",
-        "listing_record", *SIGHT_FIELDS, "col", "evk",
+        "listing_record", *SIGHT_FIELDS, "ch_risk", "ch_effect", "col", "evk",
     ],
 )  # fmt: skip
 
-R_COMMITTED, R_DETECTED, R_KINDS = range(3)
-E_UNSEEN, E_RECORDED = range(2)
+R_COMMITTED, R_DETECTED, R_DETERRED, R_KINDS = range(4)
+E_UNSEEN, E_RECORDED, E_DETERRED = range(3)
+K_CHILL = 0  # second draw of an agent-day (``agent_hash_k``): held back by fear
 
 
 @njit(inline="always", cache=True)
 def infractions_delta(
     a, rec, ev, dkey, total, totals, shaped, rates, traits, trait_of, slope, ages, age, detect,
     penalties, places, listing, listing_record, sv_on, sv_key, sv_cover, sv_src, sv_region,
-    sv_buf, sv_col, sv_evk, col, evk,
+    sv_buf, sv_col, sv_evk, ch_risk, ch_effect, col, evk,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     u = u_hi(h)
     if u >= (totals[a.i] if shaped else total):
         return np.float32(0.0)
     c = pick(u, a.i, rates, traits, trait_of, slope, ages, age) if rates.size > 1 else 0
+    if ch_effect > 0 and u_hi(agent_hash_k(dkey, a.i, K_CHILL)) < ch_effect * ch_risk[a.i]:
+        rec[a.region, col + R_DETERRED] += 1.0
+        emit(ev, a, evk + E_DETERRED, c, 0.0, -1)
+        return np.float32(0.0)
     rec[a.region, col + R_COMMITTED] += 1.0
     rec[a.region, col + R_KINDS + c] += 1.0
     if sv_on:
@@ -132,12 +140,12 @@ class Infractions(Module):
     Args = InfractionsArgs
     phase = "behaviour"
     delta = infractions_delta
-    events = ("unseen", "recorded")
+    events = ("unseen", "recorded", "deterred")
     offence = True
 
     @property
     def records(self) -> tuple[str, ...]:
-        names = ("committed", "detected", *(k.name for k in self.params.kinds))
+        names = ("committed", "detected", "deterred", *(k.name for k in self.params.kinds))
         return tuple(f"infractions_{r}" for r in names)
 
     @property
@@ -164,6 +172,6 @@ class Infractions(Module):
     def args(self, day: int) -> tuple:
         return InfractionsArgs(
             self.day_key(STREAM, day), *self.catalogue.args(), self.detect, self.penalties,
-            self.places, self.listing, self.listing_record, *sight_args(self, day), self.col,
-            self.evk,
+            self.places, self.listing, self.listing_record, *sight_args(self, day),
+            *chill_args(self, "infraction_effect"), self.col, self.evk,
         )  # fmt: skip

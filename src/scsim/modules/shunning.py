@@ -49,7 +49,7 @@ from scsim.params import ModuleParams, Probability
 
 TRIGGERS = {"sanctioned": SANCTIONED, "listed": LISTED, "offended": OFFENDED}
 
-MEASURES = ("components", "largest_component", "clustering_ppm")
+NETWORK_MEASURES = ("components", "largest_component", "clustering")
 """National network measures taken every ``measure_every`` days (region 0's row; records are
 stored as integers, so the mean clustering is kept in parts per million)."""
 
@@ -146,10 +146,11 @@ class Shunning(Module):
     name = "shunning"
     phase = "sanctions"
     Args = ShunningArgs
+    measures = ("clustering",)
     records = (
         "ties_cut", "ties_formed", "tie_ends", "isolated", "listed_ties", "listed_citizens",
         "unlisted_ties", "unlisted_citizens", "candidates", "pool_score_sum",
-        "new_friend_score_sum", "active_ties", *MEASURES,
+        "new_friend_score_sum", "active_ties", *NETWORK_MEASURES,
     )  # fmt: skip
     after = shunning_after
 
@@ -177,7 +178,7 @@ class Shunning(Module):
         else:  # candidates from anywhere
             self.region_start = np.array([0, n], dtype=np.int64)
             self.cand_region = np.zeros(1, dtype=np.uint16)
-        self.measured = np.zeros(len(MEASURES))
+        self.measured = np.zeros(len(NETWORK_MEASURES))
         self._none = np.zeros(1, dtype=np.uint8)
 
     def args(self, day: int) -> tuple:
@@ -206,7 +207,7 @@ class Shunning(Module):
             stride = -(-sim.n // p.clustering_sample)
             count, largest = components(g.indptr, g.indices, g.active)
             clustering = mean_clustering(g.indptr, g.indices, g.active, stride)
-            self.measured[:] = (count, largest, round(clustering * 1e6))
+            self.measured[:] = (count, largest, clustering)
         cols = slice(self.col, self.col + len(self.records))
         sim.records[day, :, cols] = 0.0
         sim.records[day, :, self.col : self.col + K.N_DAILY] = rec

@@ -11,6 +11,12 @@ and a channel (its visibility: own ``detect_prob`` without surveillance, its pla
 a penalty factor). Without topics and channels (SC-core) there is one implicit topic with
 ``penalty`` and one channel with ``detect_prob``. ``TOPICS`` and ``CHANNELS`` are the default
 catalogues for presets.
+
+``speech_silenced`` counts the acts a citizen would have made without any chill: those the
+linear chill by score suppressed (the same uniform, below the unchilled propensity) and, with
+the chilling module, those held back by perceived risk (a second hash, on the path of an act
+only). Switching either chill never moves another draw, so silenced speech is measured against
+the same counterfactual days.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from scsim.modules.base import Module, emit
+from scsim.modules.chilling import chill_args
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
 from scsim.params import ModuleParams, Name, Probability, Strict, Uniform
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
@@ -118,12 +125,14 @@ SpeechArgs = namedtuple(
     "SpeechArgs",
     [
         "dkey", "dissent", "scale", "lo", "inv_span", "chill", "pick", "topic_cdf",
-        "channel_cdf", "detect", "penalties", "places", "detail", *SIGHT_FIELDS, "col", "evk",
+        "channel_cdf", "detect", "penalties", "places", "detail", *SIGHT_FIELDS,
+        "ch_risk", "ch_effect", "col", "evk",
     ],
 )  # fmt: skip
 
-R_ATTEMPTED, R_DETECTED, R_TOPICS = range(3)
-E_UNSEEN, E_RECORDED = range(2)
+R_ATTEMPTED, R_DETECTED, R_SILENCED, R_TOPICS = range(4)
+E_UNSEEN, E_RECORDED, E_SILENCED = range(3)
+K_TOPIC, K_CHILL = range(2)  # second draws of an agent-day (``agent_hash_k``)
 
 
 @njit(inline="always", cache=True)
@@ -136,21 +145,35 @@ def _pick(cdf, u):
 
 
 @njit(inline="always", cache=True)
+def _silenced(rec, ev, a, col, evk):
+    """Count an act the citizen would have made without the chill."""
+    rec[a.region, col + R_SILENCED] += 1.0
+    emit(ev, a, evk + E_SILENCED, -1, 0.0, -1)
+    return np.float32(0.0)
+
+
+@njit(inline="always", cache=True)
 def speech_delta(
     a, rec, ev, dkey, dissent, scale, lo, inv_span, chill, pick, topic_cdf, channel_cdf,
     detect, penalties, places, detail, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf,
-    sv_col, sv_evk, col, evk,
+    sv_col, sv_evk, ch_risk, ch_effect, col, evk,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
-    propensity = np.float64(dissent[a.i]) * scale
+    unchilled = np.float64(dissent[a.i]) * scale
+    propensity = unchilled
     if chill:
         propensity *= (a.score - lo) * inv_span
-    if u_hi(h) >= propensity:
+    u = u_hi(h)
+    if u >= propensity:
+        if u < unchilled:  # would have spoken at a higher score
+            return _silenced(rec, ev, a, col, evk)
         return np.float32(0.0)
+    if ch_effect > 0 and u_hi(agent_hash_k(dkey, a.i, K_CHILL)) < ch_effect * ch_risk[a.i]:
+        return _silenced(rec, ev, a, col, evk)  # held back by fear (chilling)
     t = 0
     c = 0
     if pick:  # topic and channel from a second hash, only on the path of an act
-        h2 = agent_hash_k(dkey, a.i, 0)
+        h2 = agent_hash_k(dkey, a.i, K_TOPIC)
         t = _pick(topic_cdf, u_hi(h2))
         c = _pick(channel_cdf, u_lo(h2))
     g = a.region
@@ -187,7 +210,7 @@ class Speech(Module):
     Args = SpeechArgs
     phase = "behaviour"
     delta = speech_delta
-    events = ("unseen", "recorded")
+    events = ("unseen", "recorded", "silenced")
     offence = True
 
     @property
@@ -205,7 +228,7 @@ class Speech(Module):
 
     @property
     def records(self) -> tuple[str, ...]:
-        names = ["speech_attempted", "speech_detected"]
+        names = ["speech_attempted", "speech_detected", "speech_silenced"]
         if self.detail:
             names += [f"speech_topic_{t.name}" for t in self._topics()]
             for c in self._channels():
@@ -249,7 +272,8 @@ class Speech(Module):
             self.day_key("act", day), self.dissent, self.scale, np.float32(lo), 1.0 / (hi - lo),
             self.params.chill == "linear", self.topic_cdf.size > 1 or self.channel_cdf.size > 1,
             self.topic_cdf, self.channel_cdf, self.detect, self.penalties, self.places,
-            self.detail, *sight_args(self, day), self.col, self.evk,
+            self.detail, *sight_args(self, day), *chill_args(self, "speech_effect"), self.col,
+            self.evk,
         )  # fmt: skip
 
 

@@ -1,1 +1,2 @@
-"""Numba kernels shared by several modules: prefetch, graph gathers, block reductions."""
+"""Numba kernels shared by several modules: prefetch, graph gathers, block reductions, atomic
+claims."""

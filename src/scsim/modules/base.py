@@ -24,9 +24,9 @@ changes parameters, ``update(params)`` runs before ``args(day)``: it takes the n
 calls ``refresh()``, which a module that caches parameter-derived values in ``init`` overrides
 to recompute them (same shapes and dtypes: the fused kernel is never recompiled mid-run).
 
-Hooks are ``@njit(inline="always")``. The engine passes fields as separate kernel arguments,
-never as tuples: numba drops writes through a namedtuple's arrays inside ``prange``
-(numba#7135) and reference-counts arrays in tuples passed to calls, once per agent.
+Hooks are ``@njit(inline="always")``; the fused kernel compiles each one on its own with
+``scsim.fusion.HOOK_OPTIONS`` (LLVM inlines it; no reference counting, so a hook allocates no
+array). The engine passes fields as separate kernel arguments, never as tuples.
 """
 
 from __future__ import annotations

@@ -61,8 +61,8 @@ def test_run_directory_holds_people_events_and_audit(tmp_path, run_cli):
     events = pq.read_table(out / "events.parquet").to_pydict()
     assert set(events["kind"]) <= {
         "purchases.purchase", "infractions.unseen", "infractions.recorded",
-        "speech.unseen", "speech.recorded", "lists.listed", "lists.delisted", "sanctions.banned",
-        "scoring.friend",
+        "speech.unseen", "speech.recorded", "speech.silenced", "lists.listed", "lists.delisted",
+        "sanctions.banned", "scoring.friend",
     }  # fmt: skip
     assert "good_deed" in events["cause"]
     audit = pq.read_table(out / "audit.parquet")

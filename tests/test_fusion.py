@@ -1,6 +1,4 @@
-"""Fusion: the fused kernel's threads and the options its hooks are compiled with."""
-
-import threading
+"""Fusion: the fused kernel's workers and the options its hooks are compiled with."""
 
 import numba
 import numpy as np
@@ -11,37 +9,32 @@ from numba.core.errors import TypingError
 from scsim.fusion import KERNEL_PARAMS, FusedKernel, compiled_hook
 
 
-def _calls(n_blocks: int, threads: int) -> list[tuple[bool, int, int]]:
-    """(on the calling thread, counter's id, counter's value) of each call a FusedKernel makes."""
-    calls = []
+def _call(n_blocks: int, threads: int) -> tuple:
+    """(counter, worker count, the kernel's arguments) of the call a FusedKernel makes."""
+    seen = []
 
-    def blocks(next_block, *args):
-        on_caller = threading.current_thread() is threading.main_thread()
-        calls.append((on_caller, id(next_block), int(next_block[0])))
+    def kernel(next_block, workers, *args):
+        seen.append((next_block.copy(), workers, args))
 
     args = [None] * len(KERNEL_PARAMS)
     args[KERNEL_PARAMS.index("rec")] = np.zeros((n_blocks, 1, 1))
     numba.set_num_threads(threads)
     try:
-        FusedKernel(blocks)(*args)
+        FusedKernel(kernel)(*args)
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    return sorted(calls)
+    assert len(seen) == 1
+    return seen[0]
 
 
 @pytest.mark.parametrize(
-    ("n_blocks", "threads", "callers"),
-    [
-        (7, 1, [True]),
-        (7, 2, [False, True]),  # the calling thread and one worker
-        (1, 2, [True]),  # never more threads than blocks
-    ],
+    ("n_blocks", "threads", "workers"),
+    [(7, 1, 1), (7, 2, 2), (1, 2, 1)],  # never more workers than blocks
 )
-def test_one_call_per_thread_sharing_one_fresh_counter(n_blocks, threads, callers):
-    calls = _calls(n_blocks, threads)
-    assert [on_caller for on_caller, _, _ in calls] == callers
-    assert len({counter for _, counter, _ in calls}) == 1
-    assert all(value == 0 for _, _, value in calls)  # the fake blocks claim nothing
+def test_one_call_with_a_fresh_counter_and_the_worker_count(n_blocks, threads, workers):
+    counter, got, args = _call(n_blocks, threads)
+    assert counter.dtype == np.int64 and counter.tolist() == [0] and got == workers
+    assert len(args) == len(KERNEL_PARAMS)
 
 
 def test_compiled_hook_is_shared_and_refuses_to_allocate():

@@ -60,7 +60,7 @@ E_ORDER, E_JOINED, E_COMPLIED, E_APOLOGY, E_INSINCERE, E_DEFAULTED, E_LATE = ran
 # causes
 C_DEFAULT, C_DISPUTE, C_APOLOGY, C_SINCERE, C_INSINCERE = range(5)
 CAUSE_OF_CASE = np.array([-1, C_DEFAULT, C_DISPUTE, C_APOLOGY, -1], dtype=np.int64)
-# day keys; settings packed into arrays (a fused hook takes at most 30 parameters)
+# day keys; settings packed into arrays (one parameter per kind of setting)
 K_DECIDE, K_JUDGE = range(2)
 (
     P_DISPUTE, P_APOLOGY, P_COMPLY, P_COMPLY_DEFAULT, P_CONFORMITY_W, P_INCOME_W, P_SINCERE,

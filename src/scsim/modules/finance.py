@@ -58,7 +58,7 @@ STOCKS = (R_ACTIVE, R_IN_DEFAULT, R_IN_SHOCK)
 (
     E_LOAN, E_REFUSED, E_PAID, E_MISSED, E_DEFAULT, E_REPAID, E_COMPLETED, E_SHOCK, E_RECOVERY,
 ) = range(9)  # fmt: skip
-# day keys; settings packed into arrays (a fused hook takes at most 30 parameters)
+# day keys; settings packed into arrays (one parameter per kind of setting)
 K_SHOCK, K_EVENT, K_SIGHT_DEFAULT = range(3)  # the last is surveillance's (0 when off)
 P_SHOCK, P_RECOVERY, P_MULT, P_MISS, P_REPAY, P_THRIFT, P_MIN_SCORE, P_RAMP, P_AGAIN = range(9)
 F_PAID, F_MISSED, F_DEFAULT, F_REPAID = range(4)

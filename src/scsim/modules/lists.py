@@ -51,8 +51,7 @@ R_LISTED, R_NEW, R_DELISTED, R_WRONG, R_NEW_WRONG, R_RED, R_FILED, R_WON, R_LOST
 )
 # event kinds, relative to ``evk``
 E_LISTED, E_DELISTED, E_RENEWED, E_RED, E_UNRED, E_FILED, E_WON, E_LOST = range(8)
-# appeal day keys and probabilities (arrays: a fused call takes at most 30 arguments, beyond
-# which Python passes them as *args, which numba cannot inline)
+# appeal day keys and probabilities, packed into arrays (one parameter per kind of setting)
 K_FILE, K_DECIDE = range(2)
 P_FILE, P_WIN_WRONGFUL, P_WIN_RIGHTFUL = range(3)
 # causes

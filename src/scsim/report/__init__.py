@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +19,36 @@ from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
 
 
-def write_report(run_dir: Path, png: bool = True) -> Path:
-    """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``)."""
+@dataclass(frozen=True)
+class RunTables:
+    """The tables a report shows: the run's timeseries, score histogram (distribution) and
+    timeseries by region, each None if the run has none."""
+
+    timeseries: pa.Table
+    distribution: pa.Table | None = None
+    regions: pa.Table | None = None
+
+
+def read_tables(run_dir: Path) -> RunTables:
+    """The report's tables of the run in ``run_dir``, read from its parquet files."""
+
+    def read(name: str) -> pa.Table | None:
+        path = run_dir / name
+        # one file: ParquetFile reads it without loading pyarrow.dataset (0.1-0.2 s to import)
+        return pq.ParquetFile(path).read() if path.exists() else None
+
+    return RunTables(
+        pq.ParquetFile(run_dir / "timeseries.parquet").read(),
+        read("distribution.parquet"),
+        read("timeseries_region.parquet"),
+    )
+
+
+def write_report(run_dir: Path, png: bool = True, tables: RunTables | None = None) -> Path:
+    """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``);
+    ``tables`` saves reading them back when the caller has just written them."""
     run_dir = Path(run_dir)
-    text = render_report(run_dir, png=png)
+    text = render_report(run_dir, png=png, tables=tables)
     target = run_dir / "report.html"
     fd, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".report-", suffix=".html.tmp")
     try:
@@ -35,16 +62,16 @@ def write_report(run_dir: Path, png: bool = True) -> Path:
     return target
 
 
-def render_report(run_dir: Path, png: bool = False) -> str:
-    """Return the HTML document for the run in ``run_dir``; with ``png``, also save every
-    figure as ``run_dir/plots/<name>.png`` (the document says if that was skipped)."""
+def render_report(run_dir: Path, png: bool = False, tables: RunTables | None = None) -> str:
+    """Return the HTML document for the run in ``run_dir`` (its tables read from there unless
+    given); with ``png``, also save every figure as ``run_dir/plots/<name>.png`` (the document
+    says if that was skipped)."""
     run_dir = Path(run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    series = read_columns(run_dir / "timeseries.parquet")
-    distribution = run_dir / "distribution.parquet"
-    histogram = score_histogram(pq.read_table(distribution)) if distribution.exists() else None
-    by_region = run_dir / "timeseries_region.parquet"
-    region_series = read_columns(by_region) if by_region.exists() else None
+    tables = tables or read_tables(run_dir)
+    series = numeric_columns(tables.timeseries)
+    histogram = score_histogram(tables.distribution) if tables.distribution is not None else None
+    region_series = numeric_columns(tables.regions) if tables.regions is not None else None
     embed = Embedder()
     scenario = manifest.get("scenario") or {}
     title = manifest.get("preset") or get(scenario, "name") or run_dir.name
@@ -93,9 +120,8 @@ def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return days, edges.astype(np.float64), counts
 
 
-def read_columns(path: Path) -> dict[str, np.ndarray]:
-    """Read the numeric columns of a parquet file as numpy arrays."""
-    table = pq.read_table(path)
+def numeric_columns(table: pa.Table) -> dict[str, np.ndarray]:
+    """The numeric columns of a table as numpy arrays."""
     numeric = (pa.types.is_integer, pa.types.is_floating)
     return {
         field.name: table.column(field.name).to_numpy()

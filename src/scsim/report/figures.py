@@ -97,8 +97,10 @@ def subplot_grid(rows: int, cols: int, titles: list[str], vertical_spacing: floa
     annotations = []
     for k in range(rows * cols):
         row, col = divmod(k, cols)
-        x0 = width * col + col * spacing
-        y0 = height * (rows - 1 - row) + (rows - 1 - row) * vertical_spacing
+        below = rows - 1 - row
+        # sums, not products, as make_subplots computes them (the same floats to the last bit)
+        x0 = sum([width] * col) + col * spacing
+        y0 = sum([height] * below) + below * vertical_spacing
         x, y = (x0, x0 + width), (min(max(y0, 0.0), 1.0), min(max(y0 + height, 0.0), 1.0))
         suffix = "" if k == 0 else str(k + 1)
         layout[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": list(x)}

@@ -9,6 +9,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -44,11 +45,24 @@ def read_tables(run_dir: Path) -> RunTables:
     )
 
 
-def write_report(run_dir: Path, png: bool = True, tables: RunTables | None = None) -> Path:
+@dataclass(frozen=True)
+class ReportBody:
+    """A run report's title and every section but the header, which shows the run's timings
+    (a writer can render the body while it writes the run's files, and the header last)."""
+
+    title: str
+    html: str
+
+
+def write_report(
+    run_dir: Path, png: bool = True, tables: RunTables | None = None,
+    body: ReportBody | None = None,
+) -> Path:  # fmt: skip
     """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``);
-    ``tables`` saves reading them back when the caller has just written them."""
+    ``tables`` saves reading them back when the caller has just written them, ``body`` saves
+    rendering it (and its PNGs) when the caller already has."""
     run_dir = Path(run_dir)
-    text = render_report(run_dir, png=png, tables=tables)
+    text = render_report(run_dir, png=png, tables=tables, body=body)
     target = run_dir / "report.html"
     fd, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".report-", suffix=".html.tmp")
     try:
@@ -62,19 +76,35 @@ def write_report(run_dir: Path, png: bool = True, tables: RunTables | None = Non
     return target
 
 
-def render_report(run_dir: Path, png: bool = False, tables: RunTables | None = None) -> str:
+def render_report(
+    run_dir: Path, png: bool = False, tables: RunTables | None = None,
+    body: ReportBody | None = None,
+) -> str:  # fmt: skip
     """Return the HTML document for the run in ``run_dir`` (its tables read from there unless
-    given); with ``png``, also save every figure as ``run_dir/plots/<name>.png`` (the document
-    says if that was skipped)."""
+    given; its body rendered unless given); with ``png``, also save every figure as
+    ``run_dir/plots/<name>.png`` (the document says if that was skipped)."""
     run_dir = Path(run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    tables = tables or read_tables(run_dir)
+    if body is None:
+        tables = read_tables(run_dir) if tables is None else tables
+        body = render_body(manifest, tables, run_dir / "plots" if png else None, run_dir.name)
+    header = s.header(manifest, body.title)
+    return document(f"scsim report: {body.title}", f"{header}\n{body.html}")
+
+
+def render_body(
+    manifest: dict[str, Any], tables: RunTables, plots: Path | None, run_name: str
+) -> ReportBody:
+    """Every section of the report but the header, from the run's manifest (only its preset,
+    scenario and region names) and tables; with ``plots``, also save every figure as
+    ``plots/<name>.png`` (the body says if that was skipped). ``run_name`` is the title when
+    there is neither a preset nor a scenario name."""
     series = numeric_columns(tables.timeseries)
     histogram = score_histogram(tables.distribution) if tables.distribution is not None else None
     region_series = numeric_columns(tables.regions) if tables.regions is not None else None
     embed = Embedder()
     scenario = manifest.get("scenario") or {}
-    title = manifest.get("preset") or get(scenario, "name") or run_dir.name
+    title = manifest.get("preset") or get(scenario, "name") or run_name
     sanctions = s.sanction_columns(series)
     perks = s.perk_columns(series)
     false = s.false_columns(series)
@@ -82,7 +112,6 @@ def render_report(run_dir: Path, png: bool = False, tables: RunTables | None = N
     known |= {s.SILENCED, *sanctions, *perks, *false}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
     parts = [
-        s.header(manifest, title),
         s.headline(series),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
@@ -98,12 +127,12 @@ def render_report(run_dir: Path, png: bool = False, tables: RunTables | None = N
         s.regions(region_series, manifest.get("region_names"), embed),
         s.other(series, known, embed),
     ]  # fmt: skip
-    if png:
-        status = export_pngs(embed.figures, run_dir / "plots")
+    if plots is not None:
+        status = export_pngs(embed.figures, plots)
     else:
         status = "not requested (write_report(..., png=False))"
     parts += [s.plots(status, [name for name, _ in embed.figures]), s.scenario(scenario)]
-    return document(f"scsim report: {title}", "\n".join(parts))
+    return ReportBody(title, "\n".join(parts))
 
 
 def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

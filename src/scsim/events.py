@@ -40,8 +40,11 @@ class EventLog:
         per_block = -(-BLOCK // self.stride) if self.stride else 0
         room = per_block * (EVENTS_PER_AGENT_DAY + max_degree)
         self.buffer = np.zeros((self.n_blocks, room + 1, len(EVENT_FIELDS)), dtype=np.float64)
-        self.score = np.zeros((self.days, self.size), dtype=np.float32)
-        self.parts = np.zeros((self.days, self.size, n_components), dtype=np.float32)
+        # stored citizen-major (the audit file's row order), seen as days x citizens (x parts):
+        # the audit table's columns are then flat views, not transposing copies (0.07 s of
+        # CPU for 10 000 citizens x 365 days)
+        self.score = np.zeros((self.size, self.days), dtype=np.float32).T
+        self.parts = np.zeros((n_components, self.size, self.days), dtype=np.float32).T
 
     def clear(self) -> None:
         self.buffer[:, 0, :] = 0.0

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -18,10 +20,49 @@ from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
 
 
-def write_report(run_dir: Path, png: bool = True) -> Path:
-    """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``)."""
+@dataclass(frozen=True)
+class RunTables:
+    """The tables a report shows: the run's timeseries, score histogram (distribution) and
+    timeseries by region, each None if the run has none."""
+
+    timeseries: pa.Table
+    distribution: pa.Table | None = None
+    regions: pa.Table | None = None
+
+
+def read_tables(run_dir: Path) -> RunTables:
+    """The report's tables of the run in ``run_dir``, read from its parquet files."""
+
+    def read(name: str) -> pa.Table | None:
+        path = run_dir / name
+        # one file: ParquetFile reads it without loading pyarrow.dataset (0.1-0.2 s to import)
+        return pq.ParquetFile(path).read() if path.exists() else None
+
+    return RunTables(
+        pq.ParquetFile(run_dir / "timeseries.parquet").read(),
+        read("distribution.parquet"),
+        read("timeseries_region.parquet"),
+    )
+
+
+@dataclass(frozen=True)
+class ReportBody:
+    """A run report's title and every section but the header, which shows the run's timings
+    (a writer can render the body while it writes the run's files, and the header last)."""
+
+    title: str
+    html: str
+
+
+def write_report(
+    run_dir: Path, png: bool = True, tables: RunTables | None = None,
+    body: ReportBody | None = None,
+) -> Path:  # fmt: skip
+    """Write ``run_dir/report.html`` atomically (and, with ``png``, ``run_dir/plots/*.png``);
+    ``tables`` saves reading them back when the caller has just written them, ``body`` saves
+    rendering it (and its PNGs) when the caller already has."""
     run_dir = Path(run_dir)
-    text = render_report(run_dir, png=png)
+    text = render_report(run_dir, png=png, tables=tables, body=body)
     target = run_dir / "report.html"
     fd, tmp_name = tempfile.mkstemp(dir=run_dir, prefix=".report-", suffix=".html.tmp")
     try:
@@ -35,19 +76,35 @@ def write_report(run_dir: Path, png: bool = True) -> Path:
     return target
 
 
-def render_report(run_dir: Path, png: bool = False) -> str:
-    """Return the HTML document for the run in ``run_dir``; with ``png``, also save every
-    figure as ``run_dir/plots/<name>.png`` (the document says if that was skipped)."""
+def render_report(
+    run_dir: Path, png: bool = False, tables: RunTables | None = None,
+    body: ReportBody | None = None,
+) -> str:  # fmt: skip
+    """Return the HTML document for the run in ``run_dir`` (its tables read from there unless
+    given; its body rendered unless given); with ``png``, also save every figure as
+    ``run_dir/plots/<name>.png`` (the document says if that was skipped)."""
     run_dir = Path(run_dir)
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
-    series = read_columns(run_dir / "timeseries.parquet")
-    distribution = run_dir / "distribution.parquet"
-    histogram = score_histogram(pq.read_table(distribution)) if distribution.exists() else None
-    by_region = run_dir / "timeseries_region.parquet"
-    region_series = read_columns(by_region) if by_region.exists() else None
+    if body is None:
+        tables = read_tables(run_dir) if tables is None else tables
+        body = render_body(manifest, tables, run_dir / "plots" if png else None, run_dir.name)
+    header = s.header(manifest, body.title)
+    return document(f"scsim report: {body.title}", f"{header}\n{body.html}")
+
+
+def render_body(
+    manifest: dict[str, Any], tables: RunTables, plots: Path | None, run_name: str
+) -> ReportBody:
+    """Every section of the report but the header, from the run's manifest (only its preset,
+    scenario and region names) and tables; with ``plots``, also save every figure as
+    ``plots/<name>.png`` (the body says if that was skipped). ``run_name`` is the title when
+    there is neither a preset nor a scenario name."""
+    series = numeric_columns(tables.timeseries)
+    histogram = score_histogram(tables.distribution) if tables.distribution is not None else None
+    region_series = numeric_columns(tables.regions) if tables.regions is not None else None
     embed = Embedder()
     scenario = manifest.get("scenario") or {}
-    title = manifest.get("preset") or get(scenario, "name") or run_dir.name
+    title = manifest.get("preset") or get(scenario, "name") or run_name
     sanctions = s.sanction_columns(series)
     perks = s.perk_columns(series)
     false = s.false_columns(series)
@@ -55,7 +112,6 @@ def render_report(run_dir: Path, png: bool = False) -> str:
     known |= {s.SILENCED, *sanctions, *perks, *false}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
     parts = [
-        s.header(manifest, title),
         s.headline(series),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
@@ -71,12 +127,12 @@ def render_report(run_dir: Path, png: bool = False) -> str:
         s.regions(region_series, manifest.get("region_names"), embed),
         s.other(series, known, embed),
     ]  # fmt: skip
-    if png:
-        status = export_pngs(embed.figures, run_dir / "plots")
+    if plots is not None:
+        status = export_pngs(embed.figures, plots)
     else:
         status = "not requested (write_report(..., png=False))"
     parts += [s.plots(status, [name for name, _ in embed.figures]), s.scenario(scenario)]
-    return document(f"scsim report: {title}", "\n".join(parts))
+    return ReportBody(title, "\n".join(parts))
 
 
 def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,9 +149,8 @@ def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return days, edges.astype(np.float64), counts
 
 
-def read_columns(path: Path) -> dict[str, np.ndarray]:
-    """Read the numeric columns of a parquet file as numpy arrays."""
-    table = pq.read_table(path)
+def numeric_columns(table: pa.Table) -> dict[str, np.ndarray]:
+    """The numeric columns of a table as numpy arrays."""
     numeric = (pa.types.is_integer, pa.types.is_floating)
     return {
         field.name: table.column(field.name).to_numpy()

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
+
+from scsim.report.figures import Figure, encoded, plotly_js, template
+
+MARGIN = {"l": 60, "r": 20, "t": 50, "b": 50}
+LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0}
+
+PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+PLOTLY_WINDOW_CONFIG = "window.PlotlyConfig = {MathJaxConfig: 'local'};"
 
 NOT_RECORDED = '<p class="absent">Not recorded in this run.</p>'
 
@@ -85,27 +93,41 @@ class Embedder:
 
     def __init__(self) -> None:
         self.count = 0
-        self.figures: list[tuple[str, go.Figure]] = []
+        self.figures: list[tuple[str, Figure]] = []
 
-    def __call__(self, fig: go.Figure, name: str) -> str:
-        fig.update_layout(
-            template="plotly_white",
-            margin=dict(l=60, r=20, t=50, b=50),
-            legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-        )
+    def __call__(self, fig: Figure | Any, name: str) -> str:
+        """The HTML of ``fig`` (a ``figures.Figure`` dict, or anything with ``to_dict`` such as
+        a ``plotly.graph_objects.Figure``) in the report's style."""
+        if hasattr(fig, "to_dict"):
+            fig = fig.to_dict()
+        layout = dict(fig.get("layout", {}))
+        layout["template"] = template("plotly_white")
+        layout["margin"] = {**layout.get("margin", {}), **MARGIN}
+        layout["legend"] = {**layout.get("legend", {}), **LEGEND}
+        fig = encoded({**fig, "layout": layout})
         self.count += 1
         slug = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_") or "figure"
         self.figures.append((f"{self.count:02d}_{slug}", fig))
-        return fig.to_html(
-            full_html=False,
-            include_plotlyjs=self.count == 1,
-            config={"displaylogo": False, "responsive": True},
-        )
+        return plotly_div(fig, f"figure-{self.count:02d}_{slug}", self.count == 1)
 
 
-def lines(day: np.ndarray, series: dict[str, np.ndarray], columns: list[str], title: str,
-          y_title: str = "agents") -> go.Figure:  # fmt: skip
-    """One overlay line figure of ``columns`` over days."""
-    fig = go.Figure([go.Scatter(x=day, y=series[c], mode="lines", name=c) for c in columns])
-    fig.update_layout(height=360, title=title, xaxis_title="day", yaxis_title=y_title)
-    return fig
+def script_json(value: Any) -> str:
+    """Compact JSON that is safe inside a ``<script>`` element (as plotly.io writes it)."""
+    text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("/", "\\u002f")
+
+
+def plotly_div(fig: Figure, div_id: str, with_library: bool) -> str:
+    """A figure's div and the script that draws it, laid out as ``plotly.io.to_html`` does
+    (``full_html=False``); with ``with_library``, plotly.js itself is inlined before it."""
+    height = fig["layout"].get("height")
+    library = f"<script>{PLOTLY_WINDOW_CONFIG}</script><script>{plotly_js()}</script>"
+    return (
+        f'<div style="height:{f"{height}px" if height else "100%"}; width:100%;">'
+        f"{library if with_library else ''}"
+        f'<div id="{div_id}" class="plotly-graph-div" style="height:100%; width:100%;"></div>'
+        "<script>window.PLOTLYENV=window.PLOTLYENV || {};"
+        f'if (document.getElementById("{div_id}")) {{Plotly.newPlot("{div_id}", '
+        f"{script_json(fig.get('data', []))}, {script_json(fig['layout'])}, "
+        f"{script_json(PLOTLY_CONFIG)})}};</script></div>"
+    )

@@ -14,7 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import plotly.graph_objects as go
+from scsim.report.figures import Figure
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
 WIDTH = 1000
@@ -32,7 +32,7 @@ def browser_path() -> str | None:
     return None
 
 
-def export_pngs(figures: list[tuple[str, go.Figure]], directory: Path) -> str | None:
+def export_pngs(figures: list[tuple[str, Figure]], directory: Path) -> str | None:
     """Write every figure to ``directory/<name>.png``, replacing the directory only when all
     are written; return None on success, else why PNG export was skipped."""
     if not figures:
@@ -49,7 +49,11 @@ def export_pngs(figures: list[tuple[str, go.Figure]], directory: Path) -> str | 
             {
                 "fig": fig,
                 "path": str(tmp / f"{name}.png"),
-                "opts": {"width": WIDTH, "height": fig.layout.height or 450, "format": "png"},
+                "opts": {
+                    "width": WIDTH,
+                    "height": fig["layout"].get("height") or 450,
+                    "format": "png",
+                },
             }
             for name, fig in figures
         ]

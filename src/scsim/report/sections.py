@@ -8,11 +8,18 @@ import math
 from typing import Any
 
 import numpy as np
-import plotly.graph_objects as go
 import yaml
-from plotly.subplots import make_subplots
 
-from scsim.report.html import NOT_RECORDED, Embedder, esc, fmt, get, grid, lines, section, table
+from scsim.report.figures import (
+    VIRIDIS,
+    axes,
+    figure,
+    line_figure,
+    scatter,
+    subplot_grid,
+    title_dict,
+)  # fmt: skip
+from scsim.report.html import NOT_RECORDED, Embedder, esc, fmt, get, grid, section, table
 
 PERCENTILES = ("score_p05", "score_p25", "score_p50", "score_p75", "score_p95")
 SCORE_COLUMNS = ("day", "mean_score", *PERCENTILES)
@@ -107,45 +114,44 @@ def distribution(
         with np.errstate(divide="ignore"):
             z = np.where(counts > 0, np.log10(counts), np.nan)
         top = max(int(np.ceil(np.nanmax(z))), 1)
-        fig = go.Figure(
-            go.Heatmap(
-                x=days, y=edges, z=z, customdata=counts, colorscale="Viridis",
-                colorbar=dict(
-                    title="agents",
-                    tickvals=list(range(top + 1)),
-                    ticktext=[f"{10**k:,}" for k in range(top + 1)],
-                ),
-                hovertemplate="day %{x}<br>score %{y}<br>agents %{customdata}<extra></extra>",
-            )
-        )  # fmt: skip
+        heatmap = {
+            "type": "heatmap", "x": days, "y": edges, "z": z, "customdata": counts,
+            "colorscale": VIRIDIS,
+            "colorbar": {
+                "title": title_dict("agents"),
+                "tickvals": list(range(top + 1)),
+                "ticktext": [f"{10**k:,}" for k in range(top + 1)],
+            },
+            "hovertemplate": "day %{x}<br>score %{y}<br>agents %{customdata}<extra></extra>",
+        }  # fmt: skip
+        traces = [heatmap]
         for column, dash in (("score_p05", "dot"), ("score_p50", "solid"), ("score_p95", "dot")):
             if day is not None and column in series:
-                fig.add_trace(
-                    go.Scatter(
-                        x=day, y=series[column], mode="lines", name=column.removeprefix("score_"),
-                        line=dict(color="white", dash=dash, width=1.5),
+                traces.append(
+                    scatter(
+                        day, series[column], mode="lines", name=column.removeprefix("score_"),
+                        line={"color": "white", "dash": dash, "width": 1.5},
                     )
                 )  # fmt: skip
-        fig.update_layout(
-            height=480, title="Agents per score bin (log colour scale)",
-            xaxis_title="day", yaxis_title="score",
+        fig = figure(
+            traces, height=480, title=title_dict("Agents per score bin (log colour scale)"),
+            xaxis={"title": title_dict("day")}, yaxis={"title": title_dict("score")},
         )  # fmt: skip
         parts.append(embed(fig, "score_heatmap"))
     if day is not None and {"score_p25", "score_p75"} <= series.keys():
-        fig = go.Figure(
-            [
-                go.Scatter(x=day, y=series["score_p75"], mode="lines", line=dict(width=0),
-                           showlegend=False, hoverinfo="skip"),
-                go.Scatter(x=day, y=series["score_p25"], mode="lines", line=dict(width=0),
-                           fill="tonexty", fillcolor="rgba(99,110,250,0.25)", name="p25–p75"),
-            ]
-        )  # fmt: skip
+        traces = [
+            scatter(day, series["score_p75"], mode="lines", line={"width": 0},
+                    showlegend=False, hoverinfo="skip"),
+            scatter(day, series["score_p25"], mode="lines", line={"width": 0},
+                    fill="tonexty", fillcolor="rgba(99,110,250,0.25)", name="p25–p75"),
+        ]  # fmt: skip
         for column, name in (("score_p50", "median"), ("mean_score", "mean")):
             if column in series:
-                fig.add_trace(go.Scatter(x=day, y=series[column], mode="lines", name=name))
-        fig.update_layout(
-            height=360, title="Score percentiles", xaxis_title="day", yaxis_title="score"
-        )
+                traces.append(scatter(day, series[column], mode="lines", name=name))
+        fig = figure(
+            traces, height=360, title=title_dict("Score percentiles"),
+            xaxis={"title": title_dict("day")}, yaxis={"title": title_dict("score")},
+        )  # fmt: skip
         parts.append(embed(fig, "score_percentiles"))
     return section("score-distribution", "Score distribution", "".join(parts) or NOT_RECORDED)
 
@@ -159,7 +165,7 @@ def line_section(
     if "day" not in series or not present:
         return section(section_id, title, absent)
     names = ", ".join(f"<code>{esc(c)}</code>" for c in present)
-    fig = lines(series["day"], series, present, title)
+    fig = line_figure(series["day"], series, present, title)
     return section(section_id, title, f"<p>Columns: {names}</p>{embed(fig, section_id)}")
 
 
@@ -177,7 +183,7 @@ def sanctions_and_perks(series: Series, embed: Embedder) -> str:
     for title, columns in groups:
         if columns:
             names = ", ".join(f"<code>{esc(c)}</code>" for c in columns)
-            fig = lines(day, series, columns, title)
+            fig = line_figure(day, series, columns, title)
             parts.append(f"<h3>{esc(title)}</h3><p>Columns: {names}</p>{embed(fig, title)}")
     return section("sanctions-perks", "Sanctions and perks", "".join(parts) or NOT_RECORDED)
 
@@ -206,16 +212,15 @@ def regions(region_series: Series | None, names: list[str] | None, embed: Embedd
     for column in ("mean_score", "banned"):
         if column not in columns:
             continue
-        fig = go.Figure(
-            [
-                go.Scatter(x=day[region == k], y=region_series[column][region == k],
-                           mode="lines", name=label[int(k)])
-                for k in ids
-            ]
+        traces = [
+            scatter(day[region == k], region_series[column][region == k], mode="lines",
+                    name=label[int(k)])
+            for k in ids
+        ]  # fmt: skip
+        fig = figure(
+            traces, height=400, title=title_dict(f"{column} by region"),
+            xaxis={"title": title_dict("day")}, yaxis={"title": title_dict(column)},
         )  # fmt: skip
-        fig.update_layout(
-            height=400, title=f"{column} by region", xaxis_title="day", yaxis_title=column
-        )
         parts.append(embed(fig, f"region_{column}"))
     return section("regions", title, "".join(parts))
 
@@ -227,16 +232,13 @@ def other(series: Series, known: set[str], embed: Embedder) -> str:
         return section("other-records", "Other records", NOT_RECORDED)
     cols = 1 if len(others) == 1 else 2
     rows = math.ceil(len(others) / cols)
-    fig = make_subplots(
-        rows=rows, cols=cols, subplot_titles=others, vertical_spacing=min(0.12, 0.5 / rows)
-    )
-    for i, column in enumerate(others):
-        fig.add_trace(
-            go.Scatter(x=series["day"], y=series[column], mode="lines", name=column,
-                       showlegend=False),
-            row=i // cols + 1, col=i % cols + 1,
-        )  # fmt: skip
-    fig.update_layout(height=80 + 240 * rows)
+    fig = subplot_grid(rows, cols, others, vertical_spacing=min(0.12, 0.5 / rows))
+    fig["data"] = [
+        scatter(series["day"], series[column], mode="lines", name=column, showlegend=False,
+                **axes(i))
+        for i, column in enumerate(others)
+    ]  # fmt: skip
+    fig["layout"]["height"] = 80 + 240 * rows
     names = ", ".join(f"<code>{esc(c)}</code>" for c in others)
     return section(
         "other-records", "Other records", f"<p>Columns: {names}</p>{embed(fig, 'other_records')}"

@@ -41,7 +41,9 @@ def test_every_report_figure_is_plotlys_own_form(tmp_path: Path, monkeypatch) ->
     assert heatmap["type"] == "heatmap" and heatmap["z"]["shape"] == "10, 30"  # bins x days
 
 
-@pytest.mark.parametrize("rows,cols,n_titles", [(1, 1, 1), (2, 2, 3), (6, 2, 11), (3, 2, 6), (38, 2, 75)])
+@pytest.mark.parametrize(
+    "rows,cols,n_titles", [(1, 1, 1), (2, 2, 3), (6, 2, 11), (3, 2, 6), (38, 2, 75)]
+)
 def test_subplot_grid_is_make_subplots(rows: int, cols: int, n_titles: int) -> None:
     titles = [f"panel {k}" for k in range(n_titles)]
     spacing = min(0.12, 0.5 / rows)

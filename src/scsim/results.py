@@ -36,10 +36,6 @@ from scsim.engine import ENGINE_RECORDS, Sim
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ROW_GROUP = 65_536
 """Rows per row group of the per-citizen files (people, events, audit)."""
-WRITE_POOL = pa.system_memory_pool()
-"""Where the parquet writers' buffers come from: through pyarrow's default (mimalloc) after a
-simulation, fresh huge pages were faulted in and zeroed over and over (a third of the CPU time of
-writing a 1 M-citizen year; 0.56-0.67 -> 0.42-0.51 s)."""
 
 
 def quantiles_from_histogram(counts: np.ndarray, edges: np.ndarray, qs=QUANTILES) -> np.ndarray:
@@ -238,25 +234,19 @@ def _write_per_citizen(table: Callable[[Sim], pa.Table], sim: Sim, path: Path) -
     # dictionary pages only for the event names: tried on every float column, parquet's
     # dictionary encoding tripled the writing time of the audit and people files (1 M citizens,
     # a year: 0.50 -> 0.17 s and 0.33 -> 0.12 s) and made them larger
-    _write(table(sim), path, row_group_size=ROW_GROUP, use_dictionary=["kind", "cause"])
+    pq.write_table(table(sim), path, row_group_size=ROW_GROUP, use_dictionary=["kind", "cause"])
 
 
 def _write_audit(sim: Sim, path: Path) -> None:
     """Write audit.parquet one row group at a time, each group's day and citizen columns made
     for it alone: whole, they were 44 MB of fresh memory (10 000 citizens x 365 days), whose
-    first-touch page faults cost more than building them."""
+    first-touch page faults were ~7 % of the CPU time of writing a 1 M-citizen year."""
     rows = sim.events.size * sim.events.score.shape[0]
     group = audit_table(sim, 0, min(ROW_GROUP, rows))
-    with pq.ParquetWriter(
-        path, group.schema, use_dictionary=False, memory_pool=WRITE_POOL
-    ) as writer:
+    with pq.ParquetWriter(path, group.schema, use_dictionary=False) as writer:
         writer.write_table(group, row_group_size=ROW_GROUP)
         for start in range(ROW_GROUP, rows, ROW_GROUP):
             writer.write_table(audit_table(sim, start, start + ROW_GROUP), ROW_GROUP)
-
-
-def _write(table: pa.Table, path: Path, **options: object) -> None:
-    pq.write_table(table, path, memory_pool=WRITE_POOL, **options)
 
 
 def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False) -> Path:
@@ -270,10 +260,10 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool =
             distribution_table(sim),
             region_table(sim) if sim.n_regions > 1 else None,
         )
-        _write(tables.timeseries, tmp / "timeseries.parquet")
-        _write(tables.distribution, tmp / "distribution.parquet")
+        pq.write_table(tables.timeseries, tmp / "timeseries.parquet")
+        pq.write_table(tables.distribution, tmp / "distribution.parquet")
         if tables.regions is not None:
-            _write(tables.regions, tmp / "timeseries_region.parquet")
+            pq.write_table(tables.regions, tmp / "timeseries_region.parquet")
         # the three large files are built and written side by side (pyarrow and numpy's
         # sorts release the GIL): their sum was ~90 % of the writing time of a 1 M-citizen year;
         # the report's body (all but its header, which shows the timings) is rendered meanwhile

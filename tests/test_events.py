@@ -46,6 +46,17 @@ def test_audit_sample_is_a_stride_over_all_citizens():
     assert np.array_equal(log.score[-1], sim.score[::34])
 
 
+def test_events_by_citizen_are_the_log_stably_sorted_by_citizen():
+    sim = Sim(small(n=3000, days=8, **{"output.audit_sample": 1000})).run()
+    log = sim.events.columns()
+    order = np.argsort(log["citizen"], kind="stable")
+    ordered = sim.events.by_citizen(kind=np.int32)
+    assert len(order) > 1000 and not np.array_equal(order, np.arange(len(order)))
+    for name, values in log.items():
+        expected = values[order].astype(np.int32) if name == "kind" else values[order]
+        assert ordered[name].dtype == expected.dtype and np.array_equal(ordered[name], expected)
+
+
 def test_no_audit_sample_logs_nothing():
     sim = Sim(small(n=3000, days=3, **{"output.audit_sample": 0})).run()
     assert sim.events.size == 0 and len(sim.events.columns()["day"]) == 0

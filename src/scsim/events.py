@@ -19,6 +19,12 @@ import numpy as np
 from scsim.fusion import BLOCK
 from scsim.modules.base import EVENT_FIELDS
 
+EVENT_DTYPES = {
+    "day": np.int32, "citizen": np.int64, "kind": np.int16, "cause": np.int16,
+    "delta": np.float32, "source": np.int64,
+}  # fmt: skip
+"""The type of each of ``EVENT_FIELDS`` (the buffers hold them all as float64)."""
+
 EVENTS_PER_AGENT_DAY = 16
 """Buffer room per audited agent per day, on top of one event per neighbour."""
 
@@ -63,19 +69,41 @@ class EventLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """The whole log as typed columns, in (day, block, emission) order."""
+        self._warn_dropped()
+        rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(EVENT_FIELDS)))
+        return {name: rows[:, j].astype(EVENT_DTYPES[name]) for j, name in enumerate(EVENT_FIELDS)}
+
+    def by_citizen(self, **types: type) -> dict[str, np.ndarray]:
+        """The whole log as typed columns (``EVENT_DTYPES``, or a type given by field name)
+        ordered by citizen (a stable sort: then in (day, block, emission) order), built one
+        column at a time through one reused buffer: fresh memory is costly (first-touch page
+        faults were about half the time ``columns`` and a sort took for a 1 M-citizen year)."""
+        total = sum(len(chunk) for chunk in self._chunks)
+        if not total:
+            return self.columns()
+        self._warn_dropped()
+        buffer = np.empty(total * 8, dtype=np.uint8)  # room for any column's type
+
+        def column(name: str, dtype: type = np.float64) -> np.ndarray:
+            """One field of every event, in log order, cast to ``dtype`` (as ``astype`` does)."""
+            out = buffer.view(dtype)[:total]
+            j = EVENT_FIELDS.index(name)
+            return np.concatenate([c[:, j] for c in self._chunks], out=out, casting="unsafe")
+
+        # the audited citizen's index in the sample: numpy sorts 16-bit keys by radix, linear
+        # in the number of events
+        citizen = column("citizen")
+        key = np.floor_divide(citizen, self.stride, out=citizen)
+        order = np.argsort(
+            key.astype(np.uint16 if self.size <= 1 << 16 else np.int64), kind="stable"
+        )
+        types = {**EVENT_DTYPES, **types}
+        return {name: column(name, types[name]).take(order) for name in EVENT_FIELDS}
+
+    def _warn_dropped(self) -> None:
         if self.dropped:
             warnings.warn(
                 f"{self.dropped} audit events did not fit their block's buffer and were lost",
                 RuntimeWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
-        rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(EVENT_FIELDS)))
-        day, citizen, kind, cause, delta, source = rows.T
-        return {
-            "day": day.astype(np.int32),
-            "citizen": citizen.astype(np.int64),
-            "kind": kind.astype(np.int16),
-            "cause": cause.astype(np.int16),
-            "delta": delta.astype(np.float32),
-            "source": source.astype(np.int64),
-        }

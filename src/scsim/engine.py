@@ -29,6 +29,7 @@ import numpy as np
 
 from scsim.events import EventLog
 from scsim.fusion import BLOCK, Hooks, fused_kernel
+from scsim.kernels.blocks import sum_blocks
 from scsim.modules import REGISTRY
 from scsim.modules.base import PHASES, Module
 from scsim.network import build_network, complete_network
@@ -164,17 +165,14 @@ class Sim:
 
     def step(self, day: int) -> None:
         """Advance every agent by one day."""
-        self.rec.fill(0.0)
-        self.hist.fill(0)
-        self.events.clear()
         changed = self.timeline.apply(self, day)
         args = self._kernel_args(day)
         if changed:
             self._check_signature(day, args)
         self.kernel(*args)
         self.current = 1 - self.current
-        self.records[day] = self.rec.sum(axis=0)
-        self.histograms[day] = self.hist.sum(axis=0)
+        sum_blocks(self.rec, self.records[day])
+        sum_blocks(self.hist, self.histograms[day])
         self.events.collect(day, self.packed[self.current], self.parts)
         for m in self.modules:
             m.finish(day)

@@ -17,6 +17,7 @@ import warnings
 import numpy as np
 
 from scsim.fusion import BLOCK
+from scsim.kernels.blocks import block_rows, gather_sample
 from scsim.modules.base import EVENT_FIELDS
 
 EVENT_DTYPES = {
@@ -52,20 +53,16 @@ class EventLog:
         self.score = np.zeros((self.size, self.days), dtype=np.float32).T
         self.parts = np.zeros((n_components, self.size, self.days), dtype=np.float32).T
 
-    def clear(self) -> None:
-        self.buffer[:, 0, :] = 0.0
-
     def collect(self, day: int, packed: np.ndarray, parts: np.ndarray) -> None:
-        """Take the day's events out of the buffers; record the sample's score and parts."""
+        """Take the day's events out of the buffers (the fused kernel resets a block's count
+        when it takes the block); record the sample's score and parts."""
         if not self.size:
             return
-        self.score[day] = np.abs(packed[:: self.stride])
-        self.parts[day] = parts[:, :: self.stride].T
-        counts = self.buffer[:, 0, 0].astype(np.int64)
+        gather_sample(packed, parts, self.stride, self.score[day], self.parts[day])
         self.dropped += int(self.buffer[:, 0, 1].sum())
-        if counts.any():
-            rows = np.arange(self.buffer.shape[1] - 1)[None, :] < counts[:, None]
-            self._chunks.append(self.buffer[:, 1:, :][rows])
+        rows = block_rows(self.buffer)
+        if len(rows):
+            self._chunks.append(rows)
 
     def columns(self) -> dict[str, np.ndarray]:
         """The whole log as typed columns, in (day, block, emission) order."""

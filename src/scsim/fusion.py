@@ -108,6 +108,9 @@ def day_blocks(next_block, {params}, {gate}{args}):
         r = rec[b]
         h = hist[b]
         e = ev[b]
+        r[:, :] = 0.0  # the block's records, histogram and event count start the day empty
+        h[:] = 0
+        e[0, :] = 0.0
         score_sum = 0.0
         first = b * {block}
         next_audit = -(-first // audit_stride) * audit_stride if audit_stride > 0 else n

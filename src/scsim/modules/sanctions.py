@@ -216,20 +216,21 @@ def sanctions_after(
 
 
 @njit(parallel=True, cache=True)
-def household_hits(starts, listed, packed, by_list, below, family, out):
-    """``out[i]`` bit t: a member of i's household met family tier t's trigger at the end of
-    the day (households are the contiguous id ranges ``starts[h]..starts[h + 1]``)."""
-    for h in prange(starts.size - 1):
+def household_hits(households, starts, school_age, listed, packed, tiers, by_list, below, out):
+    """``out[i]`` bit t, for each school-age ``i`` of ``households``: a member of i's
+    household met family tier t's trigger at the end of the day (``tiers``: the family tiers;
+    households are the contiguous id ranges ``starts[h]..starts[h + 1]``). Only a school-age
+    citizen's bits are read, so only households with one are visited."""
+    for k in prange(households.size):
+        h = households[k]
         lo, hi = starts[h], starts[h + 1]
-        m = 0
+        m = np.uint8(0)
         for j in range(lo, hi):
-            for t in range(by_list.size):
-                if family[t]:
-                    hit = listed[j] if by_list[t] else abs(packed[j]) < below[t]
-                    if hit:
-                        m |= 1 << t
+            for t in tiers:
+                if listed[j] if by_list[t] else abs(packed[j]) < below[t]:
+                    m |= np.uint8(1 << t)
         for j in range(lo, hi):
-            if out[j] != m:
+            if school_age[j] and out[j] != m:
                 out[j] = m
 
 
@@ -313,9 +314,12 @@ class Sanctions(Module):
             return
         self.school_age = school.astype(np.bool_)
         self.fam_held = people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
-        self.fam_hit = np.zeros(n, dtype=np.uint8)  # rebuilt after every day
+        self.fam_hit = np.zeros(n, dtype=np.uint8)  # school-age citizens' rebuilt daily
         change = np.flatnonzero(household[1:] != household[:-1]) + 1
         self.starts = np.concatenate([[0], change, [n]]).astype(np.int64)
+        with_child = np.add.reduceat(self.school_age, self.starts[:-1]) > 0
+        self.with_child = np.flatnonzero(with_child).astype(np.int64)
+        self.family_tiers = np.flatnonzero(self.family).astype(np.int64)
 
     def _init_jobs(self, people) -> None:
         occupation = people.fields.get("occupation")
@@ -345,6 +349,7 @@ class Sanctions(Module):
         if self.any_family:
             sim = self.sim
             household_hits(
-                self.starts, sim.people.listed, sim.packed[sim.current], self.by_list,
-                self.below, self.family, self.fam_hit,
+                self.with_child, self.starts, self.school_age, sim.people.listed,
+                sim.packed[sim.current], self.family_tiers, self.by_list, self.below,
+                self.fam_hit,
             )  # fmt: skip

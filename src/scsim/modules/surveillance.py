@@ -33,6 +33,7 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from scsim.fusion import BLOCK
+from scsim.kernels.blocks import block_rows
 from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Name, Probability, Strict
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
@@ -297,9 +298,7 @@ class Surveillance(Module):
                 f"surveillance: {lost} misattributed records did not fit the buffer on day "
                 f"{day}; this is a bug in the capacity bound (Surveillance._capacity)"
             )
-        counts = self.buf[:, 0, 0].astype(np.int64)
-        rows = np.arange(self.buf.shape[1] - 1)[None, :] < counts[:, None]
-        due = self.buf[:, 1:, :][rows]
+        due = block_rows(self.buf)
         order = np.argsort(due[:, B_TARGET], kind="stable")
         self.due_target = due[order, B_TARGET].astype(np.uint64)
         self.due_info = np.ascontiguousarray(due[order][:, [B_ACTOR, B_PENALTY, B_SOURCE]])

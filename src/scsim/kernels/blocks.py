@@ -1,0 +1,62 @@
+"""Per-block outputs of the fused kernel, brought together after the day in block order.
+
+The fused kernel writes each block's records, histogram counts and audit events to that block's
+own slice (``rec[b]``, ``hist[b]``, ``ev[b]``), so no two threads write the same memory. These
+kernels combine them in parallel, each output adding the blocks in block order: the result is
+the same for any thread count (and equal to numpy's ``sum(axis=0)``, which also adds row after
+row). Done in numpy they were ~10 % of an all-modules day at 1 M citizens (bench/README.md).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+CELLS = 512
+"""Output cells one worker sums at a time (their partial sums stay in L1)."""
+
+
+@njit(parallel=True, cache=True)
+def _sum_rows(per_block, out):
+    blocks, cells = per_block.shape
+    for chunk in prange(-(-cells // CELLS)):
+        lo = chunk * CELLS
+        hi = min(lo + CELLS, cells)
+        for j in range(lo, hi):
+            out[j] = per_block[0, j]
+        for b in range(1, blocks):
+            for j in range(lo, hi):
+                out[j] += per_block[b, j]
+
+
+def sum_blocks(per_block: np.ndarray, out: np.ndarray) -> None:
+    """``out[...] = per_block.sum(axis=0)``, adding the blocks in order (``out``: contiguous, of
+    the type the sum is kept in)."""
+    _sum_rows(per_block.reshape(per_block.shape[0], -1), out.reshape(-1))
+
+
+@njit(parallel=True, cache=True)
+def _copy_rows(buffer, offsets, out):
+    for b in prange(buffer.shape[0]):
+        start = offsets[b]
+        for k in range(offsets[b + 1] - start):
+            out[start + k] = buffer[b, k + 1]
+
+
+def block_rows(buffer: np.ndarray) -> np.ndarray:
+    """The rows every block wrote to its buffer, in block order. ``buffer[b, 0, 0]`` is block
+    ``b``'s row count and its rows are ``buffer[b, 1 : count + 1]``."""
+    offsets = np.zeros(buffer.shape[0] + 1, dtype=np.int64)
+    np.cumsum(buffer[:, 0, 0].astype(np.int64), out=offsets[1:])
+    out = np.empty((offsets[-1], buffer.shape[2]), dtype=buffer.dtype)
+    _copy_rows(buffer, offsets, out)
+    return out
+
+
+@njit(parallel=True, cache=True)
+def gather_sample(packed, parts, stride, score, sample_parts):
+    """The audit sample's score (``|packed|``) and score components: citizens 0, stride,
+    2 stride, ... into ``score[k]`` and ``sample_parts[k, c]``."""
+    for k in prange(score.size):
+        i = k * stride
+        score[k] = abs(packed[i])
+        for c in range(parts.shape[0]):
+            sample_parts[k, c] = parts[c, i]

@@ -1,0 +1,56 @@
+"""Per-block outputs combined in block order: equal to numpy's, for any thread count."""
+
+import numba
+import numpy as np
+import pytest
+
+from scsim.kernels.blocks import CELLS, block_rows, gather_sample, sum_blocks
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_sum_blocks_is_numpys_row_after_row_sum_bit_for_bit(threads):
+    rng = np.random.default_rng(3)
+    # values of very different sizes: a different order of additions would round differently
+    shape = (37, 5, 2 * CELLS // 5 + 3)  # more cells than two workers' chunks
+    per_block = rng.standard_normal(shape) * 10.0 ** rng.integers(-8, 9, size=shape)
+    out = np.full(per_block.shape[1:], np.nan)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads)
+    try:
+        sum_blocks(per_block, out)
+    finally:
+        numba.set_num_threads(before)
+    assert np.array_equal(out, per_block.sum(axis=0))
+    reordered = per_block[::-1].sum(axis=0)
+    assert not np.array_equal(out, reordered)  # the test can tell one order from another
+
+
+def test_sum_blocks_of_counts_keeps_them_in_a_wider_type():
+    per_block = np.full((3, 4), 2**31 - 1, dtype=np.int32)
+    out = np.zeros(4, dtype=np.int64)
+    sum_blocks(per_block, out)
+    assert out.tolist() == [3 * (2**31 - 1)] * 4
+
+
+def test_block_rows_are_each_blocks_first_count_rows_in_block_order():
+    buffer = np.full((4, 6, 2), -1.0)
+    counts = [2, 0, 5, 1]
+    for b, count in enumerate(counts):
+        buffer[b, 0] = (count, 0)
+        buffer[b, 1 : count + 1, 0] = b
+        buffer[b, 1 : count + 1, 1] = np.arange(count)
+    rows = block_rows(buffer)
+    assert rows[:, 0].tolist() == [0, 0, 2, 2, 2, 2, 2, 3]
+    assert rows[:, 1].tolist() == [0, 1, 0, 1, 2, 3, 4, 0]
+    assert block_rows(np.zeros((3, 4, 2))).shape == (0, 2)
+
+
+def test_gather_sample_takes_every_strideth_citizen_into_strided_views():
+    packed = -np.arange(10, dtype=np.float32)
+    parts = np.arange(30, dtype=np.float32).reshape(3, 10)
+    score = np.zeros((4, 7), dtype=np.float32).T  # days x citizens, stored citizen-major
+    sample = np.zeros((3, 4, 7), dtype=np.float32).T
+    gather_sample(packed, parts, 3, score[2], sample[2])
+    assert score[2].tolist() == [0, 3, 6, 9]
+    assert np.array_equal(sample[2], parts[:, ::3].T)
+    assert not score[[0, 1, 3, 4, 5, 6]].any() and not sample[[0, 1, 3, 4, 5, 6]].any()

@@ -28,7 +28,7 @@ import numba
 import numpy as np
 
 from scsim.events import EventLog
-from scsim.fusion import BLOCK, Hooks, fused_kernel
+from scsim.fusion import BLOCK, Hooks, fused_kernel, per_agent_arrays
 from scsim.kernels.blocks import sum_blocks
 from scsim.modules import REGISTRY
 from scsim.modules.base import PHASES, Module
@@ -83,11 +83,15 @@ class Sim:
         self._allocate()
         self.timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
+        # arrays the kernel prefetches itself, then each module's per-agent fields once
+        seen = {a.ctypes.data for a in (*self.packed, self.parts)}
+        seen |= {a.ctypes.data for a in self.public} if self.public is not None else set()
         hooks = [
             Hooks(
                 m.name, m.Args._fields, m.delta, m.after,
                 self.components.index(m.component) if m.component else -1,
                 m.offence, m.phase == "scoring", m.phase in GATED_PHASES,
+                per_agent_arrays(m.Args._fields, m.args(0), self.n, seen),
             )
             for m in self.modules
         ]  # fmt: skip

@@ -63,7 +63,13 @@ class Hooks:
     gated: bool = False
     """The hooks run only for citizens enrolled in the system (``enrolled[i]``) when the kernel
     is built with the enrolment gate (lists and sanctions phases: the system's reactions)."""
+    streams: tuple[tuple[str, int], ...] = ()
+    """(field, ndim) of the fields that are per-agent arrays (1-D of length n, or 2-D of n
+    columns): the kernel prefetches them ahead of the agent (see ``PREFETCH_STREAM``)."""
 
+
+MAX_STREAM_ROWS = 16
+"""Rows of a 2-D per-agent array up to which each row is prefetched as a stream."""
 
 BLOCK = 2048
 """Agents per block: the unit of parallel work and of deterministic partial records."""
@@ -91,8 +97,11 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.fusion import FusedKernel, compiled_hook
-from scsim.kernels.agent import agent_view, prefetch_ahead, score_bin, with_recorded
+from scsim.kernels.agent import (
+    PREFETCH_STREAM, agent_view, prefetch_ahead, score_bin, with_recorded,
+)
 from scsim.kernels.claim import claim
+from scsim.kernels.prefetch import prefetch, prefetch_at
 from scsim.modules.base import OFFENDED, SANCTIONED
 {imports}
 
@@ -116,7 +125,10 @@ def day_blocks(next_block, {params}, {gate}{args}):
         next_audit = -(-first // audit_stride) * audit_stride if audit_stride > 0 else n
         for agent in range(first, min(first + {block}, n)):
             i = np.uint64(agent)
-            prefetch_ahead(i, indptr, indices, far, packed_in)
+            prefetch_ahead(i, indptr, indices, far, packed_in, public_in, {public})
+            if agent & 7 == 0:  # a line of every per-agent array, ahead of the agents reading it
+                ahead = i + np.uint64(PREFETCH_STREAM)
+{streams}
             audit = agent == next_audit
             if audit:
                 next_audit += audit_stride
@@ -208,9 +220,14 @@ def kernel_source(
     ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled;
     ``active``: read the graph's per-edge mask and skip cut ties (shunning)."""
     imports, behaviour, scoring, afters, params = [], [], [], [], []
+    streams = [("region", 1)] if regions else []
+    streams += [("packed_out", 1), ("parts", 2)]
+    streams += [("public_in", 1), ("public_out", 1)] if public else []
+    streams += [("enrolled", 1)] if gated else []
     for k, m in enumerate(modules):
         args = ", ".join(f"{m.name}_{f}" for f in m.fields)
         params.append(args)
+        streams += [(f"{m.name}_{f}", ndim) for f, ndim in m.streams]
         gate = _gate if gated and m.gated else str
         if m.delta is not None:
             _check_signature(m.name, m.delta, "delta", m.fields)
@@ -242,6 +259,17 @@ def kernel_source(
         behaviour="\n".join(behaviour) or " " * 12 + "pass",
         scoring="\n".join(scoring) or " " * 12 + "pass",
         afters="\n".join(afters) or " " * 12 + "pass",
+        streams="\n".join(_prefetch_line(name, ndim) for name, ndim in streams),
+    )
+
+
+def _prefetch_line(name: str, ndim: int) -> str:
+    """Generated lines prefetching agent ``ahead``'s entry of a per-agent array (each row's)."""
+    if ndim == 1:
+        return f"                prefetch({name}, ahead)"
+    return (
+        f"                for row in range({name}.shape[0]):\n"
+        f"                    prefetch_at({name}, row, ahead)"
     )
 
 
@@ -253,6 +281,23 @@ def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ..
             f"module {name!r}: {kind} hook parameters {got} must be {lead} followed by "
             f"its Args fields {tuple(fields)}"
         )
+
+
+def per_agent_arrays(
+    fields: tuple[str, ...], values: tuple, n: int, seen: set[int]
+) -> tuple[tuple[str, int], ...]:
+    """(field, ndim) of the values that are per-agent arrays (C-contiguous, 1-D of length ``n``
+    or 2-D of ``n`` columns and at most ``MAX_STREAM_ROWS`` rows) at an address not in
+    ``seen``, which gets theirs: an array several modules take is prefetched once."""
+    streams = []
+    for f, v in zip(fields, values, strict=True):
+        if not (isinstance(v, np.ndarray) and v.flags.c_contiguous and v.shape[-1] == n):
+            continue
+        if v.ndim == 1 or (v.ndim == 2 and v.shape[0] <= MAX_STREAM_ROWS):
+            if v.ctypes.data not in seen:
+                seen.add(v.ctypes.data)
+                streams.append((f, v.ndim))
+    return tuple(streams)
 
 
 def fused_kernel(

@@ -51,3 +51,17 @@ def prefetch_row(typingctx, array, row):
         return _prefetch_codegen(context, builder, signature.args[0], args[0], index)
 
     return types.void(array, row), codegen
+
+
+@intrinsic
+def prefetch_at(typingctx, array, row, index):
+    """Hint the CPU to load ``array[row, index]`` of a 2-D array (no bounds check)."""
+    if not isinstance(array, types.Array) or array.ndim != 2:
+        return None
+    if not isinstance(row, types.Integer) or not isinstance(index, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        return _prefetch_codegen(context, builder, signature.args[0], args[0], list(args[1:]))
+
+    return types.void(array, row, index), codegen

@@ -162,7 +162,8 @@ class Sim:
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
-            self.rec, self.hist, self.events.buffer,
+            self.rec, self.hist, self.events.buffer, self.events.score_by_citizen,
+            self.events.parts_by_citizen,
             *((self.people.enrolled,) if self.gated else ()),
             *(field for m in self.modules for field in m.args(day)),
         )  # fmt: skip
@@ -177,7 +178,7 @@ class Sim:
         self.current = 1 - self.current
         sum_blocks(self.rec, self.records[day])
         sum_blocks(self.hist, self.histograms[day])
-        self.events.collect(day, self.packed[self.current], self.parts)
+        self.events.collect()
         for m in self.modules:
             m.finish(day)
 

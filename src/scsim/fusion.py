@@ -77,7 +77,7 @@ BLOCK = 2048
 KERNEL_PARAMS = (
     "day", "indptr", "indices", "far", "active", "packed_in", "packed_out", "public_in",
     "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec", "hist",
-    "ev",
+    "ev", "sample_score", "sample_parts",
 )  # fmt: skip
 """The fused kernel's leading parameters, before ``enrolled`` (when gated) and the modules'
 fields."""
@@ -151,6 +151,11 @@ def day_blocks(next_block, {params}, {gate}{args}):
             packed_out[i] = -score if public & SANCTIONED else score
             if {public}:
                 public_out[i] = public
+            if audit:  # the audit sample's end-of-day score and components (citizen-major)
+                k = agent // audit_stride
+                sample_score[k, day] = score
+                for c in range(parts.shape[0]):
+                    sample_parts[c, k, day] = parts[c, i]
         r[0, 0] += score_sum
 
 

@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-from scsim.kernels.blocks import CELLS, block_rows, gather_sample, sum_blocks
+from scsim.kernels.blocks import CELLS, block_rows, sum_blocks
 
 
 @pytest.mark.parametrize("threads", [1, 2])
@@ -43,14 +43,3 @@ def test_block_rows_are_each_blocks_first_count_rows_in_block_order():
     assert rows[:, 0].tolist() == [0, 0, 2, 2, 2, 2, 2, 3]
     assert rows[:, 1].tolist() == [0, 1, 0, 1, 2, 3, 4, 0]
     assert block_rows(np.zeros((3, 4, 2))).shape == (0, 2)
-
-
-def test_gather_sample_takes_every_strideth_citizen_into_strided_views():
-    packed = -np.arange(10, dtype=np.float32)
-    parts = np.arange(30, dtype=np.float32).reshape(3, 10)
-    score = np.zeros((4, 7), dtype=np.float32).T  # days x citizens, stored citizen-major
-    sample = np.zeros((3, 4, 7), dtype=np.float32).T
-    gather_sample(packed, parts, 3, score[2], sample[2])
-    assert score[2].tolist() == [0, 3, 6, 9]
-    assert np.array_equal(sample[2], parts[:, ::3].T)
-    assert not score[[0, 1, 3, 4, 5, 6]].any() and not sample[[0, 1, 3, 4, 5, 6]].any()

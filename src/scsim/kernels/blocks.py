@@ -49,14 +49,3 @@ def block_rows(buffer: np.ndarray) -> np.ndarray:
     out = np.empty((offsets[-1], buffer.shape[2]), dtype=buffer.dtype)
     _copy_rows(buffer, offsets, out)
     return out
-
-
-@njit(parallel=True, cache=True)
-def gather_sample(packed, parts, stride, score, sample_parts):
-    """The audit sample's score (``|packed|``) and score components: citizens 0, stride,
-    2 stride, ... into ``score[k]`` and ``sample_parts[k, c]``."""
-    for k in prange(score.size):
-        i = k * stride
-        score[k] = abs(packed[i])
-        for c in range(parts.shape[0]):
-            sample_parts[k, c] = parts[c, i]

@@ -12,7 +12,8 @@ kernel). Then, for every agent, reading only yesterday's state:
    is added to its score component (one array per component)
 4. lists react to the new score and records, then sanctions and perks react to the lists;
    with citizens outside the system (``enrolled`` false), these hooks skip them
-5. the new score and the public flags (sanctioned, listed, offended) go to the other buffer
+5. the new score and the public flags (sanctioned, listed, offended) go to the other buffer;
+   an audited citizen's score and components go to the audit log
 
 After the pass the buffers swap, the day's per-block records are summed in block order
 (bit-identical for any thread count), the audit sample's events are collected, and each module

@@ -4,7 +4,7 @@ The fused kernel writes each block's records, histogram counts and audit events 
 own slice (``rec[b]``, ``hist[b]``, ``ev[b]``), so no two threads write the same memory. These
 kernels combine them in parallel, each output adding the blocks in block order: the result is
 the same for any thread count (and equal to numpy's ``sum(axis=0)``, which also adds row after
-row). Done in numpy they were ~10 % of an all-modules day at 1 M citizens (bench/README.md).
+row). Done in numpy they were ~6 % of an all-modules day at 1 M citizens (bench/README.md).
 """
 
 import numpy as np

@@ -4,6 +4,8 @@ import csv
 import io
 import json
 import shutil
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pyarrow.compute as pc
@@ -12,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scsim.cli import app
-from scsim.query import QueryResult, plain, run_query, short_message
+from scsim.query import QueryResult, plain, plain_json, run_query, short_message
 from tests.conftest import make_run
 
 runner = CliRunner()
@@ -151,3 +153,22 @@ def test_plain_makes_values_json_ready():
     assert plain([float("nan"), Decimal("3"), Decimal("1.5"), {"a": (1,)}]) == [
         None, 3, 1.5, {"a": [1]},
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": [1, 2.5, "x", None, True], "b": {"c": (1, 2)}},  # plain already: no walk needed
+        {"n": [1.0, float("nan")], "i": {"x": float("-inf")}},  # JSON has null for these
+        {"d": Decimal("3"), "e": Decimal("1.5"), "t": datetime(2026, 11, 30, 12, 0)},
+        {"ü": "ß", "bytes": b"\x01\xff", "span": timedelta(days=1)},
+    ],
+)
+def test_plain_json_is_json_of_plain(value):
+    for options in ({}, {"ensure_ascii": False, "separators": (",", ":")}):
+        assert plain_json(value, **options) == json.dumps(plain(value), **options)
+
+
+def test_plain_json_refuses_what_plain_cannot_make_json():
+    with pytest.raises(TypeError, match="object is not JSON serialisable"):
+        plain_json({"x": object()})

@@ -245,7 +245,7 @@ def lookup(
     from scsim.lookup import lookup as look_up
     from scsim.lookup import parse_citizen
     from scsim.lookup_view import render
-    from scsim.query import plain
+    from scsim.query import plain_json
     from scsim.runs import RunError, open_run
 
     try:
@@ -254,7 +254,7 @@ def lookup(
     except RunError as e:
         raise fail(str(e)) from None
     if as_json:
-        sys.stdout.write(json.dumps(plain(result)) + "\n")
+        sys.stdout.write(plain_json(result) + "\n")
     else:
         render(result, out)
 

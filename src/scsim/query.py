@@ -92,6 +92,23 @@ def plain(value: Any) -> Any:
     return value
 
 
+def plain_json(value: Any, **options: Any) -> str:
+    """``json.dumps(plain(value), **options)`` for a value with string keys, without first
+    walking it in Python when JSON's encoder can take it as it is (a look-up with per-friend
+    attribution holds ~10^5 values: the walk took ~50 ms of a ~100 ms explorer request)."""
+
+    def unsupported(item: Any) -> Any:
+        converted = plain(item)
+        if converted is item:
+            raise TypeError(f"{type(item).__name__} is not JSON serialisable")
+        return converted
+
+    try:
+        return json.dumps(value, allow_nan=False, default=unsupported, **options)
+    except ValueError:  # NaN or an infinity somewhere: JSON has null for them
+        return json.dumps(plain(value), **options)
+
+
 def to_json(result: QueryResult) -> str:
     """The rows as one JSON array of objects (column name to value)."""
     return json.dumps(

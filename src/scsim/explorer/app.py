@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scsim.explorer.data import citizen_summary, people_columns, search
 from scsim.lookup import lookup
-from scsim.query import plain
+from scsim.query import plain_json
 from scsim.runs import Run, open_run
 
 STATIC = Path(__file__).parent / "static"
@@ -234,12 +234,15 @@ def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
         return JSONResponse(search(r, {**filters, "audited": audited}, page, size))
 
     @app.get("/api/runs/{run}/citizens/{citizen}", response_class=JSONResponse)
-    def citizen(run: str, citizen: str) -> JSONResponse:
+    def citizen(run: str, citizen: str) -> Response:
         """One citizen's look-up: profile, score history, events, friends, what they hold."""
         k = index_of(run)
         r = runs[k]
-        view = plain(lookup(r, citizen_of(r, citizen)))
+        view = lookup(r, citizen_of(r, citizen))
         view["run"].pop("path", None)  # runs are named, never located, in answers
-        return JSONResponse(view)
+        return Response(
+            plain_json(view, ensure_ascii=False, separators=(",", ":")),
+            media_type="application/json",
+        )
 
     return app

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,9 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=12, help="hottest instructions to show")
     ap.add_argument("--out", type=Path, help="keep the dumps and the annotated listing here")
     args = ap.parse_args()
+    for tool, package in (("perf", "linux-perf"), ("objdump", "binutils")):
+        if shutil.which(tool) is None:
+            sys.exit(f"{tool} is not installed (Debian: apt install {package})")
     out = args.out or Path(tempfile.mkdtemp(prefix="scsim-profile-"))
     out.mkdir(parents=True, exist_ok=True)
     child = CHILD.format(

@@ -96,18 +96,24 @@ def _history(run: Run, citizen: int) -> list[dict[str, Any]]:
 
 
 def _events(run: Run, citizen: int) -> list[dict[str, Any]]:
-    rows = run.citizen_rows("events", citizen).to_pylist()  # day, then emission order
-    rows.sort(key=lambda r: r["day"])
+    table = run.citizen_rows("events", citizen)  # day, then emission order
+    # column by column (a citizen with per-friend attribution has ~10^4 events: converting
+    # rows to dicts in arrow, then copying them, took twice as long)
+    day, kind, cause, delta, source = (
+        table.column(name).to_pylist() for name in ("day", "kind", "cause", "delta", "source")
+    )
+    components = run.components
+    component = {k: _component_of(k, components) for k in set(kind)}
     return [
         {
-            "day": r["day"],
-            "kind": r["kind"],
-            "cause": r["cause"],
-            "delta": r["delta"],
-            "source": r["source"],
-            "component": _component_of(r["kind"], run.components),
+            "day": day[j],
+            "kind": kind[j],
+            "cause": cause[j],
+            "delta": delta[j],
+            "source": source[j],
+            "component": component[kind[j]],
         }
-        for r in rows
+        for j in sorted(range(len(day)), key=day.__getitem__)  # stable: emission order kept
     ]
 
 

@@ -84,9 +84,11 @@ class Sim:
         self._allocate()
         self.timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        # arrays the kernel prefetches itself, then each module's per-agent fields once
-        seen = {a.ctypes.data for a in (*self.packed, self.parts)}
-        seen |= {a.ctypes.data for a in self.public} if self.public is not None else set()
+        # arrays the kernel reads or prefetches itself, then each module's per-agent fields once
+        own = [*self.packed, self.parts, *(self.public if self.public is not None else ())]
+        own += [self.region] if self.region is not None else []
+        own += [self.people.enrolled] if self.gated else []
+        seen = {a.ctypes.data for a in own}
         hooks = [
             Hooks(
                 m.name, m.Args._fields, m.delta, m.after,

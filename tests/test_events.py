@@ -57,6 +57,13 @@ def test_events_by_citizen_are_the_log_stably_sorted_by_citizen():
         assert ordered[name].dtype == expected.dtype and np.array_equal(ordered[name], expected)
 
 
+def test_an_empty_log_by_citizen_still_has_the_types_asked_for():
+    sim = Sim(small(n=3000, days=3, **{"output.audit_sample": 0})).run()
+    columns = sim.events.by_citizen(kind=np.int32)
+    assert columns["kind"].dtype == np.int32 and columns["day"].dtype == np.int32
+    assert all(len(values) == 0 for values in columns.values())
+
+
 def test_no_audit_sample_logs_nothing():
     sim = Sim(small(n=3000, days=3, **{"output.audit_sample": 0})).run()
     assert sim.events.size == 0 and len(sim.events.columns()["day"]) == 0

@@ -67,11 +67,13 @@ class EventLog:
         if len(rows):
             self._chunks.append(rows)
 
-    def columns(self) -> dict[str, np.ndarray]:
-        """The whole log as typed columns, in (day, block, emission) order."""
+    def columns(self, **types: type) -> dict[str, np.ndarray]:
+        """The whole log as typed columns (``EVENT_DTYPES``, or a type given by field name), in
+        (day, block, emission) order."""
         self._warn_dropped()
         rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(EVENT_FIELDS)))
-        return {name: rows[:, j].astype(EVENT_DTYPES[name]) for j, name in enumerate(EVENT_FIELDS)}
+        types = {**EVENT_DTYPES, **types}
+        return {name: rows[:, j].astype(types[name]) for j, name in enumerate(EVENT_FIELDS)}
 
     def by_citizen(self, **types: type) -> dict[str, np.ndarray]:
         """The whole log as typed columns (``EVENT_DTYPES``, or a type given by field name)
@@ -80,7 +82,7 @@ class EventLog:
         faults were about half the time ``columns`` and a sort took for a 1 M-citizen year)."""
         total = sum(len(chunk) for chunk in self._chunks)
         if not total:
-            return self.columns()
+            return self.columns(**types)
         self._warn_dropped()
         buffer = np.empty(total * 8, dtype=np.uint8)  # room for any column's type
 

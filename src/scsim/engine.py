@@ -6,6 +6,7 @@ kernel). Then, for every agent, reading only yesterday's state:
 
 1. behaviour modules draw today's acts (finance, purchases, infractions, speech, courts) and
    return score deltas; negative deltas of offence modules are today's records of misconduct
+   (before them, with a memory, every score component fades by its daily factor)
 2. scoring adds the friends terms (pull towards neighbours' mean, penalties per sanctioned,
    listed or offending neighbour) and handles expiry of records
 3. the engine clips score + deltas to the score range; every delta, and what the clip removed,
@@ -100,7 +101,7 @@ class Sim:
         ]  # fmt: skip
         self.kernel = fused_kernel(
             hooks, self.n_regions > 1, self.public is not None, self.gated,
-            self.graph.active is not None,
+            self.graph.active is not None, bool((self.keep < 1).any()),
         )  # fmt: skip
         self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0))
         self.kernel.compile(self.signature)
@@ -123,6 +124,7 @@ class Sim:
         )
         self.current = 0
         self.parts = np.zeros((len(self.components), self.n), dtype=np.float32)
+        self.keep = self.scenario.modules.scoring.keep(self.components)
         self.bin_edges = np.linspace(lo, hi, bins + 1)
         self.rec = np.zeros((n_blocks, self.n_regions, len(self.record_names)), dtype=np.float64)
         self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
@@ -166,7 +168,7 @@ class Sim:
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
             self.rec, self.hist, self.events.buffer, self.events.score_by_citizen,
-            self.events.parts_by_citizen,
+            self.events.parts_by_citizen, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
             *(field for m in self.modules for field in m.args(day)),
         )  # fmt: skip

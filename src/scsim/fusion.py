@@ -77,7 +77,7 @@ BLOCK = 2048
 KERNEL_PARAMS = (
     "day", "indptr", "indices", "far", "active", "packed_in", "packed_out", "public_in",
     "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec", "hist",
-    "ev", "sample_score", "sample_parts",
+    "ev", "sample_score", "sample_parts", "keep",
 )  # fmt: skip
 """The fused kernel's leading parameters, before ``enrolled`` (when gated) and the modules'
 fields."""
@@ -96,7 +96,7 @@ _TEMPLATE = '''\
 import numpy as np
 from numba import njit, prange
 
-from scsim.fusion import FusedKernel, compiled_hook
+from scsim.fusion import FORGOTTEN, FusedKernel, compiled_hook
 from scsim.kernels.agent import (
     PREFETCH_STREAM, agent_view, prefetch_ahead, score_bin, with_recorded,
 )
@@ -137,6 +137,7 @@ def day_blocks(next_block, {params}, {gate}{args}):
                            active, {active})
             delta = np.float32(0.0)
             recorded = np.float32(0.0)
+{memory}
 {behaviour}
             a = with_recorded(a, recorded)
 {scoring}
@@ -167,6 +168,19 @@ def day_threads(next_block, threads, {params}, {gate}{args}):
 
 day_step = FusedKernel(day_threads)
 '''
+
+_MEMORY = """\
+            for c in range(parts.shape[0]):  # memory: every component fades by keep[c] a day
+                was = parts[c, i]
+                if was != 0:
+                    now = was * keep[c]
+                    if abs(now) < FORGOTTEN:  # no denormals: a thousandth of a point is gone
+                        now = np.float32(0.0)
+                    parts[c, i] = now
+                    delta += now - was"""
+
+FORGOTTEN = np.float32(1e-3)
+"""A score component smaller than this (in points) is set to 0 by the memory."""
 
 _DELTA = """\
             d = {f}(a, r, e, {args})
@@ -218,12 +232,19 @@ def _gate(code: str) -> str:
 
 
 def kernel_source(
-    modules: list[Hooks], regions: bool, public: bool, gated: bool = False, active: bool = False
+    modules: list[Hooks],
+    regions: bool,
+    public: bool,
+    gated: bool = False,
+    active: bool = False,
+    memory: bool = False,
 ) -> str:
     """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
     each agent's region (else all count in region 0); ``public``: gather and publish flags;
     ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled;
-    ``active``: read the graph's per-edge mask and skip cut ties (shunning)."""
+    ``active``: read the graph's per-edge mask and skip cut ties (shunning); ``memory``: every
+    score component fades by its factor ``keep[c]`` a day before today's deltas (the score's
+    memory, ``modules.scoring.half_life``)."""
     imports, behaviour, scoring, afters, params = [], [], [], [], []
     streams = [("region", 1)] if regions else []
     streams += [("packed_out", 1), ("parts", 2)]
@@ -261,6 +282,7 @@ def kernel_source(
         score_sum="r[g, 0] += score" if regions else "score_sum += score",
         public=public,
         active=active,
+        memory=_MEMORY if memory else " " * 12 + "pass",
         behaviour="\n".join(behaviour) or " " * 12 + "pass",
         scoring="\n".join(scoring) or " " * 12 + "pass",
         afters="\n".join(afters) or " " * 12 + "pass",
@@ -306,10 +328,15 @@ def per_agent_arrays(
 
 
 def fused_kernel(
-    modules: list[Hooks], regions: bool, public: bool, gated: bool = False, active: bool = False
+    modules: list[Hooks],
+    regions: bool,
+    public: bool,
+    gated: bool = False,
+    active: bool = False,
+    memory: bool = False,
 ) -> FusedKernel:
-    """Generate (or reuse) the fused kernel for these modules."""
-    source = kernel_source(modules, regions, public, gated, active)
+    """Generate (or reuse) the fused kernel for these modules (``kernel_source``'s flags)."""
+    source = kernel_source(modules, regions, public, gated, active, memory)
     digest = hashlib.sha256((source + _source_digest()).encode()).hexdigest()[:16]
     name = f"scsim_fused_{digest}"
     if name in sys.modules:

@@ -164,12 +164,14 @@ class Scenario(Strict):
         components = {"friends"} | {
             m for m in enabled if REGISTRY[m].has_delta(getattr(self.modules, m))
         }
-        unknown = sorted(set(self.modules.scoring.weights) - (components - {"scoring"}))
-        if unknown:
-            raise ValueError(
-                f"modules.scoring.weights.{unknown[0]} is not a score component of this "
-                f"scenario; expected one of {sorted(components - {'scoring'})}"
-            )
+        components -= {"scoring"}
+        for field, allowed in (("weights", components), ("half_lives", components | {"bound"})):
+            unknown = sorted(set(getattr(self.modules.scoring, field)) - allowed)
+            if unknown:
+                raise ValueError(
+                    f"modules.scoring.{field}.{unknown[0]} is not a score component of this "
+                    f"scenario; expected one of {sorted(allowed)}"
+                )
         n, net = self.population.n, self.network
         if isinstance(net, WattsStrogatz) and n < net.k + 2:
             raise ValueError(f"population.n ({n}) must be at least network.k + 2 ({net.k + 2})")

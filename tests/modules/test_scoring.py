@@ -50,3 +50,55 @@ def test_weights_scale_a_component():
     kinds = [f"{m}.{k}" for m, k in half.event_kinds]
     recorded = ev["kind"] == kinds.index("infractions.recorded")
     assert np.all(ev["delta"][recorded] == -7.5)
+
+
+ONLY_PURCHASES = {
+    "modules.speech.enabled": False,
+    "modules.infractions.enabled": False,
+    "modules.lists.enabled": False,
+    "modules.sanctions.enabled": False,
+    "modules.scoring.friend_pull": 0,
+    "modules.scoring.friend_sanction_penalty": 0,
+    "modules.purchases.categories": [{"name": "gift", "rate": 0.05, "effect": 7}],
+    "output.audit_sample": 50,
+}
+
+
+def test_memory_weights_each_change_by_its_age():
+    """With a half-life H, a change of d on day s counts d * 0.5 ** ((T - 1 - s) / H) at the
+    end of day T - 1: each audited citizen's purchases component equals that sum over its
+    logged purchases (float32 fading each day: relative error ~1e-6 per day of age)."""
+    days, half_life = 200, 30.0
+    sim = Sim(small(n=500, days=days, **ONLY_PURCHASES, **{
+        "modules.scoring.half_life": half_life,
+    })).run()  # fmt: skip
+    ev = sim.events.columns()
+    keep = np.float64(np.float32(0.5 ** (1 / half_life)))
+    part = sim.component("purchases")
+    for citizen in np.unique(ev["citizen"]):
+        mine = ev["citizen"] == citizen
+        expected = (ev["delta"][mine] * keep ** (days - 1 - ev["day"][mine])).sum()
+        assert abs(part[citizen] - expected) < 1e-4 * max(1.0, abs(expected))
+    assert np.allclose(sim.score, 650 + sim.parts.sum(axis=0), atol=1e-2)
+
+
+def test_a_component_without_memory_keeps_lifetime_sums():
+    """half_lives.purchases: null keeps the purchases component a running sum (7 points per
+    purchase, exactly) while half_life fades the others."""
+    sim = Sim(small(n=500, days=100, **ONLY_PURCHASES, **{
+        "modules.scoring.half_life": 10.0, "modules.scoring.half_lives": {"purchases": None},
+    })).run()  # fmt: skip
+    bought = sim.record("purchases_gift").sum()
+    assert bought > 0
+    assert sim.component("purchases").sum() == np.float32(7 * bought)
+
+
+def test_memory_pulls_a_falling_population_back_to_a_steady_state():
+    """SC-core's mean daily change is negative (about -0.08 points), so its lifetime sums fall
+    without limit; with a 365-day half-life the mean settles near initial + drift x tau
+    (tau = 365 / ln 2 = 527 days: about 610). Year 3 and year 4 means differ by < 1 %."""
+    sc = small(n=2000, days=4 * 365, **{"modules.scoring.half_life": 365.0})
+    mean = Sim(sc).run().record("score_sum") / 2000
+    y3, y4 = mean[3 * 365 - 1], mean[4 * 365 - 1]
+    assert 560 < y4 < 640
+    assert abs(y4 - y3) / y3 < 0.01

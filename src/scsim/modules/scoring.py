@@ -28,6 +28,8 @@ class ScoringParams(ModuleParams):
     fixed = {
         "range": "the score range shapes the engine's buffers and histogram, set before day 0",
         "initial": "every score starts there on day 0",
+        "half_life": "the score's memory is part of the fused kernel, set before day 0",
+        "half_lives": "the score's memory is part of the fused kernel, set before day 0",
     }
 
     range: tuple[float, float] = Field(
@@ -37,6 +39,19 @@ class ScoringParams(ModuleParams):
     weights: dict[Name, float] = Field(
         default_factory=dict,
         description="multiplier of each score component by module name (default 1)",
+    )
+    half_life: float | None = Field(
+        default=None,
+        gt=0,
+        le=36500,
+        description="days after which a score change counts half: every score component "
+        "fades by 0.5 ** (1 / half_life) a day, so the score is the initial value plus the "
+        "record's changes weighted by their age (none: never forgotten, lifetime sums)",
+    )
+    half_lives: dict[Name, float | None] = Field(
+        default_factory=dict,
+        description="half-life of one score component by name (module, friends or bound), "
+        "overriding half_life; none: that component is never forgotten",
     )
     friend_pull: float = Field(
         default=0.05, ge=0, le=1, description="daily pull towards the neighbours' mean score"
@@ -68,7 +83,15 @@ class ScoringParams(ModuleParams):
         for name, w in self.weights.items():
             if not 0 <= w <= 100:
                 raise ValueError(f"weights.{name} ({w}) must lie within [0, 100]")
+        for name, days in self.half_lives.items():
+            if days is not None and not 0 < days <= 36500:
+                raise ValueError(f"half_lives.{name} ({days}) must lie within (0, 36500] days")
         return self
+
+    def keep(self, components: list[str]) -> np.ndarray:
+        """Each component's daily memory factor, 0.5 ** (1 / half-life) (1: never forgotten)."""
+        days = [self.half_lives.get(c, self.half_life) for c in components]
+        return np.array([1.0 if d is None else 0.5 ** (1.0 / d) for d in days], dtype=np.float32)
 
 
 ScoringArgs = namedtuple(

@@ -5,10 +5,11 @@
     python bench/long_run.py --json runs/long.jsonl
 
 Each preset runs in its own process (numba's kernel for each set of modules is compiled or
-loaded once there). Prints, per preset, the share of citizens listed and banned and the mean
-score at the end of years 1, 2, 5 and 10, and the relative change from year 5 to year 10 — the
-bars of the credibility issue: |change| < 10 % for the listed share and the mean score, and no
-more than 5 % listed at year 10 (except a list whose rule is "never removed").
+loaded once there). Prints, per preset, the share of citizens listed and the mean score in
+years 1, 2, 5 and 10 (each averaged over the year's days), the share banned from travel in year
+10, the spread of scores at the end, and the relative change from year 5 to year 10 — the bars
+of the credibility issue: |change| < 10 % for the listed share and the mean score, and no more
+than 5 % listed in year 10 (except a list whose rule is "never removed").
 """
 
 from __future__ import annotations

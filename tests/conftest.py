@@ -7,9 +7,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import pytest
 
 from scsim.scenario import Scenario, load_scenario
+
+
+@pytest.fixture(autouse=True)
+def one_numba_thread():
+    """Tests run in-process kernels on one numba thread unless they set their own: the suite
+    runs two workers on two cores, and a parallel kernel on oversubscribed cores spends most of
+    a short day waiting for its other thread (tests/test_steady.py's two cascade tests, with
+    one more busy process on the machine: 439 s and 327 s on two threads, 15 s and 20 s on
+    one). Results are bit-identical for any thread count, which the tests that set 1 and 2
+    threads themselves check; CLI subprocesses keep the default."""
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(threads)
 
 
 def small(n: int = 3000, days: int = 30, seed: int = 1, **overrides) -> Scenario:

@@ -49,6 +49,16 @@ def test_scsim_presets_lists_every_system_in_the_seeds():
 
 
 @pytest.mark.parametrize("name", preset_names())
+def test_every_preset_states_the_memory_of_its_score(name):
+    """A score is a lifetime sum or fades with a half-life: each preset says which, and why."""
+    sc = load_scenario(name)
+    assert "memory" in sc.sources, f"{name}: sources.memory is missing"
+    scoring = sc.modules.scoring
+    if scoring.half_life is None and not scoring.half_lives:
+        assert re.search(r"\bno(ne)?\b", sc.sources["memory"]), sc.sources["memory"]
+
+
+@pytest.mark.parametrize("name", preset_names())
 def test_every_source_names_a_seed_file_or_says_assumption(name):
     sources = load_scenario(name).sources
     assert sources, f"{name}: no sources block"
@@ -99,7 +109,9 @@ def _beijing(sc: Scenario) -> None:
     sv = sc.modules.surveillance
     assert sv.pooling and sv.pool_from_day == 0 and sum(s.pooled for s in sv.sources) >= 2
     lists = sc.modules.lists
-    assert lists.removal == "never" and lists.court and not lists.appeals and lists.disclose
+    # the published rules' two-year term (SPC 2017 provisions), not "never removed"
+    assert lists.removal == "expiry" and lists.listing_days == 730
+    assert lists.court and not lists.appeals and lists.disclose
     assert "expiry" not in _on(sc)
     tiers = {t.name: t for t in sc.modules.sanctions.tiers}
     assert {"travel", "hotels", "internet", "schools"} <= set(tiers) and tiers["schools"].family
@@ -234,6 +246,9 @@ TEST_OVERRIDES: dict[str, Callable[[dict], None]] = {
     "china-2020": lambda raw: raw["timeline"][0].update(day=MANDATE_DAY),
     # court orders within 20 days: frequent disputes (half of them ordering an apology),
     # short deadlines, frequent late performance
+    # tencent starts at 630, below its first perk (650), which steady payers reach after
+    # months; started at 650, some hold a perk within 20 days
+    "tencent": lambda raw: raw["modules"]["scoring"].update(initial=650),
     "court-blacklist": lambda raw: raw["modules"]["courts"].update(
         dispute_rate=0.01, apology_share=0.5, deadline_days=3, late_rate=0.05
     ),

@@ -3,7 +3,9 @@
 A preset is a claim about the world, so it must not drift into nonsense over a decade
 (docs/ODD.md, "Memory and long-run behaviour"). This module reads a finished ``Sim`` and says,
 per simulated year, the share of citizens on the blacklist, banned from travel and the mean
-score, and compares two years (by default 5 and 10) as relative changes.
+score (each averaged over the year's days: a stock of a few hundred listed citizens moves by
+several per cent from one day to another), and compares two years (by default 5 and 10) as
+relative changes.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ YEAR = 365
 
 @dataclass(frozen=True)
 class Yearly:
-    """End-of-year figures of one run (index 0 = day 364, the end of year 1)."""
+    """Yearly averages of one run (index 0 = year 1, days 0-364); ``sd_score`` is the spread
+    of scores on the year's last day, from the daily histogram."""
 
     listed_share: np.ndarray
     banned_share: np.ndarray
@@ -31,8 +34,8 @@ class Yearly:
         return len(self.mean_score)
 
     def change(self, field: str, early: int = 5, late: int = 10) -> float:
-        """Relative change of ``field`` from the end of year ``early`` to that of ``late``
-        (0 when both are 0; inf when it grows from 0)."""
+        """Relative change of ``field`` from year ``early`` to year ``late`` (0 when both are
+        0; inf when it grows from 0)."""
         values = getattr(self, field)
         a, b = float(values[early - 1]), float(values[late - 1])
         if a == 0:
@@ -40,25 +43,30 @@ class Yearly:
         return (b - a) / a
 
 
-def _share(sim: Sim, record: str) -> np.ndarray:
+def _by_year(values: np.ndarray, years: int) -> np.ndarray:
+    return values[: years * YEAR].reshape(years, YEAR).mean(axis=1)
+
+
+def _share(sim: Sim, record: str, years: int) -> np.ndarray:
     if record not in sim.record_names:
-        return np.zeros(sim.records.shape[0])
-    return sim.record(record) / sim.n
+        return np.zeros(years)
+    return _by_year(sim.record(record), years) / sim.n
 
 
 def yearly(sim: Sim) -> Yearly:
-    """End-of-year figures of a finished run (whole years only)."""
-    ends = np.arange(YEAR - 1, sim.records.shape[0], YEAR)
-    if ends.size == 0:
+    """Yearly figures of a finished run (whole years only)."""
+    years = sim.records.shape[0] // YEAR
+    if years == 0:
         raise ValueError(f"the run has {sim.records.shape[0]} days; a year needs {YEAR}")
+    ends = np.arange(1, years + 1) * YEAR - 1
     banned = "banned" if "banned" in sim.record_names else "sanction_travel"
     hist = sim.histograms[ends].astype(np.float64)
     centres = (sim.bin_edges[:-1] + sim.bin_edges[1:]) / 2
-    mean = sim.record("score_sum")[ends] / sim.n
+    mean_end = (hist * centres).sum(axis=1) / hist.sum(axis=1)
     second = (hist * centres**2).sum(axis=1) / hist.sum(axis=1)
     return Yearly(
-        listed_share=_share(sim, "listed")[ends],
-        banned_share=_share(sim, banned)[ends],
-        mean_score=mean,
-        sd_score=np.sqrt(np.maximum(second - mean**2, 0.0)),
+        listed_share=_share(sim, "listed", years),
+        banned_share=_share(sim, banned, years),
+        mean_score=_by_year(sim.record("score_sum"), years) / sim.n,
+        sd_score=np.sqrt(np.maximum(second - mean_end**2, 0.0)),
     )

@@ -26,17 +26,24 @@ class ExpiryParams(ModuleParams):
     )
 
 
-ExpiryArgs = namedtuple("ExpiryArgs", ["last_record", "on_file", "after_days", "col", "evk"])
+ExpiryArgs = namedtuple(
+    "ExpiryArgs", ["last_record", "on_file", "after_days", "keep", "col", "evk"]
+)
 
 
 @njit(inline="always", cache=True)
-def expiry_delta(a, rec, ev, last_record, on_file, after_days, col, evk):
+def expiry_delta(a, rec, ev, last_record, on_file, after_days, keep, col, evk):
     if a.recorded < 0:
+        held = on_file[a.i]
+        if held < 0 and keep < 1:  # what the earlier records still weigh today
+            held *= keep ** np.float32(a.day - last_record[a.i])
         last_record[a.i] = a.day
-        on_file[a.i] += a.recorded
+        on_file[a.i] = held + a.recorded
         return np.float32(0.0)
     if on_file[a.i] < 0 and a.day - last_record[a.i] >= after_days:
         restored = -on_file[a.i]
+        if keep < 1:
+            restored *= keep ** np.float32(a.day - last_record[a.i])
         on_file[a.i] = 0.0
         rec[a.region, col] += 1.0
         emit(ev, a, evk, -1, restored, -1)
@@ -61,6 +68,9 @@ class Expiry(Module):
 
     def args(self, day: int) -> tuple:
         people = self.sim.people
+        scoring = self.sim.config.scoring
+        keep = np.float32(scoring.keep([""])[0]) if scoring.half_life else np.float32(1.0)
         return ExpiryArgs(
-            people.last_record, people.record_points, self.params.after_days, self.col, self.evk
+            people.last_record, people.record_points, self.params.after_days, keep, self.col,
+            self.evk,
         )

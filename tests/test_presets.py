@@ -110,7 +110,7 @@ def _beijing(sc: Scenario) -> None:
     assert sv.pooling and sv.pool_from_day == 0 and sum(s.pooled for s in sv.sources) >= 2
     lists = sc.modules.lists
     # the published rules' two-year term (SPC 2017 provisions), not "never removed"
-    assert lists.removal == "expiry" and lists.listing_days == 730
+    assert lists.removal == "expiry" and lists.listing_days == 730 and lists.release_days == 3
     assert lists.court and not lists.appeals and lists.disclose
     assert "expiry" not in _on(sc)
     tiers = {t.name: t for t in sc.modules.sanctions.tiers}

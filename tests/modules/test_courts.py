@@ -270,3 +270,46 @@ def test_bad_values_name_the_field(field, value, message):
     with pytest.raises(ScenarioError) as err:
         small(**{f"modules.courts.{field}": value})
     assert message in str(err.value)
+
+
+STOCK = {"dispute_rate": 0.0, "initial_defaulters": 0.2, "late_rate": 0.01}
+"""A cohort of judgment defaulters on day 0 and nothing else reaching the courts."""
+
+
+def _cohort(courts: dict, days: int, **lists):
+    return small(n=N, days=days, **{
+        "modules.finance.enabled": False, "modules.courts": {**COURTS, **courts},
+        "modules.lists.court": True, "modules.lists.blacklist_below": 0,
+        **{f"modules.lists.{k}": v for k, v in lists.items()},
+    })  # fmt: skip
+
+
+def test_a_stock_of_judgment_defaulters_is_listed_on_day_0():
+    """About a fifth of the citizens (every one an adult without the population module) are
+    judgment defaulters on day 0 (binomial, 4 sd), and the court rule lists each that day but
+    those who perform late on day 0 itself."""
+    sim = Sim(_cohort(STOCK, days=1)).run()
+    still = int(sim.people.court_listed.sum())
+    assert _within(still + int(sim.record("court_performed_late")[0]), 0.2 * N, N * 0.2 * 0.8)
+    assert sim.record("newly_listed")[0] == still
+
+
+@pytest.mark.parametrize("effect", [1.0, 3.0])
+def test_the_public_list_speeds_up_late_performance(effect):
+    """listing_effect multiplies the daily chance to perform late while the list shows the
+    defaulters: after 60 days a share (1 - 0.01 x effect)^60 of the day-0 cohort is still a
+    judgment defaulter (0.547 with no effect, 0.160 with 3; binomial, 4 sd)."""
+    courts = {**STOCK, "listing_effect": effect}
+    sim = Sim(_cohort(courts, days=60)).run()
+    cohort = int(sim.people.court_listed.sum()) + int(sim.record("court_performed_late").sum())
+    left = (1 - 0.01 * effect) ** 60
+    assert _within(int(sim.people.court_listed.sum()), left * cohort, cohort * left * (1 - left))
+
+
+def test_the_list_has_no_effect_when_it_does_not_list_judgment_defaulters():
+    """Without lists.court the court's mark is not published: listing_effect does nothing."""
+    courts = {**STOCK, "listing_effect": 3.0}
+    a = Sim(_cohort(courts, days=60, court=False, blacklist_below=500)).run()
+    b = Sim(_cohort({**STOCK, "listing_effect": 1.0}, days=60, court=False,
+                    blacklist_below=500)).run()  # fmt: skip
+    assert np.array_equal(a.people.court_listed, b.people.court_listed)

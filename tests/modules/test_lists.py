@@ -6,9 +6,10 @@ Exact checks replayed from the audit log (everyone audited). Two fused kernels: 
 
 import numpy as np
 import pytest
+import yaml
 
 from scsim.engine import Sim
-from scsim.scenario import ScenarioError
+from scsim.scenario import ScenarioError, load_raw
 from tests.conftest import small
 
 N, DAYS = 1500, 60
@@ -272,3 +273,67 @@ def test_lists_is_a_score_component_only_with_appeals():
     assert small(n=100, **on).modules.scoring.weights == {"lists": 1.0}
     with pytest.raises(ScenarioError, match="weights.lists is not a score component"):
         small(n=100, **{**on, "modules.lists.appeals": False})
+
+
+def _court_list(**lists):
+    """Judgment defaulters only (a day-0 cohort performing late at 1 % a day), listed with a
+    two-year term; everyone audited."""
+    return small(n=3000, days=120, **{
+        "modules.finance.enabled": False,
+        "modules.courts": {"dispute_rate": 0.0, "initial_defaulters": 0.3, "late_rate": 0.01},
+        "modules.lists": {"blacklist_below": 0, "court": True, "removal": "expiry",
+                          "listing_days": 730, **lists},
+        "modules.sanctions.enabled": False, "output.audit_sample": 10_000,
+    })  # fmt: skip
+
+
+def _days_of(sim, kind: str) -> dict[int, int]:
+    ev = sim.events.columns()
+    names = [f"{m}.{k}" for m, k in sim.event_kinds]
+    at = ev["kind"] == names.index(kind)
+    return dict(zip(ev["citizen"][at].tolist(), ev["day"][at].tolist(), strict=True))
+
+
+def test_a_listing_ends_release_days_after_the_defaulter_performs():
+    """release_days 3: every judgment defaulter who performs late on day d is delisted on day
+    d + 3 (cause 'released'), long before the two-year term; without it nobody is delisted."""
+    sim = Sim(_court_list(release_days=3)).run()
+    late, delisted = _days_of(sim, "courts.late"), _days_of(sim, "lists.delisted")
+    listed = _days_of(sim, "lists.listed")  # (who performed on day 0 was never listed)
+    due = {c: d + 3 for c, d in late.items() if d + 3 < 120 and c in listed}
+    assert len(due) > 300
+    assert delisted == due
+    ev = sim.events.columns()
+    names = [f"{m}.{k}" for m, k in sim.event_kinds]
+    causes = ev["cause"][ev["kind"] == names.index("lists.delisted")]
+    assert set(causes.tolist()) == {sim.module("lists").causes.index("released")}
+    assert Sim(_court_list()).run().record("delisted").sum() == 0
+
+
+def test_aggravated_listings_get_one_to_three_more_years():
+    """aggravated_share 0.4: about 40 % of the day-0 listings get a term of 3, 4 or 5 years,
+    each about a third of them (binomial, 4 sd); the rest keep 2 years."""
+    sim = Sim(_court_list(aggravated_share=0.4)).run()
+    listed = sim.people.listed_since >= 0
+    term = (sim.people.term_until - sim.people.listed_since)[listed]
+    assert set(np.unique(term).tolist()) <= {730, 1095, 1460, 1825}
+    n = term.size
+    aggravated = int((term > 730).sum())
+    assert abs(aggravated - 0.4 * n) < 4 * np.sqrt(n * 0.4 * 0.6)
+    for years in (1, 2, 3):
+        k = int((term == 730 + 365 * years).sum())
+        assert abs(k - aggravated / 3) < 4 * np.sqrt(aggravated * 2 / 9)
+
+
+@pytest.mark.parametrize("field, value", [("release_days", 3), ("aggravated_share", 0.2)])
+def test_term_settings_need_a_term(field, value, run_cli, tmp_path):
+    """release_days and aggravated_share shape a listing's term: with removal never they
+    would do nothing, so the scenario is refused with exit 2 naming the field."""
+    raw = load_raw("court-blacklist")
+    raw["modules"]["lists"][field] = value
+    spec = tmp_path / "court.yaml"
+    spec.write_text(yaml.safe_dump(raw))
+    res = run_cli("run", str(spec), "--n", "1000", "--days", "5", "--out", str(tmp_path / "r"))
+    assert res.returncode == 2, res.stderr
+    assert f"modules.lists: {field} acts only with removal: expiry" in res.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "r.partial").exists()

@@ -132,6 +132,19 @@ class CourtsParams(ModuleParams):
         description="daily chance a judgment defaulter performs late and leaves the court "
         "list (assumption: a third within about four months)",
     )
+    listing_effect: float = Field(
+        default=1.0,
+        ge=1,
+        le=100,
+        description="the public list multiplies a judgment defaulter's daily chance to perform "
+        "late by this when the lists module lists judgment defaulters (lists.court: true): the "
+        "list's purpose is to make defaulters comply (1: no effect; assumption)",
+    )
+    initial_defaulters: Probability = Field(
+        default=0.0,
+        description="share of adults who are unresolved judgment defaulters on day 0, from "
+        "orders before the run (the stock when a list starts; assumption)",
+    )
     defaulter_effect: float = Field(
         default=-30.0,
         ge=-1000,
@@ -267,6 +280,18 @@ def first_disputes(key, adult, hazard, court_day):
         court_day[i] = next_event_day(-1, u_hi(agent_hash(key, i)), hazard) if adult[i] else NEVER
 
 
+@njit(parallel=True, cache=True)
+def initial_stock(key, adult, share, late, case, court_listed, court_day):
+    """Adults who are judgment defaulters on day 0 (stream ``courts.stock``), each with its day
+    of late performance."""
+    for i in prange(adult.size):
+        h = agent_hash(key, i)
+        if adult[i] and u_hi(h) < share:
+            case[i] = LISTED
+            court_listed[i] = True
+            court_day[i] = next_event_day(-1, u_lo(h), late)
+
+
 class Courts(Module):
     """Court orders from defaults and disputes, compliance, apologies judged, judgment
     defaulters; see the module docstring and docs/odd_courts.md."""
@@ -288,6 +313,14 @@ class Courts(Module):
     def causes(self) -> tuple[str, ...]:
         return ("default", "dispute", "apology", "sincere", "insincere")
 
+    @property
+    def late_hazard(self) -> float:
+        """Daily chance a judgment defaulter performs late: ``late_rate``, times
+        ``listing_effect`` when the lists module lists judgment defaulters."""
+        lists = self.sim.config.lists
+        listed = lists is not None and lists.enabled and lists.court
+        return min(1.0, self.params.late_rate * (self.params.listing_effect if listed else 1.0))
+
     def init(self) -> None:
         p, people, n = self.params, self.sim.people, self.sim.n
         age = people.fields.get("age")
@@ -295,8 +328,13 @@ class Courts(Module):
         self.court_day = people.add("court_day", np.empty(n, dtype=np.int32))
         first_disputes(self.day_key("init", 0), adult, p.dispute_rate, self.court_day)
         self.case = people.add("court_case", np.zeros(n, dtype=np.uint8))
-        people.ensure("court_listed", np.bool_, False)
+        court_listed = people.ensure("court_listed", np.bool_, False)
         people.ensure("court_wrongful", np.bool_, False)
+        if p.initial_defaulters > 0:
+            initial_stock(
+                self.day_key("stock", 0), adult, p.initial_defaulters, self.late_hazard,
+                self.case, court_listed, self.court_day,
+            )  # fmt: skip
         self.fp_on = p.defaulter_effect != 0
         stand_in = np.zeros(1, dtype=np.float32)
         self.false_points = (
@@ -310,7 +348,7 @@ class Courts(Module):
         median = float(np.median(earners)) if earners.size > 1 else 1.0
         self.probs = np.array([
             p.dispute_rate, p.apology_share, p.comply_prob, p.comply_prob_default,
-            p.conformity_weight, p.income_weight, p.sincere_prob, p.error_rate, p.late_rate,
+            p.conformity_weight, p.income_weight, p.sincere_prob, p.error_rate, self.late_hazard,
             median,
         ], dtype=np.float64)  # fmt: skip
         self.effect = np.float32(p.defaulter_effect * self.weight)

@@ -73,4 +73,4 @@ class Expiry(Module):
         return ExpiryArgs(
             people.last_record, people.record_points, self.params.after_days, keep, self.col,
             self.evk,
-        )
+        )  # fmt: skip

@@ -32,11 +32,11 @@ from typing import Annotated, Literal
 
 import numpy as np
 from numba import njit
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from scsim.modules.base import LISTED, REDLISTED, Module, emit
 from scsim.params import ModuleParams, Probability
-from scsim.rng import agent_hash, u_hi
+from scsim.rng import agent_hash, u_hi, u_lo
 
 SCORE, EXPIRY, NEVER = 0, 1, 2
 """``removal`` codes."""
@@ -52,10 +52,10 @@ R_LISTED, R_NEW, R_DELISTED, R_WRONG, R_NEW_WRONG, R_RED, R_FILED, R_WON, R_LOST
 # event kinds, relative to ``evk``
 E_LISTED, E_DELISTED, E_RENEWED, E_RED, E_UNRED, E_FILED, E_WON, E_LOST = range(8)
 # appeal day keys and probabilities, packed into arrays (one parameter per kind of setting)
-K_FILE, K_DECIDE = range(2)
+K_FILE, K_DECIDE, K_AGGRAVATE = range(3)
 P_FILE, P_WIN_WRONGFUL, P_WIN_RIGHTFUL = range(3)
 # causes
-C_SCORE, C_COURT, C_ACT, C_EXPIRED, C_APPEAL = range(5)
+C_SCORE, C_COURT, C_ACT, C_EXPIRED, C_APPEAL, C_RELEASED = range(6)
 
 MAX_DAYS = np.uint16(65535)
 """``days_listed`` saturates here (179 years)."""
@@ -68,6 +68,8 @@ class ListsParams(ModuleParams):
         "court": "court listings are state kept from day 0",
         "act_days": "listing records are state kept from day 0",
         "appeals": "appeals fuse a hook and keep state from day 0",
+        "release_days": "release keeps state from day 0",
+        "aggravated_share": "aggravated terms keep state from day 0",
     }
 
     blacklist_below: float = Field(
@@ -99,6 +101,21 @@ class ListsParams(ModuleParams):
         le=36500,
         description="term of a listing with removal: expiry (assumption: the two-year term of "
         "the Supreme People's Court's 2017 provisions on judgment defaulters)",
+    )
+    release_days: int | None = Field(
+        default=None,
+        ge=0,
+        le=3650,
+        description="with removal: expiry, a listing ends this many days after every rule "
+        "stopped holding (a judgment defaulter performed), before its term ends (the 2017 SPC "
+        "provisions: removal within 3 working days of performance); none: it lasts its term",
+    )
+    aggravated_share: Probability = Field(
+        default=0.0,
+        description="with removal: expiry, share of listings whose term is lengthened for "
+        "aggravating conduct by 1, 2 or 3 years (equally likely; the 2017 SPC provisions, "
+        "art. 2: 2 years, +1 to 3 for aggravating conduct, at most 5; the share is an "
+        "assumption)",
     )
     disclose: bool = Field(
         default=True,
@@ -135,13 +152,25 @@ class ListsParams(ModuleParams):
         default=0.02, description="chance an appeal against a rightful listing is won (assumption)"
     )
 
+    @model_validator(mode="after")
+    def _term_settings(self) -> ListsParams:
+        if self.removal != "expiry":
+            for field, idle in (("release_days", None), ("aggravated_share", 0.0)):
+                if getattr(self, field) != idle:
+                    raise ValueError(
+                        f"{field} acts only with removal: expiry (a listing's term), not "
+                        f"removal: {self.removal}; set removal: expiry or remove {field}"
+                    )
+        return self
+
 
 ListsArgs = namedtuple(
     "ListsArgs",
     [
         "listed", "redlisted", "wrongful", "listed_since", "days_listed", "appeal_due",
         "false_points", "court_listed", "court_wrongful", "listing_record",
-        "threshold", "court", "act_days", "removal", "term", "fp_on",
+        "cleared_since", "term_until",
+        "threshold", "court", "act_days", "removal", "term", "release", "aggravated", "fp_on",
         "red_on", "red_above", "red_clean", "disclose",
         "appeals", "keys", "probs", "delay", "col", "evk",
     ],
@@ -156,11 +185,17 @@ def _wrongful(i, score, threshold, by_score, by_court, by_act, false_points, fp_
 
 
 @njit(inline="always", cache=True)
+def _term_end(i, listed_since, term, aggravated, term_until):
+    """Day the current listing's term ends (its own, aggravated, term when drawn)."""
+    return term_until[i] if aggravated > 0 else listed_since[i] + term
+
+
+@njit(inline="always", cache=True)
 def lists_delta(
     a, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
-    false_points, court_listed, court_wrongful, listing_record,
-    threshold, court, act_days, removal, term, fp_on, red_on, red_above, red_clean, disclose,
-    appeals, keys, probs, delay, col, evk,
+    false_points, court_listed, court_wrongful, listing_record, cleared_since, term_until,
+    threshold, court, act_days, removal, term, release, aggravated, fp_on, red_on, red_above,
+    red_clean, disclose, appeals, keys, probs, delay, col, evk,
 ):  # fmt: skip
     """Decide an appeal due today (only fused when appeals are on). A won appeal restores the
     false points on file; the after hook lifts the listing the same day."""
@@ -189,9 +224,9 @@ def lists_delta(
 @njit(inline="always", cache=True)
 def lists_after(
     a, score, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
-    false_points, court_listed, court_wrongful, listing_record,
-    threshold, court, act_days, removal, term, fp_on, red_on, red_above, red_clean, disclose,
-    appeals, keys, probs, delay, col, evk,
+    false_points, court_listed, court_wrongful, listing_record, cleared_since, term_until,
+    threshold, court, act_days, removal, term, release, aggravated, fp_on, red_on, red_above,
+    red_clean, disclose, appeals, keys, probs, delay, col, evk,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -206,15 +241,23 @@ def lists_after(
         now = holds
         won = False
         renew = False
+        released = False
         if was:
             if appeals and appeal_due[i] == APPEAL_WON:
                 now = False
                 won = True
             elif removal == EXPIRY:
-                if day - listed_since[i] >= term:
+                if day >= _term_end(i, listed_since, term, aggravated, term_until):
                     renew = holds
+                elif release >= 0 and not holds:  # released a few days after the rules end
+                    if cleared_since[i] < 0:
+                        cleared_since[i] = day
+                    now = day - cleared_since[i] < release
+                    released = not now
                 else:
                     now = True
+                    if release >= 0 and cleared_since[i] >= 0:
+                        cleared_since[i] = -1
             elif removal == NEVER:
                 now = True
         if now:
@@ -222,6 +265,10 @@ def lists_after(
             if not was or renew:
                 cause = C_SCORE if by_score else (C_COURT if by_court else C_ACT)
                 listed_since[i] = day
+                if aggravated > 0:  # 1-3 more years for aggravating conduct
+                    h = agent_hash(keys[K_AGGRAVATE], i)
+                    years = np.int64(1 + u_lo(h) * 3) if u_hi(h) < aggravated else 0
+                    term_until[i] = day + term + 365 * years
                 w = _wrongful(
                     i, score, threshold, by_score, by_court, by_act, false_points, fp_on,
                     court_wrongful,
@@ -259,7 +306,11 @@ def lists_after(
         elif was:
             listed[i] = False
             rec[a.region, col + R_DELISTED] += 1.0
-            cause = C_APPEAL if won else (C_EXPIRED if removal == EXPIRY else -1)
+            cause = C_EXPIRED if removal == EXPIRY else -1
+            if won or released:
+                cause = C_APPEAL if won else C_RELEASED
+            if release >= 0:
+                cleared_since[i] = -1
             emit(ev, a, evk + E_DELISTED, cause, 0.0, -1)
             if wrongful[i]:
                 wrongful[i] = False
@@ -304,7 +355,7 @@ class Lists(Module):
 
     @property
     def causes(self) -> tuple[str, ...]:
-        return ("score", "court", "act", "expired", "appeal")
+        return ("score", "court", "act", "expired", "appeal", "released")
 
     def init(self) -> None:
         p, people, n = self.params, self.sim.people, self.sim.n
@@ -321,6 +372,10 @@ class Lists(Module):
             people.ensure("court_wrongful", np.bool_, False)
         if p.act_days > 0:
             people.ensure("listing_record", np.int32, -1)
+        if p.release_days is not None:
+            people.add("cleared_since", np.full(n, -1, dtype=np.int32))
+        if p.aggravated_share > 0:
+            people.add("term_until", np.full(n, -1, dtype=np.int32))
         self.refresh()
 
     def refresh(self) -> None:
@@ -349,10 +404,13 @@ class Lists(Module):
             self._field("court_listed", p.court, np.bool_),
             self._field("court_wrongful", p.court, np.bool_),
             self._field("listing_record", p.act_days > 0, np.int32),
+            self._field("cleared_since", p.release_days is not None, np.int32),
+            self._field("term_until", p.aggravated_share > 0, np.int32),
             np.float32(p.blacklist_below), p.court, np.int64(p.act_days),
             np.int64(("score", "expiry", "never").index(p.removal)), np.int64(p.listing_days),
-            fp_on, red_on, np.float32(p.redlist_above if red_on else 0.0), p.redlist_clean,
-            p.disclose, p.appeals,
-            self.day_keys(["appeal_file", "appeal_decide"], day), self.probs,
+            np.int64(-1 if p.release_days is None else p.release_days),
+            np.float64(p.aggravated_share), fp_on, red_on,
+            np.float32(p.redlist_above if red_on else 0.0), p.redlist_clean, p.disclose, p.appeals,
+            self.day_keys(["appeal_file", "appeal_decide", "aggravate"], day), self.probs,
             np.int64(p.appeal_delay), self.col, self.evk,
         )  # fmt: skip

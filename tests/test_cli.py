@@ -54,6 +54,11 @@ BAD_FILES = [
     (_set(("modules", "purchases", "categories", 0, "trait"), "thrift"), "modules.purchases needs modules.population"),
     (_set(("modules", "purchases", "categories", 0), {"name": "x", "rate": 0.1, "effect": 1, "min_age": 70, "max_age": 60}), "min_age (70) must be <= max_age (60)"),
     (_set(("modules", "expiry"), {"after_days": 0}), "modules.expiry.after_days: 0 is not allowed; expected an integer >= 1"),
+    (_set(("population", "represents"), 0.5), "population.represents: 0.5 is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), 0), "population.represents: 0 is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), True), "population.represents: true is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), float("inf")), "population.represents: Infinity is not allowed; expected a finite number"),
+    (_set(("population", "represents"), "many"), 'population.represents: "many" is not allowed; expected a number'),
 ]  # fmt: skip
 
 

@@ -196,7 +196,8 @@ def query(
         typer.Argument(
             metavar="RUN_DIR... SQL",
             help="one or more run directories, then one SQL query over the views timeseries, "
-            "distribution, people, events, audit, manifest (each with a 'run' column)",
+            "timeseries_people (counts times population.represents), distribution, people, "
+            "events, audit, manifest (each with a 'run' column)",
         ),
     ],
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,

@@ -156,8 +156,9 @@ def test_represents_is_one_unless_the_scenario_says(run_dir):
     assert "represents" not in run.scenario["population"]
     old = Run(run_dir, {"n": 2000, "days": 20})  # a manifest from before scenarios had it
     assert old.represents == 1.0
-    scaled = Run(run_dir, {**run.manifest, "scenario": {"population": {"n": 2000,
-                                                                        "represents": 50}}})
+    scaled = Run(
+        run_dir, {**run.manifest, "scenario": {"population": {"n": 2000, "represents": 50}}}
+    )
     assert scaled.represents == 50.0 and scaled.flat_manifest["represents"] == 50.0
     con = connect(run_dir)
     assert con.sql("SELECT represents FROM manifest").fetchall() == [(1.0,)]

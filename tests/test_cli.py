@@ -212,3 +212,14 @@ def test_explore_refuses_a_bad_or_busy_port(tmp_path):
         port = busy.getsockname()[1]
         res = runner.invoke(app, ["explore", run, "--port", str(port)])
     assert res.exit_code == 2 and f"--port: {port} is in use on 127.0.0.1" in res.stderr
+
+
+def test_run_says_what_the_citizens_stand_for(tmp_path):
+    path = _scenario(tmp_path, _set(("population", "represents"), 10_000))
+    res = runner.invoke(app, ["run", path, "--days", "5", "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "Each synthetic citizen stands for 10,000 people" in text
+    assert "The run stands for 10 million people." in text  # 1000 citizens
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["scenario"]["population"] == {"n": 1000, "represents": 10_000.0}

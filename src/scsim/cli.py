@@ -125,6 +125,11 @@ def run(
         f"({sim.n * sim.days / t['step_s'] / 1e6:,.1f} M agent-steps/s; "
         f"build {t['build_s']:.2f} s, compile {t['jit_s']:.2f} s)"
     )
+    if sc.population.represents > 1:
+        from scsim.scale import people, stands_for
+
+        everyone = people(sim.n * sc.population.represents)
+        out.print(f"{stands_for(sc.population.represents)} The run stands for {everyone} people.")
     out.print(f"run directory: {out_dir}")
     out.print(f"report:        {out_dir / 'report.html'}")
 

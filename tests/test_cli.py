@@ -54,6 +54,11 @@ BAD_FILES = [
     (_set(("modules", "purchases", "categories", 0, "trait"), "thrift"), "modules.purchases needs modules.population"),
     (_set(("modules", "purchases", "categories", 0), {"name": "x", "rate": 0.1, "effect": 1, "min_age": 70, "max_age": 60}), "min_age (70) must be <= max_age (60)"),
     (_set(("modules", "expiry"), {"after_days": 0}), "modules.expiry.after_days: 0 is not allowed; expected an integer >= 1"),
+    (_set(("population", "represents"), 0.5), "population.represents: 0.5 is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), 0), "population.represents: 0 is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), True), "population.represents: true is not allowed; expected a number >= 1"),
+    (_set(("population", "represents"), float("inf")), "population.represents: Infinity is not allowed; expected a finite number"),
+    (_set(("population", "represents"), "many"), 'population.represents: "many" is not allowed; expected a number'),
 ]  # fmt: skip
 
 
@@ -207,3 +212,14 @@ def test_explore_refuses_a_bad_or_busy_port(tmp_path):
         port = busy.getsockname()[1]
         res = runner.invoke(app, ["explore", run, "--port", str(port)])
     assert res.exit_code == 2 and f"--port: {port} is in use on 127.0.0.1" in res.stderr
+
+
+def test_run_says_what_the_citizens_stand_for(tmp_path):
+    path = _scenario(tmp_path, _set(("population", "represents"), 10_000))
+    res = runner.invoke(app, ["run", path, "--days", "5", "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "Each synthetic citizen stands for 10,000 people" in text
+    assert "The run stands for 10 million people." in text  # 1000 citizens
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["scenario"]["population"] == {"n": 1000, "represents": 10_000.0}

@@ -10,10 +10,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from rich.console import Console
 from typer.testing import CliRunner
 
 from scsim.cli import app
 from scsim.compare import CompareError, compare, for_replicate, run_sim, summarise
+from scsim.report.comparison import render_comparison, terminal_table
 from scsim.scenario import load_raw
 from tests.conftest import small
 
@@ -189,3 +191,45 @@ def test_outcomes_include_silenced_speech_and_every_perk_held():
     assert rows["final_perk_permit"]["a"] == sim.record("perk_permit")[-1] > 0
     labels = {e["outcome"]: e["label"] for e in summarise(result)["outcomes"]}
     assert labels["final_perk_permit"] == "Final holding perk permit"
+
+
+def test_different_represents_exit_2(tmp_path):
+    a = _yaml(tmp_path, "scaled", **{"population.represents": 100})
+    res = runner.invoke(app, ["compare", a, "sc-core", "--replicates", "2", "--n", "2000",
+                              "--out", str(tmp_path / "cmp")])  # fmt: skip
+    assert res.exit_code == 2
+    assert "population.represents: A has 100.0, B has 1.0" in " ".join(res.stderr.split())
+
+
+def test_counts_in_people_beside_citizens():
+    scaled = {"population.represents": 100}
+    a = small(n=2000, days=10, **scaled)
+    b = small(n=2000, days=10, **scaled, **{"modules.lists.blacklist_below": 640})
+    result = compare(a, b, replicates=2, seed=3)
+    plain = compare(small(n=2000, days=10), small(n=2000, days=10, **{
+        "modules.lists.blacklist_below": 640}), replicates=2, seed=3)  # fmt: skip
+    assert result.rows == plain.rows  # standing for many people changes no outcome
+    summary = summarise(result)
+    assert summary["represents"] == 100.0 and summarise(plain)["represents"] == 1.0
+    assert all(e["people"] is None for e in summarise(plain)["outcomes"])
+    entries = {e["outcome"]: e for e in summary["outcomes"]}
+    assert entries["final_listed"]["mean_b"] > 0  # the stricter blacklist lists someone
+    for name, e in entries.items():
+        if name in ("final_mean_score", "final_score_spread"):
+            assert e["people"] is None, name
+            continue
+        people = e["people"]
+        assert people["mean_a"] == e["mean_a"] * 100 and people["mean_b"] == e["mean_b"] * 100
+        assert people["diff"] == e["diff"] * 100, name
+        assert people["paired"] == {k: e["paired"][k] * 100 for k in ("low", "high")}
+    doc = render_comparison(summary)
+    assert "Each synthetic citizen stands for 100 people" in doc and "B - A, people" in doc
+    assert "B - A, people" not in render_comparison(summarise(plain))
+    console = Console(width=250, record=True)
+    console.print(terminal_table(summary))
+    rows = [[cell.strip() for cell in line.split("│" if "│" in line else "┃")[1:-1]]
+            for line in console.export_text().splitlines()]  # fmt: skip
+    cells = {row[0]: row[1:] for row in rows if row}
+    assert cells["outcome"][-1] == "B - A, people"
+    assert cells["Final listed"][-1] == f"+{entries['final_listed']['diff'] * 100:,.0f}"
+    assert cells["Final mean score"][-1] == "-"

@@ -266,3 +266,21 @@ def test_sparkline():
     assert sparkline([0.0, 1.0, 2.0]) == SPARK[0] + SPARK[4] + SPARK[7]
     line = sparkline(list(range(365)), width=60)
     assert len(line) == 53 and line[0] == SPARK[0] and line[-1] == SPARK[-1]  # 7 days a bucket
+
+
+def test_one_agent_standing_for_many_people(run_dir, tmp_path):
+    r, text = lookup(run_dir, 4), " ".join(_look(run_dir, 4).stdout.split())
+    assert r["represents"] == 1.0 and "standing for" not in text
+    scaled = shutil.copytree(run_dir, tmp_path / "scaled")
+    manifest = json.loads((scaled / "manifest.json").read_text())
+    manifest["scenario"]["population"]["represents"] = 10_000.0
+    (scaled / "manifest.json").write_text(json.dumps(manifest))
+    res = _look(scaled, 4, "--json")
+    assert res.exit_code == 0, res.output
+    s = json.loads(res.stdout)
+    assert s["represents"] == 10_000.0
+    assert {k: v for k, v in s.items() if k not in ("represents", "run")} == json.loads(
+        json.dumps({k: v for k, v in r.items() if k not in ("represents", "run")})
+    )  # the same agent, the same numbers
+    text = " ".join(_look(scaled, 4).stdout.split())
+    assert "one synthetic agent standing for 10,000 people (population.represents)" in text

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -172,3 +173,75 @@ def test_plain_json_is_json_of_plain(value):
 def test_plain_json_refuses_what_plain_cannot_make_json():
     with pytest.raises(TypeError, match="object is not JSON serialisable"):
         plain_json({"x": object()})
+
+
+# --- one citizen for many people: population.represents ---------------------------------------
+
+SCALED = {
+    "modules.lists.blacklist_below": 640,  # some citizens are listed and banned
+    "modules.chilling": {},  # a measure (float64): chilling_risk
+    "network": {"kind": "regional", "region_shares": [0.6, 0.4]},  # timeseries_region
+}
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory):
+    """The same run twice: each citizen standing for one person, and for 100."""
+    root = tmp_path_factory.mktemp("scaled")
+    one = make_run(root / "one", **SCALED)
+    return one, make_run(root / "many", **SCALED, **{"population.represents": 100})
+
+
+def test_represents_changes_no_result(scaled):
+    one, many = scaled
+    banned = pq.read_table(one / "timeseries.parquet")["banned"].to_numpy()
+    assert banned.sum() > 0  # else equal files would prove little
+    for table in ("timeseries", "timeseries_region", "distribution", "people", "events", "audit"):
+        a, b = pq.read_table(one / f"{table}.parquet"), pq.read_table(many / f"{table}.parquet")
+        assert a.schema == b.schema and a.num_rows == b.num_rows > 0, table
+        for name in a.column_names:
+            x, y = a[name].combine_chunks(), b[name].combine_chunks()
+            if pa.types.is_floating(x.type):  # bit-identical: the same bytes, NaN where NaN
+                assert x.to_numpy().tobytes() == y.to_numpy().tobytes(), (table, name)
+            else:
+                assert x.equals(y), (table, name)
+    m_one, m_many = (json.loads((r / "manifest.json").read_text()) for r in scaled)
+    assert "represents" not in m_one["scenario"]["population"]
+    assert m_many["scenario"]["population"]["represents"] == 100
+    assert m_one["scenario_hash"] != m_many["scenario_hash"]
+
+
+def _is_count(field: pa.Field) -> bool:
+    return pa.types.is_integer(field.type) and field.name not in ("day", "region")
+
+
+@pytest.mark.parametrize("table", ["timeseries", "timeseries_region"])
+def test_people_views_multiply_counts_only(scaled, table):
+    one, many = scaled
+    written = pq.read_table(many / f"{table}.parquet")
+    counts = [f.name for f in written.schema if _is_count(f)]
+    assert "banned" in counts and "chilling_exposed" in counts
+    assert {"day", "mean_score", "score_p50", "chilling_risk"} & set(counts) == set()
+    order = "run, day, region" if table == "timeseries_region" else "run, day"
+    res = query(one, many, f"SELECT * FROM {table}_people ORDER BY {order}", "--json")
+    assert res.exit_code == 0, res.output
+    rows = json.loads(res.stdout)
+    for run, factor in (("many", 100), ("one", 1)):
+        mine = [r for r in rows if r["run"] == run]
+        assert len(mine) == written.num_rows
+        for name in written.column_names:
+            want = written[name].to_pylist()
+            if name in counts:
+                want = [float(v * factor) for v in want]
+            else:  # scores, quantiles, measures: as written (NaN as null in JSON)
+                want = [None if v != v else v for v in want]
+            assert [r[name] for r in mine] == want, (run, name)
+
+
+def test_manifest_says_what_each_citizen_stands_for(scaled):
+    sql = "SELECT run, represents, scenario_population_represents FROM manifest ORDER BY run"
+    res = query(*scaled, sql, "--json")
+    assert json.loads(res.stdout) == [
+        {"run": "many", "represents": 100.0, "scenario_population_represents": 100.0},
+        {"run": "one", "represents": 1.0, "scenario_population_represents": None},
+    ]

@@ -27,8 +27,9 @@ def make_run(
     preset: str | None = "<b>evil preset",
     n: int = 1000,
     step_s: float = 0.5,
+    represents: float | None = None,
 ) -> Path:
-    """Write a synthetic run directory and return it."""
+    """Write a synthetic run directory and return it (``represents``: people per citizen)."""
     run_dir.mkdir(parents=True, exist_ok=True)
     manifest = {
         "scsim_version": "0.1.0",
@@ -54,6 +55,8 @@ def make_run(
         },
         "created": "2025-01-01T00:00:00+00:00",
     }
+    if represents is not None:
+        manifest["scenario"]["population"] = {"n": n, "represents": represents}
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
 
     day = np.arange(days, dtype=np.int32)
@@ -172,6 +175,25 @@ def test_header_and_headline_numbers(full_doc: str) -> None:
     assert re.search(r"Peak banned</th><td[^>]*>40 \(day 20\)<", headline)
     assert re.search(r"Total speech detected</th><td[^>]*>90<", headline)
     assert re.search(r"Final mean score</th><td[^>]*>971.00<", headline)
+
+
+def test_headline_counts_in_people_when_a_citizen_stands_for_many(tmp_path: Path) -> None:
+    doc = write_report(make_run(tmp_path / "run", represents=10_000_000), png=False).read_text()
+    note = "Each synthetic citizen stands for 10,000,000 people (population.represents, 1 : "
+    assert doc.count(note) == 1 and note in section(doc, "run")
+    headline = section(doc, "headline")
+    assert re.search(r"Final banned</th><td[^>]*>22 \(220 million people\)<", headline)
+    assert re.search(r"Peak banned</th><td[^>]*>40 \(400 million people; day 20\)<", headline)
+    assert re.search(r"Total speech detected</th><td[^>]*>90 \(900 million in the full "
+                     r"population\)<", headline)  # fmt: skip
+    assert re.search(r"Final mean score</th><td[^>]*>971.00<", headline)  # not a count
+
+
+@pytest.mark.parametrize("represents", [None, 1])
+def test_no_people_figures_when_a_citizen_is_one_person(tmp_path: Path, represents) -> None:
+    doc = write_report(make_run(tmp_path / "run", represents=represents), png=False).read_text()
+    assert "stands for" not in doc and "people" not in section(doc, "headline")
+    assert re.search(r"Final banned</th><td[^>]*>22<", section(doc, "headline"))
 
 
 def test_scenario_and_sources(full_doc: str) -> None:

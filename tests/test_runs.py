@@ -148,3 +148,20 @@ def test_run_is_a_plain_value(run_dir):
     run = open_run(run_dir)
     assert isinstance(run, Run) and run.flat_manifest["run"] == "r1"
     assert run.flat_manifest["scenario_output_audit_sample"] == 500
+
+
+def test_represents_is_one_unless_the_scenario_says(run_dir):
+    run = open_run(run_dir)
+    assert run.represents == 1.0 and run.flat_manifest["represents"] == 1.0
+    assert "represents" not in run.scenario["population"]
+    old = Run(run_dir, {"n": 2000, "days": 20})  # a manifest from before scenarios had it
+    assert old.represents == 1.0
+    scaled = Run(
+        run_dir, {**run.manifest, "scenario": {"population": {"n": 2000, "represents": 50}}}
+    )
+    assert scaled.represents == 50.0 and scaled.flat_manifest["represents"] == 50.0
+    con = connect(run_dir)
+    assert con.sql("SELECT represents FROM manifest").fetchall() == [(1.0,)]
+    got = con.sql("SELECT * EXCLUDE (run) FROM timeseries_people ORDER BY day").fetchall()
+    want = pq.read_table(run_dir / "timeseries.parquet").to_pylist()
+    assert got == [tuple(row.values()) for row in want]  # one person a citizen: as written

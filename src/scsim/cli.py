@@ -125,6 +125,11 @@ def run(
         f"({sim.n * sim.days / t['step_s'] / 1e6:,.1f} M agent-steps/s; "
         f"build {t['build_s']:.2f} s, compile {t['jit_s']:.2f} s)"
     )
+    if sc.population.represents > 1:
+        from scsim.scale import people, stands_for
+
+        everyone = people(sim.n * sc.population.represents)
+        out.print(f"{stands_for(sc.population.represents)} The run stands for {everyone} people.")
     out.print(f"run directory: {out_dir}")
     out.print(f"report:        {out_dir / 'report.html'}")
 
@@ -196,7 +201,8 @@ def query(
         typer.Argument(
             metavar="RUN_DIR... SQL",
             help="one or more run directories, then one SQL query over the views timeseries, "
-            "distribution, people, events, audit, manifest (each with a 'run' column)",
+            "timeseries_people (counts times population.represents), distribution, people, "
+            "events, audit, manifest (each with a 'run' column)",
         ),
     ],
     as_csv: Annotated[bool, typer.Option("--csv", help="print CSV")] = False,
@@ -282,6 +288,8 @@ def compare(
 
     from scsim.compare import CompareError, check_same_population, write_comparison
     from scsim.compare import compare as run_comparison
+    from scsim.report.comparison import terminal_table
+    from scsim.scale import stands_for
 
     sa, sb = _load(a, n, days, None), _load(b, n, days, None)
     if replicates < 2:
@@ -316,21 +324,9 @@ def compare(
 
         result = run_comparison(sa, sb, replicates, first, (a, b), on_run)
     summary = write_comparison(result, out_dir)
-    level = f"{summary['level']:.0%}"
-    table = Table("outcome", "mean A", "mean B", "B - A", f"paired {level} CI",
-                  f"unpaired {level} CI", "width ratio", title=f"B - A over {replicates} "
-                  "paired replicates (A: " + escape(a) + ", B: " + escape(b) + ")")  # fmt: skip
-    for e in summary["outcomes"]:
-        if e["region"] is not None:
-            continue
-        ratio = e["width_ratio"]
-        table.add_row(
-            e["label"], f"{e['mean_a']:,.2f}", f"{e['mean_b']:,.2f}", f"{e['diff']:+,.2f}",
-            f"[{e['paired']['low']:,.2f}, {e['paired']['high']:,.2f}]",
-            f"[{e['unpaired']['low']:,.2f}, {e['unpaired']['high']:,.2f}]",
-            "n/a" if ratio is None else f"{ratio:.3f}",
-        )  # fmt: skip
-    out.print(table)
+    if summary["represents"] > 1:
+        out.print(stands_for(summary["represents"]))
+    out.print(terminal_table(summary))
     if summary["regions"]:
         out.print(f"by region ({len(summary['regions'])} regions): see comparison.json/.html")
     out.print(f"comparison: {out_dir / 'comparison.html'}")

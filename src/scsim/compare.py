@@ -51,6 +51,8 @@ OUTCOMES = (
     ("final_mean_score", "Final mean score", "score_sum", "mean"),
 )
 SPREAD = ("final_score_spread", "Final score spread (p95 - p05)")
+NOT_COUNTS = ("final_mean_score", SPREAD[0])
+"""Outcomes that are scores, not counts: never scaled to people."""
 
 
 LABELS = {name: label for name, label, *_ in OUTCOMES} | {SPREAD[0]: SPREAD[1]}
@@ -95,6 +97,8 @@ def first_difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
 def check_same_population(a: Scenario, b: Scenario) -> None:
     """Raise CompareError unless A and B describe the same population, network and days."""
     da, db = a.model_dump(mode="json"), b.model_dump(mode="json")
+    for dump, sc in ((da, a), (db, b)):  # compared, and named, even where left at its default
+        dump["population"]["represents"] = sc.population.represents
     for dotted in SAME_POPULATION:
         va, vb = da, db
         for key in dotted.split("."):
@@ -239,8 +243,23 @@ def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def in_people(entry: dict[str, Any], factor: float) -> dict[str, Any] | None:
+    """An outcome's means, difference and paired interval in people (each citizen standing for
+    ``factor``), or None for a score or when each citizen is one person."""
+    if factor <= 1 or entry["outcome"] in NOT_COUNTS:
+        return None
+    paired = entry["paired"]
+    return {
+        "mean_a": entry["mean_a"] * factor, "mean_b": entry["mean_b"] * factor,
+        "diff": entry["diff"] * factor,
+        "paired": {"low": paired["low"] * factor, "high": paired["high"] * factor},
+    }  # fmt: skip
+
+
 def summarise(c: Comparison) -> dict[str, Any]:
-    """The comparison summary: per outcome, means, paired and unpaired intervals, width ratio."""
+    """The comparison summary: per outcome, means, paired and unpaired intervals, width ratio,
+    and (when each citizen stands for many people) the counts in people."""
+    factor = c.a.population.represents
     entries = []
     for name, region, region_name in _keys(c.rows):
         rows = [row for row in c.rows if row["outcome"] == name and row["region"] == region]
@@ -258,6 +277,7 @@ def summarise(c: Comparison) -> dict[str, Any]:
                 "width_ratio": _finite(ratio),
             }
         )  # fmt: skip
+        entries[-1]["people"] = in_people(entries[-1], factor)
     return {
         "scsim_version": scsim.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -266,6 +286,7 @@ def summarise(c: Comparison) -> dict[str, Any]:
         "b": {"name": c.names[1], "scenario": c.b.model_dump(mode="json"),
               "scenario_hash": c.b.digest()},
         "n": c.a.population.n,
+        "represents": factor,
         "days": c.a.days,
         "seed": c.seed,
         "seeds": c.seeds,

@@ -1,8 +1,9 @@
 """Look up one synthetic citizen of a run: profile, score breakdown, history, events, standing.
 
 ``lookup(run, citizen)`` returns one JSON-ready dict (``scsim lookup --json`` prints it;
-``scsim.lookup_view`` renders it as text). It reads only the citizen's rows: one row group of
-``people.parquet`` and, for a citizen in the audit sample, of ``events.parquet`` and
+``scsim.lookup_view`` renders it as text); its ``represents`` is the people this one synthetic
+citizen stands for (``population.represents``). It reads only the citizen's rows: one row group
+of ``people.parquet`` and, for a citizen in the audit sample, of ``events.parquet`` and
 ``audit.parquet``. Fields of modules that were switched off are absent, and so are the parts of
 the answer built from them (``None``).
 """
@@ -300,6 +301,7 @@ def lookup(run: Run | str | Path, citizen: int) -> dict[str, Any]:
             "days": run.days,
         },
         "citizen": citizen,
+        "represents": run.represents,
         "profile": profile,
         "labels": code_labels(run, profile),
         "score": profile["score"],

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from scsim.scale import number
+
 ENGINE_NOTES = {
     "bound": "engine term (clipped to the score range)",
 }
@@ -205,6 +207,13 @@ def render(result: dict[str, Any], console: Console) -> None:
         f"{run['days']} days)",
         highlight=False,
     )
+    factor = result.get("represents", 1.0)
+    if factor > 1:
+        console.print(
+            f"one synthetic agent standing for {number(factor)} people (population.represents); "
+            "everything below is about this one agent",
+            highlight=False,
+        )
     _profile(console, result)
     _components(console, result)
     _audit(console, result)

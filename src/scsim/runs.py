@@ -8,8 +8,12 @@ column missing from one run is NULL there), and a ``manifest`` table:
 
 - ``timeseries``, ``distribution``, ``people``, ``events``, ``audit`` (the parquet files
   written by ``scsim.results``), ``timeseries_region`` (when some run has regions);
+- ``timeseries_people`` (and ``timeseries_region_people``): ``timeseries`` with every count
+  (its integer columns but ``day`` and ``region``) multiplied by the people each citizen stands
+  for (``population.represents``, as DOUBLE); mean scores, quantiles and measures unchanged;
 - ``manifest``: one row per run, the manifest flattened (``scenario_modules_speech_penalty``;
-  lists of numbers or names stay lists, other lists and objects are JSON text).
+  lists of numbers or names stay lists, other lists and objects are JSON text), with
+  ``represents`` (1.0 when the scenario does not set it).
 """
 
 from __future__ import annotations
@@ -32,6 +36,11 @@ TABLES = ("timeseries", "distribution", "people", "events", "audit")
 """Parquet files every complete run directory holds (``<name>.parquet``)."""
 OPTIONAL_TABLES = ("timeseries_region",)
 """Parquet files only some runs hold (``timeseries_region``: runs with regions)."""
+PEOPLE_VIEWS = {"timeseries_people": "timeseries", "timeseries_region_people": "timeseries_region"}
+"""Views of counts in people (each count times ``represents``) and the table each is built on."""
+NOT_COUNTS = ("day", "region")
+"""Integer columns of the timeseries that are not counts (every other integer column is one:
+``scsim.results`` writes counts as int64 and measures as float64)."""
 MANIFEST = "manifest.json"
 
 
@@ -72,6 +81,14 @@ class Run:
         return self.manifest.get("scenario", {})
 
     @property
+    def represents(self) -> float:
+        """People each synthetic citizen stands for (``population.represents``; 1.0 when the
+        scenario does not set it, as in runs from before it existed)."""
+        from scsim.scale import represents
+
+        return represents(self.manifest)
+
+    @property
     def audit_stride(self) -> int:
         """Citizens 0, stride, 2 * stride, ... are audited (0: nobody is)."""
         return int(self.manifest.get("audit", {}).get("stride", 0))
@@ -101,8 +118,9 @@ class Run:
 
     @cached_property
     def flat_manifest(self) -> dict[str, Any]:
-        """The manifest as one flat row (``run`` first), as in the ``manifest`` view."""
-        return {"run": self.name, **flatten(self.manifest)}
+        """The manifest as one flat row (``run`` first, then ``represents``), as in the
+        ``manifest`` view."""
+        return {"run": self.name, "represents": self.represents, **flatten(self.manifest)}
 
 
 def _missing_message(path: Path) -> str | None:
@@ -219,10 +237,22 @@ def _union(parts: list[str]) -> str:
     return "\nUNION ALL BY NAME\n".join(parts)
 
 
+def in_people(run: Run, table: str) -> str:
+    """The SELECT list of ``table`` with every count multiplied by ``run.represents``."""
+    factor = f"{_quote(repr(run.represents))}::DOUBLE"
+    columns = []
+    for field in pq.read_schema(run.file(table)):
+        name = _ident(field.name)
+        count = pa.types.is_integer(field.type) and field.name not in NOT_COUNTS
+        columns.append(f"{name} * {factor} AS {name}" if count else name)
+    return ", ".join(columns)
+
+
 def connect(runs: Run | str | Path | Iterable[Run | str | Path]) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the views ``timeseries``, ``distribution``,
-    ``people``, ``events``, ``audit``, ``manifest`` (and ``timeseries_region`` when a run has
-    regions) over one or many runs, each with a ``run`` column."""
+    """An in-memory DuckDB connection with the views ``timeseries``, ``timeseries_people``,
+    ``distribution``, ``people``, ``events``, ``audit``, ``manifest`` (and ``timeseries_region``
+    and ``timeseries_region_people`` when a run has regions) over one or many runs, each with a
+    ``run`` column."""
     import duckdb
 
     opened = _as_runs(runs)
@@ -236,6 +266,15 @@ def connect(runs: Run | str | Path | Iterable[Run | str | Path]) -> duckdb.DuckD
         ]
         if parts:
             con.execute(f"CREATE VIEW {table} AS {_union(parts)}")
+    for view, table in PEOPLE_VIEWS.items():
+        parts = [
+            f"SELECT {_quote(label)} AS run, {in_people(r, table)} "
+            f"FROM read_parquet({_quote(str(r.file(table)))})"
+            for r, label in zip(opened, labels, strict=True)
+            if r.has(table)
+        ]
+        if parts:
+            con.execute(f"CREATE VIEW {view} AS {_union(parts)}")
     selects, values = [], []
     for r, label in zip(opened, labels, strict=True):
         row = {**r.flat_manifest, "run": label}

@@ -45,6 +45,30 @@ class ScenarioError(ValueError):
 
 class Population(Strict):
     n: int = Field(ge=1, lt=2**32, description="number of synthetic citizens")
+    represents: float = Field(
+        default=1.0,
+        ge=1,
+        allow_inf_nan=False,
+        description="people each synthetic citizen stands for (reporting only; e.g. 10000: "
+        "140 000 citizens stand for 1.4 billion people)",
+    )
+
+    @field_validator("represents", mode="before")
+    @classmethod
+    def _at_least_one(cls, value: Any) -> Any:
+        # below 1, named as a number (the generic message would call 0 an integer); true is
+        # not a number of people, though pydantic would read it as 1
+        if isinstance(value, bool) or isinstance(value, int | float) and value < 1:
+            raise ValueError("expected a number >= 1")
+        return value
+
+    @model_serializer(mode="wrap")
+    def _without_default_represents(self, handler) -> dict[str, Any]:
+        """Populations standing for themselves dump (and hash) as before ``represents``."""
+        data = handler(self)
+        if self.represents == 1:
+            data.pop("represents", None)
+        return data
 
 
 class WattsStrogatz(Strict):
@@ -302,6 +326,7 @@ _EXPECT = {
     "int_from_float": "expected an integer",
     "float_parsing": "expected a number",
     "float_type": "expected a number",
+    "finite_number": "expected a finite number",
     "bool_parsing": "expected true or false",
     "bool_type": "expected true or false",
     "string_type": "expected a string",

@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 from scsim.report import sections as s
 from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
+from scsim.scale import represents
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def render_body(
     known |= {s.SILENCED, *sanctions, *perks, *false}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
     parts = [
-        s.headline(series),
+        s.headline(series, represents(manifest)),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
         s.sanctions_and_perks(series, embed),

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import plotly.graph_objects as go
 import yaml
 from plotly.subplots import make_subplots
 
 from scsim.report.html import Embedder, document, esc, fmt, grid, section, table
+from scsim.scale import number as fmt_number
+from scsim.scale import people, stands_for
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 COLOURS = {"paired": "#1f77b4", "unpaired": "#aaaaaa", "A": "#636efa", "B": "#ef553b"}
 
@@ -18,7 +23,15 @@ def _ci(ci: dict[str, float]) -> str:
     return f"[{fmt(ci['low'])}, {fmt(ci['high'])}]"
 
 
-def _rows(entries: list[dict[str, Any]], with_region: bool) -> list[list[str]]:
+def signed_people(entry: dict[str, Any]) -> str:
+    """B - A of a count in people (``+2.5 million``), ``-`` for a score."""
+    if entry.get("people") is None:
+        return "-"
+    diff = entry["people"]["diff"]
+    return ("+" if diff > 0 else "") + people(diff)
+
+
+def _rows(entries: list[dict[str, Any]], with_region: bool, scaled: bool) -> list[list[str]]:
     rows = []
     for e in entries:
         label = f"{e['label']} ({e['region_name']})" if with_region else e["label"]
@@ -26,9 +39,35 @@ def _rows(entries: list[dict[str, Any]], with_region: bool) -> list[list[str]]:
             [
                 esc(label), esc(fmt(e["mean_a"])), esc(fmt(e["mean_b"])), esc(fmt(e["diff"])),
                 esc(_ci(e["paired"])), esc(_ci(e["unpaired"])), esc(fmt(e["width_ratio"])),
+                *([esc(signed_people(e))] if scaled else []),
             ]
         )  # fmt: skip
     return rows
+
+
+def terminal_table(summary: dict[str, Any]) -> Table:
+    """The whole-population outcomes as a rich table for ``scsim compare`` (with B - A in
+    people when each citizen stands for many)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    level, scaled = f"{summary['level']:.0%}", summary.get("represents", 1.0) > 1
+    a, b = (escape(summary[side]["name"]) for side in ("a", "b"))
+    title = f"B - A over {summary['replicates']} paired replicates (A: {a}, B: {b})"
+    columns = ["outcome", "mean A", "mean B", "B - A", f"paired {level} CI"]
+    columns += [f"unpaired {level} CI", "width ratio", *(["B - A, people"] if scaled else [])]
+    table = Table(*columns, title=title)
+    for e in summary["outcomes"]:
+        if e["region"] is not None:
+            continue
+        ratio = e["width_ratio"]
+        table.add_row(
+            e["label"], f"{e['mean_a']:,.2f}", f"{e['mean_b']:,.2f}", f"{e['diff']:+,.2f}",
+            f"[{e['paired']['low']:,.2f}, {e['paired']['high']:,.2f}]",
+            f"[{e['unpaired']['low']:,.2f}, {e['unpaired']['high']:,.2f}]",
+            "n/a" if ratio is None else f"{ratio:.3f}", *([signed_people(e)] if scaled else []),
+        )  # fmt: skip
+    return table
 
 
 def _forest(entries: list[dict[str, Any]], level: float) -> go.Figure:
@@ -82,6 +121,8 @@ def render_comparison(summary: dict[str, Any]) -> str:
     a, b = summary["a"], summary["b"]
     names = (a["name"], b["name"])
     level = summary["level"]
+    factor = summary.get("represents", 1.0)
+    scaled = factor > 1
     embed = Embedder()
     changed = list(differences(a["scenario"], b["scenario"], ""))
     changes = "".join(
@@ -92,6 +133,7 @@ def render_comparison(summary: dict[str, Any]) -> str:
         ("A", esc(f"{a['name']} (scenario {a['scenario_hash']})")),
         ("B", esc(f"{b['name']} (scenario {b['scenario_hash']})")),
         ("citizens", esc(fmt(summary["n"]))),
+        *([("people", esc(stands_for(factor)))] if scaled else []),
         ("days", esc(fmt(summary["days"]))),
         ("replicates", esc(fmt(summary["replicates"]))),
         ("seeds", esc(f"{summary['seeds'][0]} to {summary['seeds'][-1]} (seed + replicate)")),
@@ -107,18 +149,21 @@ def render_comparison(summary: dict[str, Any]) -> str:
     regional = [e for e in summary["outcomes"] if e["region"] is not None]
     header = [
         "outcome", "mean A", "mean B", "B - A", f"paired {level:.0%} CI",
-        f"unpaired {level:.0%} CI", "width ratio",
+        f"unpaired {level:.0%} CI", "width ratio", *(["B - A, people"] if scaled else []),
     ]  # fmt: skip
     note = (
         "<p>Replicate r runs A and B with the same seed, so they share every random draw the "
         "policy does not touch. The paired interval is a t interval over the replicate "
         "differences; the unpaired (Welch) one ignores the pairing. Width ratio: paired width / "
-        "unpaired width (below 1: the pairing removed noise).</p>"
-    )
-    paired = note + grid(header, _rows(whole, False))
+        "unpaired width (below 1: the pairing removed noise)."
+        + (" B - A, people: the difference of a count in people (each synthetic citizen "
+           f"standing for {fmt_number(factor)})." if scaled else "")
+        + "</p>"
+    )  # fmt: skip
+    paired = note + grid(header, _rows(whole, False, scaled))
     parts = [head, section("differences", "Paired differences", paired)]
     if regional:
-        parts.append(section("regions", "By region", grid(header, _rows(regional, True))))
+        parts.append(section("regions", "By region", grid(header, _rows(regional, True, scaled))))
     forest_note = "<p>B - A with its paired and unpaired interval, one panel per outcome.</p>"
     if whole:
         forest = forest_note + embed(_forest(whole, level), "forest")

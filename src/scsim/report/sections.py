@@ -20,6 +20,7 @@ from scsim.report.figures import (
     title_dict,
 )  # fmt: skip
 from scsim.report.html import NOT_RECORDED, Embedder, esc, fmt, get, grid, section, table
+from scsim.scale import people, represents, stands_for
 
 PERCENTILES = ("score_p05", "score_p25", "score_p50", "score_p75", "score_p95")
 SCORE_COLUMNS = ("day", "mean_score", *PERCENTILES)
@@ -81,24 +82,34 @@ def header(manifest: dict[str, Any], title: str) -> str:
     rows.append(("agent-steps/s", esc(f"{rate:,.0f}" if rate else "n/a")))
     description = get(manifest.get("scenario"), "description")
     desc = f'<p class="description">{esc(description)}</p>' if description else ""
+    factor = represents(manifest)
+    if factor > 1:
+        desc += (
+            f'<p class="represents">{esc(stands_for(factor))} Figures and tables count synthetic '
+            "citizens; the headline numbers also give each count in the full population.</p>"
+        )
     return f'<header id="run"><h1>scsim run: {esc(title)}</h1>{desc}{table(rows)}</header>'
 
 
-def headline(series: Series) -> str:
-    """The headline numbers table from the timeseries."""
+def headline(series: Series, factor: float = 1.0) -> str:
+    """The headline numbers table from the timeseries; with ``factor`` > 1 (people each
+    citizen stands for), every count (an integer column) also in the full population."""
     rows = []
     for label, column, how in HEADLINES:
         values = series.get(column)
         if values is None or len(values) == 0:
             continue
-        if how == "final":
-            rows.append((label, esc(fmt(values[-1]))))
-        elif how == "total":
-            rows.append((label, esc(fmt(values.sum()))))
-        else:
+        count = factor > 1 and np.issubdtype(values.dtype, np.integer)
+        if how == "peak":
             peak = int(np.nanargmax(values))
-            day = series["day"][peak] if "day" in series else peak
-            rows.append((label, esc(f"{fmt(values[peak])} (day {fmt(day)})")))
+            value, day = values[peak], series["day"][peak] if "day" in series else peak
+        else:
+            value, day = (values[-1] if how == "final" else values.sum()), None
+        # a final or peak count is of citizens; a total counts acts or events (speech, new bans)
+        unit = "in the full population" if how == "total" else "people"
+        notes = [f"{people(float(value) * factor)} {unit}"] if count else []
+        notes += [f"day {fmt(day)}"] if day is not None else []
+        rows.append((label, esc(fmt(value) + (f" ({'; '.join(notes)})" if notes else ""))))
     content = table(rows, numeric=True) if rows else NOT_RECORDED
     return section("headline", "Headline numbers", content)
 

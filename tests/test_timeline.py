@@ -104,7 +104,7 @@ BAD = [
      "timeline[0].set: modules.lists.blacklist_below: -5 is not allowed; expected an integer >= 0"),
     ({"day": 5, "set": {"modules.lists.blacklist_belo": 520}},
      "timeline[0].set.modules.lists.blacklist_belo: 'blacklist_belo' is not a parameter of "
-     "modules.lists; expected one of ['act_days', 'appeal_delay'"),
+     "modules.lists; expected one of ['act_days', 'aggravated_share', 'appeal_delay'"),
     ({"day": 40, "set": {"modules.lists.blacklist_below": 520}},
      "timeline[0].day: 40 is not allowed; expected a day from 0 to 29 (the scenario runs 30 days)"),
     ({"day": 5, "set": {"modules.expiry.after_days": 30}},

@@ -1,6 +1,6 @@
 """Draw the ten-year runs of bench/long_run.py: share listed and mean score per year and preset.
 
-    python bench/long_run_figure.py                       # bench/long_run.jsonl -> docs/long_run.png
+    python bench/long_run_figure.py         # bench/long_run.jsonl -> docs/long_run.png
     python bench/long_run_figure.py --before bench/long_run_before.jsonl --out docs/long_run.png
 
 Takes the latest row of each preset (at the largest n) from the JSON lines written by
@@ -55,8 +55,10 @@ def figure(after: dict[str, dict], before: dict[str, dict]) -> dict:
         "data": traces,
         "layout": {
             "height": 520,
-            "title": {"text": f"Ten simulated years of every preset ({n:,} citizens; dashed: "
-                      "before the score had a memory)"},  # fmt: skip
+            "title": {
+                "text": f"Ten simulated years of every preset ({n:,} citizens; dashed: "
+                "before the score had a memory)"
+            },
             "xaxis": {"domain": [0, 0.45], "title": {"text": "year"}, "dtick": 1},
             "yaxis": {"type": "log", "title": {"text": "citizens on the blacklist (%, log)"}},
             "xaxis2": {"domain": [0.55, 1], "title": {"text": "year"}, "dtick": 1},

@@ -42,7 +42,7 @@ BAD_FILES = [
     (_set(("network", "kind"), "random"), "network.kind: \"random\" is not allowed; expected one of 'watts-strogatz'"),
     (_set(("modules", "speech", "detect_prob"), -0.1), "modules.speech.detect_prob: -0.1 is not allowed; expected a number >= 0"),
     (_set(("modules", "speech", "chill"), "cubic"), "modules.speech.chill: \"cubic\" is not allowed; expected one of 'linear' or 'none'"),
-    (_set(("modules", "infractions", "kinds", 0, "rate"), 2), "modules.infractions.kinds[0].rate: 2 is not allowed; expected an integer <= 1"),
+    (_set(("modules", "infractions", "kinds", 0, "rate"), 2), "modules.infractions.kinds[0].rate: 2 is not allowed; expected a number <= 1"),
     (_set(("modules", "infractions", "kinds", 0, "name"), "Bad Name"), "modules.infractions.kinds[0].name: \"Bad Name\" is not allowed; expected lowercase letters"),
     (_set(("modules", "scoring", "initial"), 1000), "initial (1000.0) must lie within range [350.0, 950.0]"),
     (_set(("modules", "sanctions", "ban_days"), 0), "modules.sanctions.ban_days: 0 is not allowed; expected an integer >= 1"),
@@ -160,7 +160,7 @@ def test_regional_network_errors_name_the_field(tmp_path):
     cases = [
         ({"household_mean": 0.5}, "network.household_mean: 0.5 is not allowed; expected a number >= 1"),
         ({"friends_k": 3}, "network.friends_k: 3 is not allowed; expected an even integer"),
-        ({"region_shares": [1, -2]}, "network.region_shares[1]: -2 is not allowed; expected an integer > 0"),
+        ({"region_shares": [1, -2]}, "network.region_shares[1]: -2 is not allowed; expected a number > 0"),
         ({"region_shares": [1] * 200}, "leaves a region with 5 citizens; every region needs more than network.friends_k (10)"),
     ]  # fmt: skip
     for kw, message in cases:

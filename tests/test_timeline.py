@@ -101,7 +101,7 @@ runner = CliRunner()
 
 BAD = [
     ({"day": 5, "set": {"modules.lists.blacklist_below": -5}},
-     "timeline[0].set: modules.lists.blacklist_below: -5 is not allowed; expected an integer >= 0"),
+     "timeline[0].set: modules.lists.blacklist_below: -5 is not allowed; expected a number >= 0"),
     ({"day": 5, "set": {"modules.lists.blacklist_belo": 520}},
      "timeline[0].set.modules.lists.blacklist_belo: 'blacklist_belo' is not a parameter of "
      "modules.lists; expected one of ['act_days', 'aggravated_share', 'appeal_delay'"),

@@ -369,10 +369,18 @@ def _describe(e: dict[str, Any]) -> str:
         where, value = f"{where}.{ctx['discriminator'].strip(chr(39))}", ctx["tag"]
     shown = json.dumps(value) if isinstance(value, (int, float, str, bool, type(None))) else "value"
     if kind in _EXPECT:
+        # a float field's bounds are floats: 2 given for a probability needs "a number"
+        bounds = {k: v for k, v in ctx.items() if k in ("ge", "gt", "le", "lt")}
+        whole = isinstance(value, int) and not isinstance(value, bool)
         number = (
-            "an integer" if isinstance(value, int) and not isinstance(value, bool) else "a number"
+            "an integer"
+            if whole and not any(isinstance(b, float) for b in bounds.values())
+            else "a number"
         )
-        expected = _EXPECT[kind].format(kind=number, **ctx)
+        shown_bounds = {
+            k: int(v) if isinstance(v, float) and v.is_integer() else v for k, v in bounds.items()
+        }
+        expected = _EXPECT[kind].format(kind=number, **{**ctx, **shown_bounds})
     else:
         expected = str(e["msg"]).removeprefix("Value error, ")
     if kind == "value_error" and not isinstance(value, (int, float, str)):

@@ -1,8 +1,10 @@
 """Scoring: component weights and the friends terms read from neighbours' public flags."""
 
 import numpy as np
+import pytest
 
 from scsim.engine import Sim
+from scsim.scenario import ScenarioError
 from tests.conftest import small
 
 CRASH = {
@@ -102,3 +104,27 @@ def test_memory_pulls_a_falling_population_back_to_a_steady_state():
     y3, y4 = mean[3 * 365 - 1], mean[4 * 365 - 1]
     assert 560 < y4 < 640
     assert abs(y4 - y3) / y3 < 0.01
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"modules.scoring.half_life": 0},
+         "modules.scoring.half_life: 0 is not allowed; expected a number > 0"),
+        ({"modules.scoring.half_lives": {"finance": 30}},
+         "modules.scoring.half_lives.finance is not a score component of this scenario; "
+         "expected one of ['bound', 'friends', 'infractions', 'purchases', 'speech']"),
+        ({"modules.scoring.half_lives": {"speech": -5}},
+         "modules.scoring: half_lives.speech (-5.0) must lie within (0, 36500] days"),
+    ],
+)  # fmt: skip
+def test_a_bad_memory_is_refused_naming_the_field(overrides, message):
+    with pytest.raises(ScenarioError) as err:
+        small(**overrides)
+    assert message in str(err.value)
+
+
+def test_the_memory_cannot_change_mid_run():
+    """The memory is part of the fused kernel: a timeline may not change it."""
+    with pytest.raises(ScenarioError, match="half_life"):
+        small(**{"timeline": [{"day": 5, "set": {"modules.scoring.half_life": 30}}]})

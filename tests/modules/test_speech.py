@@ -133,7 +133,7 @@ def test_without_topics_speech_keeps_sc_core_records():
                                      {"name": "a", "share": 1, "detect_prob": 0.5}], "unique"),
         ("modules.speech.channels", [{"name": "a", "share": 1, "detect_prob": 0.5,
                                       "place": "moon"}], "place"),
-        ("modules.speech.dissent_rate", 2, "expected an integer <= 1"),
+        ("modules.speech.dissent_rate", 2, "expected a number <= 1"),
     ],
 )  # fmt: skip
 def test_bad_values_name_the_field(field, value, message):

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+import scsim.lookup as lookup_module
 from scsim.cli import app
 from scsim.lookup import SPARK, code_labels, lookup, rerun_audit_sample, sparkline
 from scsim.runs import Run, RunError, open_run
@@ -284,3 +285,31 @@ def test_one_agent_standing_for_many_people(run_dir, tmp_path):
     )  # the same agent, the same numbers
     text = " ".join(_look(scaled, 4).stdout.split())
     assert "one synthetic agent standing for 10,000 people (population.represents)" in text
+
+
+def test_a_friends_term_fading_with_the_memory_is_not_a_fall():
+    """With a memory the friends component shrinks every day by itself; a look-up names as
+    falls only the days its own change (after yesterday's fading) was negative: here one day of
+    -3 among thirty days of a +12 term fading with a 10-day half-life."""
+    keep = float(np.float32(0.5 ** (1 / 10)))
+    parts, value = [], 12.0
+    for day in range(30):
+        value = float(np.float32(value) * np.float32(keep)) - (3.0 if day == 17 else 0.0)
+        parts.append(value)
+    history = [{"day": d, "parts": {"friends": p}} for d, p in enumerate(parts)]
+    profile = {"part_friends": parts[-1]}
+    attribution = {"attributed": False}
+    faded = lookup_module._friends(profile, history, None, attribution, keep)
+    assert faded["days_down"] == 1 and faded["worst_days"][0]["day"] == 17
+    assert abs(faded["worst_days"][0]["change"] + 3.0) < 1e-4
+    naive = lookup_module._friends(profile, history, None, attribution)
+    assert naive["days_down"] == 29  # without the factor every day after the first looks a fall
+
+
+def test_the_friends_memory_is_read_from_the_run(tmp_path):
+    run = open_run(make_run(tmp_path / "run", n=500, days=3, **{
+        "modules.scoring.half_life": 365, "modules.scoring.half_lives": {"friends": 30},
+    }))  # fmt: skip
+    assert lookup_module.friends_keep(run) == float(np.float32(0.5 ** (1 / 30)))
+    plain = open_run(make_run(tmp_path / "plain", n=500, days=3))
+    assert lookup_module.friends_keep(plain) == 1.0

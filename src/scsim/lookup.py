@@ -13,6 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from scsim.fusion import FORGOTTEN
 from scsim.modules.attribution import attribution_stride
 from scsim.runs import Run, RunError, open_run
 
@@ -170,8 +173,28 @@ def _attribution(run: Run, citizen: int) -> dict[str, Any]:
             "stride": stride}  # fmt: skip
 
 
+def friends_keep(run: Run) -> float:
+    """The friends component's daily memory factor in this run (1: lifetime sums)."""
+    scoring = run.scenario.get("modules", {}).get("scoring") or {}
+    half_lives = scoring.get("half_lives") or {}
+    days = half_lives["friends"] if "friends" in half_lives else scoring.get("half_life")
+    return 1.0 if days is None else float(np.float32(0.5 ** (1.0 / days)))
+
+
+def _kept(value: float, keep: float) -> float:
+    """What a component of ``value`` keeps after a day's fading, as the fused kernel does."""
+    if keep == 1.0 or value == 0:
+        return value
+    now = np.float32(value) * np.float32(keep)
+    return 0.0 if abs(now) < FORGOTTEN else float(now)
+
+
 def _friends(
-    profile: dict, history: list[dict] | None, events: list[dict] | None, attribution: dict
+    profile: dict,
+    history: list[dict] | None,
+    events: list[dict] | None,
+    attribution: dict,
+    keep: float = 1.0,
 ) -> dict:
     out: dict[str, Any] = {
         "total": profile.get("part_friends"),
@@ -180,7 +203,8 @@ def _friends(
     }
     if history is not None:
         parts = [0.0] + [h["parts"].get("friends", 0.0) for h in history]
-        changes = [b - a for a, b in zip(parts, parts[1:], strict=False)]
+        # the day's own change: what the component holds minus what yesterday's kept (memory)
+        changes = [b - _kept(a, keep) for a, b in zip(parts, parts[1:], strict=False)]
         down = [c for c in changes if c < 0]
         out["days_down"] = len(down)
         out["down_total"] = sum(down)
@@ -317,7 +341,9 @@ def lookup(run: Run | str | Path, citizen: int) -> dict[str, Any]:
         "history": history,
         "sparkline": sparkline([h["score"] for h in history]) if history else None,
         "events_by_day": _by_day(history, events, initial) if audited else None,
-        "friends": _friends(profile, history, events, _attribution(run, citizen)),
+        "friends": _friends(
+            profile, history, events, _attribution(run, citizen), friends_keep(run)
+        ),
         "standing": _standing(run, profile, events),
         "wrong_records": _wrong(profile, events),
     }

@@ -413,8 +413,8 @@ def test_bad_parameters_name_the_field():
     cases = {
         "modules.population.regions": ("mars", "expected one of the shipped region tables"),
         "modules.population.male_share": (1.5, "1.5 is not allowed; expected a number <= 1"),
-        "modules.population.income_sigma": (-1, "-1 is not allowed; expected an integer >= 0"),
-        "modules.population.dissent.a": (0, "0 is not allowed; expected an integer > 0"),
+        "modules.population.income_sigma": (-1, "-1 is not allowed; expected a number >= 0"),
+        "modules.population.dissent.a": (0, "0 is not allowed; expected a number > 0"),
         "modules.population.occupations": (
             [{"name": "student", "share": 1, "income_multiplier": 1}],
             "'student': expected unique",

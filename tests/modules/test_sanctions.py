@@ -160,3 +160,37 @@ def test_tiers_dump_without_ban_days_so_a_timeline_can_revalidate():
             "modules.sanctions": {"tiers": TIERS},
             "timeline": [{"day": 5, "set": {"modules.sanctions.ban_days": 9}}],
         })  # fmt: skip
+
+
+def _released(while_triggered: bool):
+    """Judgment defaulters only (a day-0 cohort performing late at 1 % a day), delisted 3 days
+    after they perform, under a year's travel ban; everyone audited."""
+    return small(n=3000, days=120, **{
+        "modules.finance.enabled": False,
+        "modules.courts": {"dispute_rate": 0.0, "initial_defaulters": 0.3, "late_rate": 0.01},
+        "modules.lists": {"blacklist_below": 0, "court": True, "removal": "expiry",
+                          "listing_days": 730, "release_days": 3},
+        "modules.sanctions": {"tiers": [
+            {"name": "travel", "days": 365, "while_triggered": while_triggered}]},
+        "output.audit_sample": 10_000,
+    })  # fmt: skip
+
+
+def _event_days(sim, kind: str) -> dict[int, int]:
+    ev = sim.events.columns()
+    names = [f"{m}.{k}" for m, k in sim.event_kinds]
+    at = ev["kind"] == names.index(kind)
+    return dict(zip(ev["citizen"][at].tolist(), ev["day"][at].tolist(), strict=True))
+
+
+def test_a_ban_while_triggered_ends_the_day_the_listing_ends():
+    """while_triggered: every ban is lifted the day its holder is delisted (and only those);
+    without it the bans run their year past the listing."""
+    sim = Sim(_released(True)).run()
+    delisted = _event_days(sim, "lists.delisted")
+    assert len(delisted) > 300
+    assert _event_days(sim, "sanctions.lifted") == delisted
+    assert sim.record("banned")[-1] == sim.record("listed")[-1]
+    running = Sim(_released(False)).run()
+    assert not _event_days(running, "sanctions.lifted")
+    assert running.record("banned")[-1] > running.record("listed")[-1]

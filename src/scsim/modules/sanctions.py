@@ -65,6 +65,12 @@ class Tier(Strict):
     visible: bool = Field(
         default=True, description="friends see it (SANCTIONED flag, the friend penalty)"
     )
+    while_triggered: bool = Field(
+        default=False,
+        description="the sanction is lifted the day its trigger stops holding (delisted, or "
+        "no listed household member for a family tier), before its days run out (the SPC's "
+        "restrictions end when a defaulter leaves the list); false: it runs its days",
+    )
 
     @model_validator(mode="after")
     def _threshold(self) -> Tier:
@@ -147,7 +153,7 @@ SanctionsArgs = namedtuple(
     [
         "listed", "until", "held_days", "held", "fam_held", "fam_hit", "school_age",
         "occupation", "barred", "tier_days", "by_list", "below", "family", "visible", "fam_col",
-        "max_below", "any_family", "jobs_on", "jobs_col", "col", "evk",
+        "max_below", "any_family", "jobs_on", "jobs_col", "lift", "col", "evk",
     ],
 )  # fmt: skip
 
@@ -156,7 +162,7 @@ SanctionsArgs = namedtuple(
 def sanctions_after(
     a, score, rec, ev, listed, until, held_days, held, fam_held, fam_hit, school_age,
     occupation, barred, tier_days, by_list, below, family, visible, fam_col,
-    max_below, any_family, jobs_on, jobs_col, col, evk,
+    max_below, any_family, jobs_on, jobs_col, lift, col, evk,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -178,6 +184,9 @@ def sanctions_after(
         own = lst if by_list[t] else score < below[t]
         via = (not own) and family[t] and child and (fam & bit) != 0
         u = until[t, i]
+        if lift[t] and u > day and not (own or via):  # the trigger ended: lifted today
+            u = np.int32(day)
+            until[t, i] = u
         if (own or via) and u <= day:
             u = np.int32(day + tier_days[t])
             until[t, i] = u
@@ -291,6 +300,7 @@ class Sanctions(Module):
             [t.threshold if t.threshold is not None else -1.0 for t in tiers], dtype=np.float32
         )
         self.visible = np.array([t.visible for t in tiers], dtype=np.bool_)
+        self.lift = np.array([t.while_triggered for t in tiers], dtype=np.bool_)
         self.max_below = np.float32(self.below.max())
 
     def _init_family(self, people) -> None:
@@ -341,7 +351,8 @@ class Sanctions(Module):
             self.sim.people.listed, self.until, self.held_days, self.held, self.fam_held,
             self.fam_hit, self.school_age, self.occupation, self.barred, self.tier_days,
             self.by_list, self.below, self.family, self.visible, self.fam_col, self.max_below,
-            self.any_family, self.jobs_on, np.int64(self.jobs_col), self.col, self.evk,
+            self.any_family, self.jobs_on, np.int64(self.jobs_col), self.lift, self.col,
+            self.evk,
         )  # fmt: skip
 
     def finish(self, day: int) -> None:

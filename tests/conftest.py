@@ -32,6 +32,15 @@ def small(n: int = 3000, days: int = 30, seed: int = 1, **overrides) -> Scenario
     return load_scenario("sc-core", {"population.n": n, "days": days, "seed": seed, **overrides})
 
 
+def event_days(sim, kind: str) -> dict[int, int]:
+    """Citizen -> day of its event ``kind`` ('module.kind') in a run's audit log (the last,
+    when a citizen has several)."""
+    ev = sim.events.columns()
+    names = [f"{m}.{k}" for m, k in sim.event_kinds]
+    at = ev["kind"] == names.index(kind)
+    return dict(zip(ev["citizen"][at].tolist(), ev["day"][at].tolist(), strict=True))
+
+
 def scsim_cli(*args: str, threads: int | None = None, cwd: Path | None = None):
     """Run ``scsim`` in a fresh process (optionally with NUMBA_NUM_THREADS) and capture it."""
     env = dict(os.environ)

@@ -10,7 +10,7 @@ import yaml
 
 from scsim.engine import Sim
 from scsim.scenario import ScenarioError, load_raw
-from tests.conftest import small
+from tests.conftest import event_days, small
 
 N, DAYS = 1500, 60
 FALL = {
@@ -287,19 +287,12 @@ def _court_list(**lists):
     })  # fmt: skip
 
 
-def _days_of(sim, kind: str) -> dict[int, int]:
-    ev = sim.events.columns()
-    names = [f"{m}.{k}" for m, k in sim.event_kinds]
-    at = ev["kind"] == names.index(kind)
-    return dict(zip(ev["citizen"][at].tolist(), ev["day"][at].tolist(), strict=True))
-
-
 def test_a_listing_ends_release_days_after_the_defaulter_performs():
     """release_days 3: every judgment defaulter who performs late on day d is delisted on day
     d + 3 (cause 'released'), long before the two-year term; without it nobody is delisted."""
     sim = Sim(_court_list(release_days=3)).run()
-    late, delisted = _days_of(sim, "courts.late"), _days_of(sim, "lists.delisted")
-    listed = _days_of(sim, "lists.listed")  # (who performed on day 0 was never listed)
+    late, delisted = event_days(sim, "courts.late"), event_days(sim, "lists.delisted")
+    listed = event_days(sim, "lists.listed")  # (who performed on day 0 was never listed)
     due = {c: d + 3 for c, d in late.items() if d + 3 < 120 and c in listed}
     assert len(due) > 300
     assert delisted == due

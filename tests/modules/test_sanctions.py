@@ -7,7 +7,7 @@ import pytest
 
 from scsim.engine import Sim
 from scsim.scenario import ScenarioError
-from tests.conftest import small
+from tests.conftest import event_days, small
 
 N, DAYS = 4000, 40
 TIERS = [
@@ -176,21 +176,14 @@ def _released(while_triggered: bool):
     })  # fmt: skip
 
 
-def _event_days(sim, kind: str) -> dict[int, int]:
-    ev = sim.events.columns()
-    names = [f"{m}.{k}" for m, k in sim.event_kinds]
-    at = ev["kind"] == names.index(kind)
-    return dict(zip(ev["citizen"][at].tolist(), ev["day"][at].tolist(), strict=True))
-
-
 def test_a_ban_while_triggered_ends_the_day_the_listing_ends():
     """while_triggered: every ban is lifted the day its holder is delisted (and only those);
     without it the bans run their year past the listing."""
     sim = Sim(_released(True)).run()
-    delisted = _event_days(sim, "lists.delisted")
+    delisted = event_days(sim, "lists.delisted")
     assert len(delisted) > 300
-    assert _event_days(sim, "sanctions.lifted") == delisted
+    assert event_days(sim, "sanctions.lifted") == delisted
     assert sim.record("banned")[-1] == sim.record("listed")[-1]
     running = Sim(_released(False)).run()
-    assert not _event_days(running, "sanctions.lifted")
+    assert not event_days(running, "sanctions.lifted")
     assert running.record("banned")[-1] > running.record("listed")[-1]

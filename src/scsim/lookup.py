@@ -17,6 +17,7 @@ import numpy as np
 
 from scsim.fusion import FORGOTTEN
 from scsim.modules.attribution import attribution_stride
+from scsim.modules.scoring import ScoringParams
 from scsim.runs import Run, RunError, open_run
 
 ENGINE_TERMS = ("bound",)
@@ -176,9 +177,7 @@ def _attribution(run: Run, citizen: int) -> dict[str, Any]:
 def friends_keep(run: Run) -> float:
     """The friends component's daily memory factor in this run (1: lifetime sums)."""
     scoring = run.scenario.get("modules", {}).get("scoring") or {}
-    half_lives = scoring.get("half_lives") or {}
-    days = half_lives["friends"] if "friends" in half_lives else scoring.get("half_life")
-    return 1.0 if days is None else float(np.float32(0.5 ** (1.0 / days)))
+    return float(ScoringParams.model_validate(scoring).keep_of("friends"))
 
 
 def _kept(value: float, keep: float) -> float:

@@ -68,9 +68,7 @@ class Expiry(Module):
 
     def args(self, day: int) -> tuple:
         people = self.sim.people
-        scoring = self.sim.config.scoring
-        keep = np.float32(scoring.keep([""])[0]) if scoring.half_life else np.float32(1.0)
         return ExpiryArgs(
-            people.last_record, people.record_points, self.params.after_days, keep, self.col,
-            self.evk,
+            people.last_record, people.record_points, self.params.after_days,
+            self.sim.config.scoring.keep_of(), self.col, self.evk,
         )  # fmt: skip

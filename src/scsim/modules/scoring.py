@@ -88,10 +88,15 @@ class ScoringParams(ModuleParams):
                 raise ValueError(f"half_lives.{name} ({days}) must lie within (0, 36500] days")
         return self
 
+    def keep_of(self, component: str | None = None) -> np.float32:
+        """A component's daily memory factor, 0.5 ** (1 / half-life) (1: never forgotten);
+        ``None``: the default half-life's."""
+        days = self.half_lives.get(component, self.half_life) if component else self.half_life
+        return np.float32(1.0 if days is None else 0.5 ** (1.0 / days))
+
     def keep(self, components: list[str]) -> np.ndarray:
-        """Each component's daily memory factor, 0.5 ** (1 / half-life) (1: never forgotten)."""
-        days = [self.half_lives.get(c, self.half_life) for c in components]
-        return np.array([1.0 if d is None else 0.5 ** (1.0 / d) for d in days], dtype=np.float32)
+        """Each component's daily memory factor (``keep_of``), in the order given."""
+        return np.array([self.keep_of(c) for c in components], dtype=np.float32)
 
 
 ScoringArgs = namedtuple(

@@ -59,14 +59,13 @@ def yearly(sim: Sim) -> Yearly:
     if years == 0:
         raise ValueError(f"the run has {sim.records.shape[0]} days; a year needs {YEAR}")
     ends = np.arange(1, years + 1) * YEAR - 1
-    banned = "banned" if "banned" in sim.record_names else "sanction_travel"
     hist = sim.histograms[ends].astype(np.float64)
     centres = (sim.bin_edges[:-1] + sim.bin_edges[1:]) / 2
     mean_end = (hist * centres).sum(axis=1) / hist.sum(axis=1)
     second = (hist * centres**2).sum(axis=1) / hist.sum(axis=1)
     return Yearly(
         listed_share=_share(sim, "listed", years),
-        banned_share=_share(sim, banned, years),
+        banned_share=_share(sim, "banned", years),
         mean_score=_by_year(sim.record("score_sum"), years) / sim.n,
         sd_score=np.sqrt(np.maximum(second - mean_end**2, 0.0)),
     )

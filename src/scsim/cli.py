@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+
+from scsim.cli_sweep import sweep
+from scsim.console import err, fail, out
 
 app = typer.Typer(
     help="scsim: simulate social credit systems on synthetic populations.",
@@ -21,20 +22,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console(soft_wrap=True)  # paths and figures are never wrapped mid-word
 
 Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
 N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
 Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
 Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]
 Threads = Annotated[int | None, typer.Option("--threads", help="worker threads [all cores]")]
-
-
-def fail(message: str) -> typer.Exit:
-    """Print a one-line (or one-per-field) error and return the exit to raise (code 2)."""
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 def _threads(requested: int | None) -> int:
@@ -385,6 +378,9 @@ def explore(
 
     out.print(f"serving {len(runs)} run(s) at http://127.0.0.1:{port}/  (Ctrl-C to stop)")
     uvicorn.run(create_app(runs), host="127.0.0.1", port=port, log_level="warning")
+
+
+app.command()(sweep)
 
 
 def main() -> None:  # pragma: no cover

@@ -45,13 +45,28 @@ def short_message(error: Exception) -> str:
     return "\n".join(lines[:ERROR_LINES]) or str(error).strip()
 
 
+def _connect(runs: Run | str | Path | Iterable[Run | str | Path]) -> Any:
+    """The views of a sweep directory (one given) or of run directories."""
+    if isinstance(runs, list | tuple) and len(runs) == 1:
+        runs = runs[0]
+    if isinstance(runs, str | Path):
+        from scsim.experiments.sweep import SweepError, connect_sweep, is_sweep
+
+        if is_sweep(runs):
+            try:
+                return connect_sweep(runs)
+            except SweepError as e:
+                raise QueryError(str(e)) from None
+    return connect(runs)
+
+
 def run_query(
     runs: Run | str | Path | Iterable[Run | str | Path], sql: str, limit: int | None = None
 ) -> QueryResult:
     """Run ``sql`` over the runs' views; keep the first ``limit`` rows (all when None)."""
     import duckdb
 
-    con = connect(runs)
+    con = _connect(runs)
     try:
         relation = con.sql(sql)
         if relation is None:  # a statement without a result (SET, CREATE ...)

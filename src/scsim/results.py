@@ -254,8 +254,11 @@ def _write_audit(sim: Sim, path: Path) -> None:
             writer.write_table(audit_table(sim, start, start + ROW_GROUP), ROW_GROUP)
 
 
-def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False) -> Path:
-    """Write a finished simulation's run directory (and its HTML report) to ``out``."""
+def write_run(
+    sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False, report: bool = True
+) -> Path:
+    """Write a finished simulation's run directory (and, unless ``report`` is false, its HTML
+    report) to ``out``."""
     from scsim.report import RunTables, render_body, write_report
 
     t0 = time.perf_counter()
@@ -274,7 +277,7 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool =
         # the report's body (all but its header, which shows the timings) is rendered meanwhile
         # from the tables in memory
         with ThreadPoolExecutor(max_workers=4) as pool:
-            body = pool.submit(
+            body = report and pool.submit(
                 render_body, manifest(sim, preset, threads), tables,
                 tmp / "plots" if png else None, out.name,
             )  # fmt: skip
@@ -287,5 +290,6 @@ def write_run(sim: Sim, out: Path, preset: str | None, threads: int, png: bool =
                 job.result()
             sim.timings["write_s"] = time.perf_counter() - t0
             (tmp / "manifest.json").write_text(json.dumps(manifest(sim, preset, threads), indent=2))
-            write_report(tmp, body=body.result())
+            if body:
+                write_report(tmp, body=body.result())
     return out

@@ -1,0 +1,78 @@
+"""One run of a sweep: a (point, replicate) pair named by a hash of what defines it.
+
+The key hashes the scenario as run (its digest: every parameter, the size and the seed) and the
+outcomes' SQL, so the same run asked twice, by a resumed sweep or by another sweep file, has the
+same key and its stored result is reused. ``run_task`` is what a Dask worker executes: build,
+run, write the run's tables (to a scratch directory unless the run is kept), measure the
+outcomes, return one row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import socket
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scsim.experiments.spec import Outcome
+
+
+@dataclass(frozen=True)
+class Task:
+    point: int
+    replicate: int
+    seed: int
+    values: dict[str, Any]
+    """Parameter path -> value at this point."""
+    scenario: dict[str, Any]
+    """The scenario to run, as a mapping (validated, defaults filled in)."""
+    key: str
+
+
+def task_key(scenario_digest: str, outcomes: dict[str, Outcome]) -> str:
+    """Hash of the scenario as run and of the outcomes measured on it."""
+    sqls = {name: o.sql for name, o in sorted(outcomes.items())}
+    blob = json.dumps({"scenario": scenario_digest, "outcomes": sqls}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def run_task(
+    scenario: dict[str, Any], outcomes: dict[str, Outcome], keep: str | None = None
+) -> dict[str, Any]:
+    """Run one scenario and return its outcomes (and where and how long it ran)."""
+    import numba
+
+    from scsim.engine import Sim
+    from scsim.experiments.measures import measure
+    from scsim.results import write_run
+    from scsim.scenario import validate
+
+    t0 = time.perf_counter()
+    sc = validate(scenario)
+    numba.set_num_threads(1)  # one run per worker thread: many runs, not one fast run
+    sim = Sim(sc)
+    sim.build()
+    sim.run()
+    run_s = time.perf_counter() - t0
+    scratch = None if keep else tempfile.mkdtemp(prefix="scsim-task-")
+    out = Path(keep) if keep else Path(scratch) / "run"
+    try:
+        if keep and out.exists():  # kept by an earlier attempt that died before reporting
+            shutil.rmtree(out)
+        write_run(sim, out, None, 1, report=bool(keep))
+        values = measure(out, outcomes)
+    finally:
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return {
+        "outcomes": values,
+        "run_s": round(run_s, 3),
+        "total_s": round(time.perf_counter() - t0, 3),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
+    }

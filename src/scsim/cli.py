@@ -7,14 +7,15 @@ import resource
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from scsim.cli_calibrate import calibrate
 from scsim.cli_sweep import sweep
-from scsim.console import err, fail, out
+from scsim.console import err, fail, load_or_fail, out
 
 app = typer.Typer(
     help="scsim: simulate social credit systems on synthetic populations.",
@@ -42,19 +43,6 @@ def _threads(requested: int | None) -> int:
             "(set NUMBA_NUM_THREADS to allow more)"
         )
     return requested
-
-
-def _load(spec: str, n: int | None, days: int | None, seed: int | None):
-    from scsim.scenario import ScenarioError, load_scenario
-
-    overrides: dict[str, Any] = {}
-    for key, value in (("population.n", n), ("days", days), ("seed", seed)):
-        if value is not None:
-            overrides[key] = value
-    try:
-        return load_scenario(spec, overrides)
-    except ScenarioError as e:
-        raise fail(str(e)) from None
 
 
 def _build_and_run(scenario, threads: int, progress: bool):
@@ -104,7 +92,7 @@ def run(
     from scsim.results import write_run
     from scsim.scenario import preset_names
 
-    sc = _load(scenario, n, days, seed)
+    sc = load_or_fail(scenario, n, days, seed)
     k = _threads(threads)
     if out_dir is None:
         out_dir = Path("runs") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
@@ -149,7 +137,7 @@ def bench(
     """Time a scenario; print one JSON line (build, step, agent-steps/s, peak RSS, outcomes)."""
     import scsim
 
-    sc = _load(scenario, n, days, seed)
+    sc = load_or_fail(scenario, n, days, seed)
     k = _threads(threads)
     sim = _build_and_run(sc, k, progress=False)
     t = sim.timings
@@ -284,7 +272,7 @@ def compare(
     from scsim.report.comparison import terminal_table
     from scsim.scale import stands_for
 
-    sa, sb = _load(a, n, days, None), _load(b, n, days, None)
+    sa, sb = load_or_fail(a, n, days, None), load_or_fail(b, n, days, None)
     if replicates < 2:
         raise fail(
             f"--replicates: {replicates} is not allowed; expected an integer >= 2 "
@@ -381,6 +369,7 @@ def explore(
 
 
 app.command()(sweep)
+app.command()(calibrate)
 
 
 def main() -> None:  # pragma: no cover

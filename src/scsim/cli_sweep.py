@@ -72,7 +72,7 @@ def sweep(
         todo = p.missing()
         if todo:
             err.print(f"checking the outcomes on a pilot run of {sw.base.name} ...")
-            check_outcomes(sw)
+            check_outcomes(sw.base, sw.outcomes)
     except SweepError as e:
         raise fail(str(e)) from None
     total, keys = len(p.tasks), len({t.key for t in p.tasks})

@@ -1,6 +1,9 @@
-"""The command line's two consoles and its one way to fail on a user's mistake."""
+"""The command line's two consoles, its one way to fail on a user's mistake, and scenario
+loading with flags."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -14,3 +17,17 @@ def fail(message: str) -> typer.Exit:
     """Print a one-line (or one-per-field) error and return the exit to raise (code 2)."""
     err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def load_or_fail(spec: str, n: int | None, days: int | None, seed: int | None) -> Any:
+    """The scenario of a preset or YAML file with the --n, --days and --seed flags, or exit 2."""
+    from scsim.scenario import ScenarioError, load_scenario
+
+    overrides: dict[str, Any] = {}
+    for key, value in (("population.n", n), ("days", days), ("seed", seed)):
+        if value is not None:
+            overrides[key] = value
+    try:
+        return load_scenario(spec, overrides)
+    except ScenarioError as e:
+        raise fail(str(e)) from None

@@ -164,6 +164,11 @@ class Scenario(Strict):
     timeline: list[TimelineEvent] = Field(
         default_factory=list, description="dated parameter changes and amnesties (row 18)"
     )
+    calibration: dict[str, Any] | None = Field(
+        default=None,
+        description="written by scsim calibrate: the targets, the values achieved, the study "
+        "(a record of how the parameters were fitted; it changes nothing in a run)",
+    )
 
     @model_validator(mode="after")
     def _coherent(self) -> Scenario:
@@ -222,6 +227,8 @@ class Scenario(Strict):
         data = handler(self)
         if not self.timeline:
             data.pop("timeline", None)
+        if self.calibration is None:
+            data.pop("calibration", None)
         return data
 
     def digest(self) -> str:
@@ -385,4 +392,6 @@ def _describe(e: dict[str, Any]) -> str:
         expected = str(e["msg"]).removeprefix("Value error, ")
     if kind == "value_error" and not isinstance(value, (int, float, str)):
         return f"{where}: {expected}"
+    if kind == "too_short" and isinstance(value, dict | list) and not value:
+        return f"{where}: is empty; {expected}"
     return f"{where}: {shown} is not allowed; {expected}"

@@ -40,7 +40,7 @@ def test_flags_override_size_replicates_and_seed(write_sweep):
         ({"design": {"kind": "annealing"}}, "design.kind: \"annealing\" is not allowed"),
         ({"replicates": 0}, "replicates: 0 is not allowed; expected an integer >= 1"),
         ({"outcomes": {"Bad Name": "SELECT 1"}}, "outcomes.Bad Name"),
-        ({"outcomes": {}}, "outcomes: "),
+        ({"outcomes": {}}, "outcomes: is empty; expected at least 1 item"),
         ({"base": "no-such-preset"}, "base: scenario: 'no-such-preset' is neither a preset"),
         ({"extra": 1}, "extra: is not a known field"),
     ],

@@ -73,6 +73,16 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
         cluster.close()
 
 
+def submit(
+    client: Client, task: Task, outcomes: dict[str, Outcome], keep: str | None = None, tag: str = ""
+) -> Any:
+    """Submit one task; its Dask key is its own key (plus ``tag`` where the same run may be
+    asked twice at once, as by two trials with equal values)."""
+    return client.submit(
+        run_task, task.scenario, outcomes, keep, key=f"scsim-{task.key}{tag}", pure=False
+    )
+
+
 def run_missing(
     client: Client,
     tasks: list[Task],
@@ -88,10 +98,7 @@ def run_missing(
         return []
     if not client.scheduler_info().get("workers"):
         client.wait_for_workers(1, timeout=60)
-    futures = {
-        client.submit(run_task, t.scenario, outcomes, keep(t), key=f"scsim-{t.key}", pure=False): t
-        for t in tasks
-    }
+    futures = {submit(client, t, outcomes, keep(t)): t for t in tasks}
     failures: list[Failure] = []
     try:
         for future in as_completed(futures):

@@ -122,16 +122,17 @@ class Sweep:
         blob = json.dumps(self.spec.model_dump(mode="json"), sort_keys=True).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
-    def scenario_data(self, values: dict[str, Any], seed: int) -> dict[str, Any]:
-        """The base scenario as a mapping with ``values`` (path -> value) and ``seed`` set."""
-        data = self.base.model_dump(mode="json")
-        for path, value in values.items():
-            assign(data, path, value)
-        data["seed"] = seed
-        return data
-
     def scenario(self, values: dict[str, Any], seed: int) -> Scenario:
-        return validate(self.scenario_data(values, seed))
+        return validate(with_values(self.base, values, seed))
+
+
+def with_values(base: Scenario, values: dict[str, Any], seed: int) -> dict[str, Any]:
+    """``base`` as a mapping with ``values`` (path -> value) and ``seed`` set."""
+    data = base.model_dump(mode="json")
+    for path, value in values.items():
+        assign(data, path, value)
+    data["seed"] = seed
+    return data
 
 
 def _container(data: Any, part: str, path: str) -> Any:
@@ -165,7 +166,9 @@ def assign(data: dict[str, Any], path: str, value: Any) -> None:
         node[leaf] = value
 
 
-def _resolve(path: str, param: Parameter, base: Scenario) -> Varied:
+def resolve(path: str, param: Parameter, base: Scenario) -> Varied:
+    """A parameter checked against the base scenario: its path exists, both ends of its range
+    (or each of its values) make a valid scenario."""
     where = f"parameters.{path}"
     if path in ("seed", "population.n", "days"):
         raise SweepError(f"{where}: set by the sweep itself (seed, n, days); vary something else")
@@ -237,7 +240,7 @@ def load_sweep(
         base = validate(raw)
     except ScenarioError as e:
         raise SweepError(f"base: {e}") from None
-    varied = [_resolve(p, param, base) for p, param in spec.parameters.items()]
+    varied = [resolve(p, param, base) for p, param in spec.parameters.items()]
     names = [v.name for v in varied]
     clash = sorted({x for x in names if names.count(x) > 1} | (set(names) & set(spec.outcomes)))
     if clash:

@@ -30,8 +30,9 @@ import scsim
 from scsim.experiments.design import points
 from scsim.experiments.executor import Failure, run_missing
 from scsim.experiments.measures import MeasureError, measure
-from scsim.experiments.spec import Sweep, SweepError
+from scsim.experiments.spec import Outcome, Sweep, SweepError
 from scsim.experiments.tasks import Task, task_key
+from scsim.scenario import Scenario, ScenarioError, validate
 
 MANIFEST = "sweep.json"
 RESULTS = "results.parquet"
@@ -88,26 +89,25 @@ def _shown(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def check_outcomes(sweep: Sweep) -> None:
-    """Run the base scenario small (``PILOT_N`` citizens, every day) and measure every outcome
-    on it: unknown views or columns and failing SQL stop the sweep before it starts."""
+def check_outcomes(base: Scenario, outcomes: dict[str, Outcome]) -> None:
+    """Run ``base`` small (``PILOT_N`` citizens, every day) and measure every outcome on it:
+    unknown views or columns and failing SQL stop the work before it starts."""
     from scsim.engine import Sim
     from scsim.results import write_run
-    from scsim.scenario import ScenarioError, validate
 
-    data = sweep.base.model_dump(mode="json")
-    data["population"]["n"] = min(sweep.base.population.n, PILOT_N)
+    data = base.model_dump(mode="json")
+    data["population"]["n"] = min(base.population.n, PILOT_N)
     try:
         scenario = validate(data)
     except ScenarioError:  # too small for its regions or network: check at full size
-        scenario = sweep.base
+        scenario = base
     sim = Sim(scenario)
     sim.build()
     sim.run()
     scratch = Path(tempfile.mkdtemp(prefix="scsim-pilot-"))
     try:
         write_run(sim, scratch / "run", None, 1, report=False)
-        measure(scratch / "run", sweep.outcomes, allow_empty=True)
+        measure(scratch / "run", outcomes, allow_empty=True)
     except MeasureError as e:
         raise SweepError(str(e)) from None
     finally:

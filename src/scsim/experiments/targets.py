@@ -1,0 +1,115 @@
+"""The targets file of ``scsim calibrate``: published figures, each with its source, the simulated
+day it refers to, a measure (SQL over one run's views, ``{day}`` replaced by the day) and a
+tolerance; and the parameters to fit, each with a range.
+
+``load_targets(path, scenario, ...)`` checks the file and every parameter against the scenario
+and returns a ``Problem``, or raises ``SweepError`` naming the entry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field, ValidationError, field_validator
+
+from scsim.experiments.spec import Outcome, Parameter, SweepError, Varied, _read, resolve
+from scsim.params import Name, Strict
+from scsim.scenario import Scenario, _describe
+
+
+class Target(Strict):
+    value: float = Field(allow_inf_nan=False, description="the published figure")
+    source: str = Field(min_length=1, description="publication and date")
+    day: int = Field(ge=0, description="the simulated day the figure refers to")
+    sql: str = Field(min_length=1, description="the measure; {day} is replaced by day")
+    tolerance: float = Field(gt=0, allow_inf_nan=False, description="in the value's units")
+    why: str = Field(default="", description="why this tolerance")
+    label: str | None = None
+    weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+    @field_validator("sql")
+    @classmethod
+    def _placeholders(cls, sql: str) -> str:
+        try:
+            sql.format(day=0)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"only {{day}} may appear in braces ({e})") from None
+        return sql
+
+    def measure(self) -> Outcome:
+        return Outcome(sql=self.sql.format(day=self.day), label=self.label)
+
+
+class FitParameter(Parameter):
+    log: bool = Field(default=False, description="sample on a log scale (low must be > 0)")
+
+
+class TargetsFile(Strict):
+    description: str = ""
+    targets: dict[Name, Target] = Field(min_length=1)
+    parameters: dict[str, FitParameter] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A calibration: the scenario (size and seed set), the targets, the fitted parameters."""
+
+    base: Scenario
+    name: str
+    targets: dict[str, Target]
+    varied: list[Varied]
+    file: TargetsFile
+
+    @property
+    def outcomes(self) -> dict[str, Outcome]:
+        return {name: t.measure() for name, t in self.targets.items()}
+
+    def digest(self) -> str:
+        blob = json.dumps(
+            {"targets": self.file.model_dump(mode="json"), "base": self.base.digest()},
+            sort_keys=True,
+        )
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    def loss(self, achieved: dict[str, float]) -> float:
+        """Weighted mean of ((achieved - value) / tolerance)^2: below 1 when every target is
+        within its tolerance; infinite when a measure is missing."""
+        total = weights = 0.0
+        for name, t in self.targets.items():
+            a = achieved.get(name, math.nan)
+            if not math.isfinite(a):
+                return math.inf
+            total += t.weight * ((a - t.value) / t.tolerance) ** 2
+            weights += t.weight
+        return total / weights
+
+
+def load_targets(path: str | Path, base: Scenario, name: str) -> Problem:
+    """Read and check a targets file against ``base`` (a scenario with its size and seed)."""
+    path = Path(path)
+    try:
+        data = _read(path)
+    except SweepError as e:
+        raise SweepError(str(e).replace("sweep file", "--targets")) from None
+    try:
+        spec = TargetsFile.model_validate(data)
+    except ValidationError as err:
+        raise SweepError("\n".join(_describe(e) for e in err.errors())) from None
+    for key, p in spec.parameters.items():
+        if p.values is not None:
+            raise SweepError(f"parameters.{key}: give a range (low, high) to fit, not values")
+        if p.log and p.low <= 0:  # type: ignore[operator]
+            raise SweepError(f"parameters.{key}: a log range needs low > 0, not {p.low}")
+    late = {k: t.day for k, t in spec.targets.items() if t.day >= base.days}
+    if late:
+        first = next(iter(late))
+        raise SweepError(
+            f"targets.{first}.day: {late[first]} is not simulated; the scenario runs days 0 to "
+            f"{base.days - 1} (raise --days or the scenario's days)"
+        )
+    varied = [resolve(k, p, base) for k, p in spec.parameters.items()]
+    return Problem(base, name, dict(spec.targets), varied, spec)

@@ -12,28 +12,19 @@ from typing import Annotated, Literal
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from scsim.cli_sweep import Scheduler, Workers
+from scsim.cli_sweep import Scheduler, Workers, output_dir
 from scsim.console import err, fail, load_or_fail, out
-
-
-def _out_dir(requested: Path | None, name: str) -> Path:
-    from scsim.experiments.calibrate import STUDY
-
-    target = requested or Path("calibrations") / re.sub(r"[^A-Za-z0-9_.-]+", "-", name)
-    if target.exists() and not target.is_dir():
-        raise fail(f"--out: {str(target)!r} is a file; expected a directory")
-    if target.is_dir() and any(target.iterdir()) and not (target / STUDY).exists():
-        raise fail(
-            f"--out: {str(target)!r} is not empty and holds no calibration; choose a new "
-            "directory (an existing calibration directory is resumed)"
-        )
-    return target
 
 
 def calibrate(
     scenario: Annotated[str, typer.Argument(help="a preset name or a scenario YAML file")],
     targets: Annotated[
-        Path, typer.Option("--targets", help="the targets file (published figures, parameters)")
+        str,
+        typer.Option(
+            "--targets",
+            help="a targets file (published figures, parameters to fit), or a shipped one by "
+            "name (china-court-list)",
+        ),
     ],
     trials: Annotated[int, typer.Option("--trials", help="trials to complete")] = 60,
     replicates: Annotated[
@@ -66,9 +57,14 @@ def calibrate(
     if workers is not None and (scheduler or not 1 <= workers <= 1024):
         raise fail("--workers: expected an integer from 1 to 1024, and no --scheduler")
     base = load_or_fail(scenario, n, days, seed)
+    from scsim.experiments.calibrate import STUDY
+    from scsim.experiments.targets import find_targets
+
     try:
-        problem = load_targets(targets, base, base.name)
-        target = _out_dir(out_dir, base.name)
+        targets_path = find_targets(targets)
+        problem = load_targets(targets_path, base, base.name)
+        default = Path("calibrations") / re.sub(r"[^A-Za-z0-9_.-]+", "-", base.name)
+        target = output_dir(out_dir, default, STUDY, "calibration")
         err.print(f"checking the targets' measures on a pilot run of {base.name} ...")
         check_outcomes(problem.base, problem.outcomes)
     except SweepError as e:
@@ -105,7 +101,7 @@ def calibrate(
         raise typer.Exit(130) from None
     for f in failures[:3]:
         err.print(f"trial {f.task.point} failed: {f.error}")
-    _finish(problem, study, scenario, targets, target, replicates, sampler_name, png, t0)
+    _finish(problem, study, scenario, targets_path, target, replicates, sampler_name, png, t0)
     if failures:
         raise typer.Exit(1)
 

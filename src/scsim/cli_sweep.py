@@ -25,16 +25,16 @@ Workers = Annotated[
 ]
 
 
-def _out_dir(requested: Path | None, name: str) -> Path:
-    from scsim.experiments.sweep import MANIFEST
-
-    target = requested or Path("sweeps") / name
+def output_dir(requested: Path | None, default: Path, marker: str, what: str) -> Path:
+    """``--out`` (or ``default``): a new or empty directory, or one holding ``marker`` (a
+    sweep or calibration to resume); anything else exits 2."""
+    target = requested or default
     if target.exists() and not target.is_dir():
         raise fail(f"--out: {str(target)!r} is a file; expected a directory")
-    if target.is_dir() and any(target.iterdir()) and not (target / MANIFEST).exists():
+    if target.is_dir() and any(target.iterdir()) and not (target / marker).exists():
         raise fail(
-            f"--out: {str(target)!r} is not empty and is not a sweep directory; choose a new "
-            "directory (an existing sweep directory is resumed)"
+            f"--out: {str(target)!r} is not empty and is not a {what} directory; choose a new "
+            f"directory (an existing {what} directory is resumed)"
         )
     return target
 
@@ -57,9 +57,9 @@ def sweep(
     ] = True,
 ) -> None:
     """Run a sweep file's design on Dask (the same command on its directory resumes it)."""
+    from scsim.experiments import sweep as store
     from scsim.experiments.executor import ExecutorError, dask_client
     from scsim.experiments.spec import SweepError, load_sweep
-    from scsim.experiments.sweep import RESULTS, check_outcomes, execute, plan
 
     if workers is not None and not 1 <= workers <= 1024:
         raise fail(f"--workers: {workers} is not allowed; expected an integer from 1 to 1024")
@@ -67,19 +67,19 @@ def sweep(
         raise fail("--workers: sizes a local cluster; with --scheduler the cluster has its own")
     try:
         sw = load_sweep(spec, n=n, days=days, replicates=replicates, seed=seed)
-        target = _out_dir(out_dir, sw.name)
-        p = plan(sw, target)
+        target = output_dir(out_dir, Path("sweeps") / sw.name, store.MANIFEST, "sweep")
+        p = store.plan(sw, target)
         todo = p.missing()
         if todo:
             err.print(f"checking the outcomes on a pilot run of {sw.base.name} ...")
-            check_outcomes(sw.base, sw.outcomes)
+            store.check_outcomes(sw.base, sw.outcomes)
     except SweepError as e:
         raise fail(str(e)) from None
     total, keys = len(p.tasks), len({t.key for t in p.tasks})
     out.print(
-        f"{len(p.points)} points x {sw.spec.replicates} replicates = {total} runs of "
-        f"{sw.base.population.n:,} citizens x {sw.base.days} days; {keys - len(todo)} stored, "
-        f"{len(todo)} to run"
+        f"{len(p.points)} points x {sw.spec.replicates} replicates = {total} runs"
+        f"{f' ({keys} distinct)' if keys < total else ''} of {sw.base.population.n:,} citizens "
+        f"x {sw.base.days} days; {keys - len(todo)} stored, {len(todo)} to run"
     )
     t0 = time.perf_counter()
     columns = (
@@ -100,7 +100,7 @@ def sweep(
                     failed = bar.tasks[0].fields["failed"] + (result is None)
                     bar.update(job, advance=1, failed=failed)
 
-                failures = execute(p, client, on_done)
+                failures = store.execute(p, client, on_done)
     except ExecutorError as e:
         raise fail(str(e)) from None
     except KeyboardInterrupt:
@@ -109,12 +109,20 @@ def sweep(
     from scsim.experiments.report import render
 
     report, skipped = render(target, png=png)
-    out.print(f"results:  {target / RESULTS} ({time.perf_counter() - t0:,.1f} s)")
+    out.print(f"results:  {target / store.RESULTS} ({time.perf_counter() - t0:,.1f} s)")
     out.print(f"report:   {report}")
     if skipped:
         err.print(f"PNG figures skipped: {skipped}")
+    stored = len(list((target / "tasks").glob("*.json")))
+    out.print(f"runs:     {stored} stored, {len(failures)} failed, {keys - stored - len(failures)}"
+              " not run")  # fmt: skip
     if failures:
-        for f in failures[:3]:
-            err.print(f"run failed: point {f.task.point}, replicate {f.task.replicate}: {f.error}")
+        for f, path in list(zip(failures, store.write_failed(p, failures), strict=True))[:3]:
+            err.print(f"run failed: point {f.task.point} ({_values(f.task.values)}), replicate "
+                      f"{f.task.replicate}: {f.error}\n  alone: scsim run {path}")  # fmt: skip
         err.print(f"{len(failures)} run(s) failed; the same command retries them")
         raise typer.Exit(1)
+
+
+def _values(values: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())

@@ -134,3 +134,19 @@ def test_kill_9_of_the_client_then_the_same_command_completes(write_sweep, tmp_p
     serial = run_task(task.scenario, sweep.outcomes)["outcomes"]
     row = next(r for r in got if (r["point"], r["replicate"]) == (task.point, task.replicate))
     assert {k: row[k] for k in serial} == serial
+
+
+def test_kept_runs_are_complete_run_directories(client, write_sweep, tmp_path):
+    from scsim.query import run_query
+
+    sweep = load_sweep(write_sweep(keep_runs=True, replicates=1))
+    p = plan(sweep, tmp_path / "out")
+    execute(p, client)
+    kept = sorted((p.out / "runs").iterdir())
+    assert [k.name for k in kept] == sorted(t.key for t in p.tasks)
+    for task in p.tasks:
+        run = p.out / "runs" / task.key
+        assert (run / "report.html").exists()
+        [(mean,)] = run_query(run, "SELECT mean_score FROM timeseries WHERE day = 39").rows
+        stored = json.loads(p.path(task).read_text())["outcomes"]
+        assert stored["mean_score"] == mean

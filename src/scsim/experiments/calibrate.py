@@ -177,6 +177,8 @@ def run_study(
             launch()
 
     (out / "tasks").mkdir(parents=True, exist_ok=True)
+    if done:  # resumed: show what is there
+        on_trial(study, study.best_value)
     refill()
     try:
         for future in pending:

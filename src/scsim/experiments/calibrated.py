@@ -73,12 +73,15 @@ def calibrated_yaml(
     for path, value in values.items():
         _set_raw(raw, full, path, value)
     achieved, spread = best.user_attrs["achieved"], best.user_attrs["spread"]
+    today = datetime.now(UTC).date().isoformat()
+    fitted = ", ".join(v.path for v in problem.varied)
     raw.setdefault("sources", {})["calibration"] = (
-        f"fitted by scsim calibrate to {targets_path.name} (the calibration block: each target's "
-        "publication, the value achieved and the study)"
+        f"{fitted} fitted by scsim calibrate on {today} to the published figures of "
+        f"{targets_path.name} (the calibration block: each target's publication, the value "
+        "achieved and the study)"
     )
     raw["calibration"] = {
-        "targets_file": str(targets_path),
+        "targets_file": targets_path.name,
         "targets": {
             name: {
                 "value": t.value,
@@ -100,7 +103,7 @@ def calibrated_yaml(
         "sampler": sampler,
         "study": str(out / STUDY),
         "trials_table": str(out / TRIALS),
-        "date": datetime.now(UTC).date().isoformat(),
+        "date": today,
         "scsim_version": scsim.__version__,
     }
     validate(copy.deepcopy(raw))  # what we write must run

@@ -11,9 +11,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from scsim.experiments.calibrated import complete_trials
+from scsim.experiments.report import write_page
 from scsim.experiments.targets import Problem
-from scsim.report.html import Embedder, document, esc, fmt, grid, section, table
-from scsim.report.png import export_pngs
+from scsim.report.html import Embedder, esc, fmt, grid, section, table
 
 
 def _targets_figure(problem: Problem, achieved: dict, spread: dict) -> go.Figure:
@@ -40,7 +40,8 @@ def _history_figure(study: Any) -> go.Figure:
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=x, y=y, mode="markers", name="trial loss"))
     fig.add_trace(go.Scatter(x=x, y=np.minimum.accumulate(y), mode="lines", name="best so far"))
-    fig.add_hline(y=1, line_dash="dot", annotation_text="every target within tolerance (mean)")
+    fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[1, 1], mode="lines", line={"dash": "dot"},
+                             name="1: the targets within tolerance on average"))  # fmt: skip
     fig.update_layout(title="Optimisation history", xaxis_title="trial", yaxis_title="loss",
                       yaxis_type="log", height=420)  # fmt: skip
     return fig
@@ -97,10 +98,5 @@ def render(
         fig.update_layout(title="Parameter importances (fANOVA, share of loss variance)",
                           height=380)  # fmt: skip
         parts.append(section("importance", "Which parameters mattered", embed(fig, "importance")))
-    html = document(f"scsim calibration {problem.name}", "\n".join(parts))
-    target = out / "calibration.html"
-    tmp = out / ".calibration.html.partial"
-    tmp.write_text(html)
-    tmp.replace(target)
-    skipped = export_pngs(embed.figures, out / "plots") if png else None
-    return target, skipped
+    title = f"scsim calibration {problem.name}"
+    return write_page(out / "calibration.html", title, parts, embed, png)

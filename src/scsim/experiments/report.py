@@ -120,7 +120,8 @@ def _pair(label, a, b, x, y, z, boundary) -> go.Figure:
     if boundary is not None and np.nanmin(grid_) < boundary < np.nanmax(grid_):
         fig.add_trace(go.Contour(x=cx, y=cy, z=grid_, showscale=False, contours={
             "start": boundary, "end": boundary, "coloring": "lines", "showlabels": True},
-            line={"color": "white", "width": 3}, name=f"boundary {fmt(boundary)}"))  # fmt: skip
+            colorscale=[[0, "white"], [1, "white"]], line={"width": 3},
+            name=f"boundary {fmt(boundary)}"))  # fmt: skip
         title += f"; white line: {label} = {fmt(boundary)}"
     fig.update_layout(title=title, xaxis_title=a, yaxis_title=b, height=480)
     return fig
@@ -187,12 +188,19 @@ def render(sweep_dir: Path, png: bool = True) -> tuple[Path, str | None]:
         ]  # fmt: skip
         (sweep_dir / "indices.json").write_text(json.dumps(found, indent=2))
         parts.append(section("sensitivity", "Which parameters matter", "".join(body)))
-    html = document(f"scsim sweep {manifest['name']}", "\n".join(parts))
-    target = sweep_dir / "report.html"
-    tmp = sweep_dir / ".report.html.partial"
-    tmp.write_text(html)
+    return write_page(sweep_dir / "report.html", f"scsim sweep {manifest['name']}", parts, embed,
+                      png)  # fmt: skip
+
+
+def write_page(
+    target: Path, title: str, parts: list[str], embed: Embedder, png: bool
+) -> tuple[Path, str | None]:
+    """Write an HTML page atomically and its figures as PNGs under ``plots/`` beside it;
+    return its path and why the PNGs were skipped (None when written or not asked)."""
+    tmp = target.with_name(f".{target.name}.partial")
+    tmp.write_text(document(title, "\n".join(parts)))
     tmp.replace(target)
-    skipped = export_pngs(embed.figures, sweep_dir / "plots") if png else None
+    skipped = export_pngs(embed.figures, target.parent / "plots") if png else None
     return target, skipped
 
 

@@ -241,3 +241,15 @@ def connect_sweep(path: str | Path) -> Any:
         [(k, o["label"] or k, o["sql"]) for k, o in manifest["outcomes"].items()],
     )
     return con
+
+
+def write_failed(p: Plan, failures: list[Failure]) -> list[Path]:
+    """Each failed run's scenario as ``failed/<key>.yaml``, to run alone with ``scsim run``."""
+    import yaml
+
+    paths = []
+    for f in failures:
+        path = p.out / "failed" / f"{f.task.key}.yaml"
+        write_atomic(path, yaml.safe_dump(f.task.scenario, sort_keys=False))
+        paths.append(path)
+    return paths

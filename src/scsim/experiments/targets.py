@@ -88,13 +88,34 @@ class Problem:
         return total / weights
 
 
+def shipped_targets() -> dict[str, Path]:
+    """Targets files inside the package, by name (the preset each calibrates)."""
+    from importlib import resources
+
+    folder = resources.files("scsim") / "data" / "targets"
+    return {f.name.removesuffix(".yaml"): Path(str(f)) for f in folder.iterdir()
+            if f.name.endswith(".yaml")}  # fmt: skip
+
+
+def find_targets(ref: str | Path) -> Path:
+    """A targets file by path, or by the name of a shipped one (``china-court-list``)."""
+    path = Path(ref)
+    if path.is_file():
+        return path
+    shipped = shipped_targets()
+    if str(ref) in shipped:
+        return shipped[str(ref)]
+    raise SweepError(
+        f"--targets: {str(ref)!r} is neither a file nor a shipped targets file "
+        f"({', '.join(sorted(shipped))})"
+    )
+
+
 def load_targets(path: str | Path, base: Scenario, name: str) -> Problem:
-    """Read and check a targets file against ``base`` (a scenario with its size and seed)."""
-    path = Path(path)
-    try:
-        data = _read(path)
-    except SweepError as e:
-        raise SweepError(str(e).replace("sweep file", "--targets")) from None
+    """Read and check a targets file (a path or a shipped name) against ``base`` (a scenario
+    with its size and seed)."""
+    path = find_targets(path)
+    data = _read(path)
     try:
         spec = TargetsFile.model_validate(data)
     except ValidationError as err:

@@ -86,19 +86,25 @@ def sweep(
         TextColumn("runs"),
         MofNCompleteColumn(),
         BarColumn(),
-        TextColumn("{task.fields[failed]} failed"),
+        TextColumn("{task.fields[running]} running, {task.fields[failed]} failed"),
         TimeRemainingColumn(),
     )
     try:
         with dask_client(scheduler, workers) if todo else nullcontext() as client:
             if todo:
                 out.print(f"Dask dashboard: {client.dashboard_link}")
+            slots = len(client.scheduler_info().get("workers", {})) if todo else 0
+            left = len(todo)
             with Progress(*columns, console=err, transient=False, disable=not todo) as bar:
-                job = bar.add_task("runs", total=keys, completed=keys - len(todo), failed=0)
+                job = bar.add_task(
+                    "runs", total=keys, completed=keys - left, failed=0, running=min(slots, left)
+                )
 
                 def on_done(task, result) -> None:
+                    nonlocal left
+                    left -= 1
                     failed = bar.tasks[0].fields["failed"] + (result is None)
-                    bar.update(job, advance=1, failed=failed)
+                    bar.update(job, advance=1, failed=failed, running=min(slots, left))
 
                 failures = store.execute(p, client, on_done)
     except ExecutorError as e:

@@ -72,10 +72,9 @@ def throughput(args: argparse.Namespace) -> dict:
     inside = [json.loads(p.path(t).read_text())["total_s"] for t in p.tasks]
     serial = {}
     for threads in (numba.config.NUMBA_NUM_THREADS, 1):
-        numba.set_num_threads(threads)
         t1 = time.perf_counter()
         for task in p.tasks:
-            run_task(task.scenario, sweep.outcomes)
+            run_task(task.scenario, sweep.outcomes, threads=threads)
         serial[threads] = time.perf_counter() - t1
     most = numba.config.NUMBA_NUM_THREADS
     mean_inside = sum(inside) / len(inside)

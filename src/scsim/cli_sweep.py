@@ -124,11 +124,7 @@ def sweep(
               " not run")  # fmt: skip
     if failures:
         for f, path in list(zip(failures, store.write_failed(p, failures), strict=True))[:3]:
-            err.print(f"run failed: point {f.task.point} ({_values(f.task.values)}), replicate "
+            err.print(f"run failed: point {f.task.point} ({store.shown(f.task.values)}), replicate "
                       f"{f.task.replicate}: {f.error}\n  alone: scsim run {path}")  # fmt: skip
         err.print(f"{len(failures)} run(s) failed; the same command retries them")
         raise typer.Exit(1)
-
-
-def _values(values: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in values.items())

@@ -22,9 +22,8 @@ import numpy as np
 
 from scsim.experiments.executor import Failure, submit
 from scsim.experiments.spec import Varied, with_values
-from scsim.experiments.sweep import write_atomic
 from scsim.experiments.targets import Problem
-from scsim.experiments.tasks import Task, task_key
+from scsim.experiments.tasks import Task, result_path, save_result, task_key
 from scsim.scenario import ScenarioError, validate
 
 STUDY = "study.journal"
@@ -35,11 +34,9 @@ FAILED_LOSS = 1e12
 
 @dataclass
 class Trial:
-    """A trial in flight: its Optuna handle, values and replicate results as they arrive."""
+    """A trial in flight: its Optuna handle and replicate results as they arrive."""
 
     handle: Any
-    values: dict[str, Any]
-    tasks: list[Task]
     results: dict[int, dict[str, float]] = field(default_factory=dict)
 
 
@@ -124,9 +121,6 @@ def run_study(
     failures: list[Failure] = []
     done = completed(study)
 
-    def store(task: Task, result: dict[str, Any]) -> None:
-        write_atomic(out / "tasks" / f"{task.key}.json", json.dumps({"key": task.key, **result}))
-
     def finish(number: int) -> None:
         nonlocal done
         trial = flying.pop(number)
@@ -158,9 +152,9 @@ def run_study(
                 return
             key = task_key(scenario.digest(), outcomes)
             tasks.append(Task(handle.number, r, seed + r, values, data, key))
-        trial = flying[handle.number] = Trial(handle, values, tasks)
+        trial = flying[handle.number] = Trial(handle)
         for task in tasks:
-            stored = out / "tasks" / f"{task.key}.json"
+            stored = result_path(out, task.key)
             if stored.exists():
                 trial.results[task.replicate] = json.loads(stored.read_text())["outcomes"]
             else:
@@ -188,7 +182,7 @@ def run_study(
                 fail(number, f"{type(error).__name__}: {error}", task)
             else:
                 result = future.result()
-                store(task, result)
+                save_result(out, task, result)
                 trial = flying.get(number)
                 if trial is not None:
                     trial.results[task.replicate] = result["outcomes"]

@@ -16,8 +16,8 @@ import yaml
 
 import scsim
 from scsim.experiments.calibrate import STUDY, TRIALS
-from scsim.experiments.sweep import write_atomic
 from scsim.experiments.targets import Problem
+from scsim.experiments.tasks import write_atomic
 from scsim.scenario import load_raw, validate
 
 

@@ -135,7 +135,7 @@ def with_values(base: Scenario, values: dict[str, Any], seed: int) -> dict[str, 
     return data
 
 
-def _container(data: Any, part: str, path: str) -> Any:
+def _container(data: Any, part: str) -> Any:
     if isinstance(data, dict):
         if part not in data:
             raise KeyError(part)
@@ -151,7 +151,7 @@ def lookup(data: dict[str, Any], path: str) -> Any:
     """The value at a dotted path (list entries by index) or ``KeyError`` naming the part."""
     node: Any = data
     for part in path.split("."):
-        node = _container(node, part, path)
+        node = _container(node, part)
     return node
 
 
@@ -159,7 +159,7 @@ def assign(data: dict[str, Any], path: str, value: Any) -> None:
     *parents, leaf = path.split(".")
     node: Any = data
     for part in parents:
-        node = _container(node, part, path)
+        node = _container(node, part)
     if isinstance(node, list):
         node[int(leaf)] = value
     else:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 import math
 import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +28,16 @@ import pyarrow.parquet as pq
 import scsim
 from scsim.experiments.design import points
 from scsim.experiments.executor import Failure, run_missing
-from scsim.experiments.measures import MeasureError, measure
+from scsim.experiments.measures import MeasureError
 from scsim.experiments.spec import Outcome, Sweep, SweepError
-from scsim.experiments.tasks import Task, task_key
+from scsim.experiments.tasks import (
+    Task,
+    result_path,
+    run_task,
+    save_result,
+    task_key,
+    write_atomic,
+)  # fmt: skip
 from scsim.scenario import Scenario, ScenarioError, validate
 
 MANIFEST = "sweep.json"
@@ -52,7 +58,7 @@ class Plan:
         return [self.sweep.spec.seed + r for r in range(self.sweep.spec.replicates)]
 
     def path(self, task: Task) -> Path:
-        return self.out / "tasks" / f"{task.key}.json"
+        return result_path(self.out, task.key)
 
     def run_dir(self, task: Task) -> str | None:
         return str(self.out / "runs" / task.key) if self.sweep.spec.keep_runs else None
@@ -79,52 +85,32 @@ def plan(sweep: Sweep, out: Path) -> Plan:
             try:
                 scenario = sweep.scenario(values, seed)
             except Exception as e:  # a combination the parts allowed but the whole refuses
-                raise SweepError(f"point {i} ({_shown(values)}): {e}") from None
+                raise SweepError(f"point {i} ({shown(values)}): {e}") from None
             key = task_key(scenario.digest(), sweep.outcomes)
             tasks.append(Task(i, r, seed, values, scenario.model_dump(mode="json"), key))
     return Plan(sweep, out, pts, tasks)
 
 
-def _shown(values: dict[str, Any]) -> str:
+def shown(values: dict[str, Any]) -> str:
+    """A point's values as path=value, comma-separated."""
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
 def check_outcomes(base: Scenario, outcomes: dict[str, Outcome]) -> None:
     """Run ``base`` small (``PILOT_N`` citizens, every day) and measure every outcome on it:
     unknown views or columns and failing SQL stop the work before it starts."""
-    from scsim.engine import Sim
-    from scsim.results import write_run
+    import numba
 
     data = base.model_dump(mode="json")
     data["population"]["n"] = min(base.population.n, PILOT_N)
     try:
-        scenario = validate(data)
+        validate(data)
     except ScenarioError:  # too small for its regions or network: check at full size
-        scenario = base
-    sim = Sim(scenario)
-    sim.build()
-    sim.run()
-    scratch = Path(tempfile.mkdtemp(prefix="scsim-pilot-"))
+        data = base.model_dump(mode="json")
     try:
-        write_run(sim, scratch / "run", None, 1, report=False)
-        measure(scratch / "run", outcomes, allow_empty=True)
+        run_task(data, outcomes, threads=numba.get_num_threads(), allow_empty=True)
     except MeasureError as e:
         raise SweepError(str(e)) from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_manifest(p: Plan) -> None:
@@ -152,14 +138,6 @@ def write_manifest(p: Plan) -> None:
             indent=2,
         ),
     )
-
-
-def store(p: Plan) -> Callable[[Task, dict[str, Any]], None]:
-    def write(task: Task, result: dict[str, Any]) -> None:
-        row = {"key": task.key, **result}
-        write_atomic(p.path(task), json.dumps(row, allow_nan=True))
-
-    return write
 
 
 def results_table(p: Plan) -> pa.Table:
@@ -206,7 +184,12 @@ def execute(
         leftover.unlink(missing_ok=True)
     write_manifest(p)
     failures = run_missing(
-        client, p.missing(), p.sweep.outcomes, store(p), keep=p.run_dir, on_done=on_done
+        client,
+        p.missing(),
+        p.sweep.outcomes,
+        partial(save_result, p.out),
+        keep=p.run_dir,
+        on_done=on_done,
     )
     write_results(p)
     return failures

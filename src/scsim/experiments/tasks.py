@@ -42,10 +42,39 @@ def task_key(scenario_digest: str, outcomes: dict[str, Outcome]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def result_path(out: Path, key: str) -> Path:
+    """Where a task's result is stored under a sweep or calibration directory."""
+    return out / "tasks" / f"{key}.json"
+
+
+def save_result(out: Path, task: Task, result: dict[str, Any]) -> None:
+    """Store a task's result atomically under its key."""
+    write_atomic(result_path(out, task.key), json.dumps({"key": task.key, **result}))
+
+
 def run_task(
-    scenario: dict[str, Any], outcomes: dict[str, Outcome], keep: str | None = None
+    scenario: dict[str, Any],
+    outcomes: dict[str, Outcome],
+    keep: str | None = None,
+    threads: int = 1,
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
-    """Run one scenario and return its outcomes (and where and how long it ran)."""
+    """Run one scenario on ``threads`` numba threads (one on a worker: many runs, not one fast
+    run) and return its outcomes (and where and how long it ran); ``allow_empty`` as for
+    ``measure``."""
     import numba
 
     from scsim.engine import Sim
@@ -55,7 +84,7 @@ def run_task(
 
     t0 = time.perf_counter()
     sc = validate(scenario)
-    numba.set_num_threads(1)  # one run per worker thread: many runs, not one fast run
+    numba.set_num_threads(threads)
     sim = Sim(sc)
     sim.build()
     sim.run()
@@ -65,8 +94,8 @@ def run_task(
     try:
         if keep and out.exists():  # kept by an earlier attempt that died before reporting
             shutil.rmtree(out)
-        write_run(sim, out, None, 1, report=bool(keep))
-        values = measure(out, outcomes)
+        write_run(sim, out, None, threads, report=bool(keep))
+        values = measure(out, outcomes, allow_empty=allow_empty)
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)

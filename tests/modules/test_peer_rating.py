@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pyarrow.parquet as pq
+import pytest
 import yaml
 
 from scsim.engine import Sim
@@ -170,3 +171,52 @@ def test_bit_identical_for_1_and_2_threads(tmp_path, run_cli):
         assert table.equals(tables[1][name]), name
     kinds = set(tables[0]["events.parquet"]["kind"].to_pylist())
     assert {"scoring.friend", "peer_rating.rated", "lookups.friend"} <= kinds
+
+
+def test_generosity_moves_every_rating_towards_five_stars():
+    """Likability 0, no status bias: stars are 1 + Binomial(4, generosity); generosity 1 gives
+    5 stars always, 0.5 a mean of 3 (sd of one rating 1, so of the mean over R ratings
+    1 / sqrt(R); allow 4 sd)."""
+    none = {"low": 0.0, "high": 0.0}
+    top = _peers(3, likability=none, generosity=1.0)
+    assert np.all(top.record("peer_star_sum") == 5 * top.record("peer_ratings"))
+    half = _peers(3, likability=none, generosity=0.5)
+    ratings = half.record("peer_ratings").sum()
+    assert abs(half.record("peer_star_sum").sum() / ratings - 3.0) < 4 / np.sqrt(ratings)
+
+
+def test_the_public_mean_follows_the_stars_given_with_its_half_life():
+    """The public mean rating M starts at the initial rating (3 stars) and closes
+    1 - 0.5^(1/h) of the gap to each day's mean stars given; the same float64 steps here."""
+    sim = _peers(20, generosity=0.2, norm_pressure=1.0, norm_half_life=7.0)
+    given = sim.record("peer_star_sum") / sim.record("peer_ratings")
+    norm = 3.0
+    for day in range(20):
+        norm += (1.0 - 0.5 ** (1.0 / 7.0)) * (given[day] - norm)
+    assert sim.module("peer_rating").norm == norm
+    assert norm > 3.5  # the ratings (about 4 stars) pulled it up
+
+
+def test_ratings_inflate_only_under_norm_pressure():
+    """Over three years the mean rating climbs by more than 0.2 star under norm_pressure 1 and
+    a 180-day memory, and moves by less than 0.05 without it. The mean over 2 000 citizens of
+    ratings with a spread below 1 star has sampling sd below 1 / sqrt(2 000) = 0.022, so
+    0.05 is more than 2 sd of a difference of two such means."""
+
+    def rise(pressure: float) -> float:
+        sim = _peers(3 * 365, interact_prob=0.5, contacts=3, status_bias=0.25,
+                     likability={"low": 0.3, "high": 0.9}, generosity=0.1,
+                     norm_pressure=pressure, norm_half_life=180.0)  # fmt: skip
+        mean = sim.record("peer_rating_sum") / N
+        return float(mean[3 * 365 - 1] - mean[364])
+
+    assert rise(1.0) > 0.2
+    assert abs(rise(0.0)) < 0.05
+
+
+def test_rating_records_sum_and_count_the_citizens_ratings():
+    sim = _peers(5, likability={"low": 0.5, "high": 1.0}, top_stars=4.0)
+    rating = sim.people.peer_rating
+    assert sim.record("peer_rating_sum")[-1] == pytest.approx(rating.astype(float).sum(), 1e-12)
+    assert sim.record("peer_top_rated")[-1] == (rating >= np.float32(4.0)).sum()
+    assert 0 < (rating >= np.float32(4.0)).sum() < N

@@ -11,7 +11,11 @@ peer rating P (in [1, 5]) by ``1 - (1 - smoothing)^w`` of the way to the stars g
 of weight w counts as w ratings of weight 1. A rater's weight is ``1 + rater_weight x`` its
 score's position in the score range. The score follows P mapped onto the score range (the
 ``peer_rating`` component closes ``follow`` of the gap daily), so perks (``modules.perks``)
-follow the ratings. Model, parameters and assumptions: ``docs/odd_peer_rating.md``.
+follow the ratings. Reputation inflation (Filippas, Horton & Golden, 2018: raters feel
+pressure to leave "above average" ratings, which pushes the average higher): every rater
+moves L a share ``generosity + norm_pressure x (M - 3) / 2`` (clipped to [0, 1]) of the way to
+1, where M is the public mean rating in stars; M follows the stars given with a half-life of
+``norm_half_life`` days. Model, parameters and assumptions: ``docs/odd_peer_rating.md``.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from scsim.params import ModuleParams, Probability, Uniform
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi
 
 STARS = 5
-R_RATINGS, R_STAR_SUM, R_BELOW = range(3)
+R_RATINGS, R_STAR_SUM, R_RATING_SUM, R_TOP, R_BELOW = range(5)
 E_RATED, E_FOLLOWED = range(2)
 _LANE = np.uint64(0xFFFF)
 _LANES = 65536.0
@@ -58,6 +62,26 @@ class PeerRatingParams(ModuleParams):
     follow: float = Field(
         default=1.0, gt=0, le=1, description="share of the gap to the peer rating closed daily"
     )
+    generosity: Probability = Field(
+        default=0.0,
+        description="share of the way to 5 stars by which every rater shades a rating up",
+    )
+    norm_pressure: float = Field(
+        default=0.0,
+        ge=0,
+        le=10,
+        description="further shading per unit of the public mean rating's height above 3 stars "
+        "(in units of 2 stars): ratings rise with the mean (reputation inflation); 0: none",
+    )
+    norm_half_life: float = Field(
+        default=365.0,
+        gt=0,
+        le=36500,
+        description="half-life in days of the public mean rating's memory of the stars given",
+    )
+    top_stars: float = Field(
+        default=4.5, ge=1, le=5, description="count the citizens rated at least this (top rated)"
+    )
 
     @model_validator(mode="after")
     def _unit(self) -> PeerRatingParams:
@@ -71,7 +95,7 @@ PeerRatingArgs = namedtuple(
     [
         "dkey", "interact_prob", "contacts", "indptr", "indices", "active", "packed", "likability",
         "rating", "status_bias", "log_keep", "rater_weight", "lo", "inv_span", "star_span",
-        "follow", "perk_floor", "count_below", "col", "evk",
+        "follow", "shade", "top_stars", "perk_floor", "count_below", "col", "evk",
     ],
 )  # fmt: skip
 
@@ -97,13 +121,14 @@ def draw_stars(h, like):
 @njit(inline="always", cache=True)
 def peer_rating_delta(
     a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability, rating,
-    status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor, count_below,
-    col, evk,
+    status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade, top_stars,
+    perk_floor, count_below, col, evk,
 ):  # fmt: skip
     i = a.i
     if a.degree > 0 and u_hi(agent_hash(dkey, i)) < interact_prob:
         own = np.float64(a.score - lo) * inv_span
         like = (1.0 - status_bias) * np.float64(likability[i]) + status_bias * own
+        like += (1.0 - like) * shade
         p = np.float64(rating[i])
         given = 0.0
         for c in range(contacts):
@@ -127,9 +152,13 @@ def peer_rating_delta(
 @njit(inline="always", cache=True)
 def peer_rating_after(
     a, score, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability,
-    rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, perk_floor,
-    count_below, col, evk,
+    rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade, top_stars,
+    perk_floor, count_below, col, evk,
 ):  # fmt: skip
+    p = rating[a.i]
+    rec[a.region, col + R_RATING_SUM] += p
+    if p >= top_stars:
+        rec[a.region, col + R_TOP] += 1.0
     if count_below and score < perk_floor:
         rec[a.region, col + R_BELOW] += 1.0
     return np.uint8(0)
@@ -144,6 +173,7 @@ class PeerRating(Module):
     delta = peer_rating_delta
     after = peer_rating_after
     events = ("rated", "followed")
+    measures = ("peer_rating_sum",)
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -152,7 +182,7 @@ class PeerRating(Module):
     @property
     def records(self) -> tuple[str, ...]:
         below = ("peer_below_perks",) if self.count_below else ()
-        return ("peer_ratings", "peer_star_sum", *below)
+        return ("peer_ratings", "peer_star_sum", "peer_rating_sum", "peer_top_rated", *below)
 
     def init(self) -> None:
         sim, p = self.sim, self.params
@@ -172,6 +202,15 @@ class PeerRating(Module):
         ]  # fmt: skip
         self.count_below = bool(floors)
         self.below = np.float32(min(floors) if floors else 0.0)
+        self.norm = float(start)  # the public mean rating, in stars
+
+    def finish(self, day: int) -> None:
+        """The public mean rating follows the day's mean stars given (summed over regions in
+        order, so it is the same for any thread count)."""
+        today = self.sim.records[day, :, self.col + R_RATINGS].sum()
+        if today > 0:
+            given = self.sim.records[day, :, self.col + R_STAR_SUM].sum() / today
+            self.norm += (1.0 - 0.5 ** (1.0 / self.params.norm_half_life)) * (given - self.norm)
 
     def args(self, day: int) -> tuple:
         sim, p = self.sim, self.params
@@ -183,5 +222,7 @@ class PeerRating(Module):
             self.rating,
             p.status_bias, log_keep, p.rater_weight, np.float32(lo), 1.0 / (hi - lo),
             np.float32((hi - lo) / (STARS - 1)), np.float32(p.follow * self.weight),
-            self.below, self.count_below, self.col, self.evk,
+            min(1.0, max(0.0, p.generosity + p.norm_pressure * (self.norm - 3.0) / 2.0)),
+            np.float32(p.top_stars), self.below,
+            self.count_below, self.col, self.evk,
         )  # fmt: skip

@@ -100,6 +100,12 @@ def test_unknown_scenario_and_bad_yaml(tmp_path):
     res = runner.invoke(app, ["run", str(broken), "--out", str(tmp_path / "r")])
     assert res.exit_code == 2 and "not valid YAML at line" in res.stderr
     assert not (tmp_path / "r").exists()
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes("name: caf\xe9\npopulation: {n: 100}\n".encode("latin-1"))
+    res = runner.invoke(app, ["run", str(latin1), "--out", str(tmp_path / "r")])
+    message = " ".join(res.stderr.split())
+    assert res.exit_code == 2 and "not UTF-8 text (byte 0xe9 at offset 9)" in message, message
+    assert "Traceback" not in res.output + res.stderr and not (tmp_path / "r").exists()
 
 
 def test_existing_output_directory_is_refused(tmp_path):

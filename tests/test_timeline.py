@@ -105,8 +105,8 @@ BAD = [
     ({"day": 5, "set": {"modules.lists.blacklist_belo": 520}},
      "timeline[0].set.modules.lists.blacklist_belo: 'blacklist_belo' is not a parameter of "
      "modules.lists; expected one of ['act_days', 'aggravated_share', 'appeal_delay'"),
-    ({"day": 40, "set": {"modules.lists.blacklist_below": 520}},
-     "timeline[0].day: 40 is not allowed; expected a day from 0 to 29 (the scenario runs 30 days)"),
+    ({"day": 40, "set": {"modules.lists.blacklist_below": -5}},
+     "timeline[0].set: modules.lists.blacklist_below: -5 is not allowed"),
     ({"day": 5, "set": {"modules.expiry.after_days": 30}},
      "timeline[0].set.modules.expiry.after_days: modules.expiry is not on in this scenario, and a "
      "module cannot be switched on or off mid-run"),
@@ -150,6 +150,24 @@ def test_bad_timeline_event_exits_2_naming_event_path_value_and_rule(tmp_path, e
     assert message in " ".join(res.stderr.split()), res.stderr
     assert "Traceback" not in res.output + res.stderr
     assert not out.exists() and not list(tmp_path.glob("run*"))
+
+
+def test_events_after_the_last_day_are_skipped_with_a_warning(tmp_path):
+    """Users shorten runs: an event dated after the run's last day does not happen, the run
+    says which one, and the event is still checked (the BAD case at day 40 above)."""
+    raw = load_raw("sc-core")
+    raw["population"]["n"], raw["days"] = 1000, 10
+    raw["timeline"] = [
+        {"day": 3, "set": {"modules.speech.penalty": -40}},
+        {"day": 184, "set": {"modules.lists.blacklist_below": 600}},
+    ]
+    path = tmp_path / "short.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    res = runner.invoke(app, ["run", str(path), "--out", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    warning = " ".join(res.stderr.split())
+    assert "timeline[1] (day 184) falls after the run's last day (9): not applied" in warning
+    assert "timeline[0]" not in warning
 
 
 def test_events_apply_in_day_order_and_cumulatively():

@@ -49,12 +49,16 @@ def _build_and_run(scenario, threads: int, progress: bool):
     import numba
 
     from scsim.engine import Sim
+    from scsim.scenario import ScenarioError
 
     numba.set_num_threads(threads)
     sim = Sim(scenario)
     if progress:
         err.print(f"building {scenario.population.n:,} citizens and their network ...")
-    sim.build()
+    try:
+        sim.build()
+    except ScenarioError as e:  # a rule that only the built population can check
+        raise fail(str(e)) from None
     if not progress:
         return sim.run()
     columns = (

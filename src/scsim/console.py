@@ -27,7 +27,12 @@ def load_or_fail(spec: str, n: int | None, days: int | None, seed: int | None) -
     for key, value in (("population.n", n), ("days", days), ("seed", seed)):
         if value is not None:
             overrides[key] = value
+    from scsim.timeline import beyond_run
+
     try:
-        return load_scenario(spec, overrides)
+        scenario = load_scenario(spec, overrides)
     except ScenarioError as e:
         raise fail(str(e)) from None
+    for line in beyond_run(scenario):
+        err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
+    return scenario

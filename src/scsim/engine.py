@@ -94,7 +94,7 @@ class Sim:
             Hooks(
                 m.name, m.Args._fields, m.delta, m.after,
                 self.components.index(m.component) if m.component else -1,
-                m.offence, m.phase == "scoring", m.phase in GATED_PHASES,
+                m.offence, m.phase == "scoring", m.phase in GATED_PHASES and m.gated,
                 per_agent_arrays(m.Args._fields, m.args(0), self.n, seen),
             )
             for m in self.modules

@@ -11,6 +11,10 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0, description="expected events per a
 Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=40)]
 
 
+class ScenarioError(ValueError):
+    """A scenario that cannot be run; the message names field, value and what is allowed."""
+
+
 class Strict(BaseModel):
     """A scenario block: unknown fields are errors, values are validated on assignment."""
 

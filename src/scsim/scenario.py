@@ -18,6 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from scsim.modules.bookings import BookingsParams
 from scsim.modules.chilling import ChillingParams
 from scsim.modules.courts import CourtsParams
 from scsim.modules.expiry import ExpiryParams
@@ -35,12 +36,8 @@ from scsim.modules.scoring import ScoringParams
 from scsim.modules.shunning import ShunningParams
 from scsim.modules.speech import SpeechParams
 from scsim.modules.surveillance import SurveillanceParams
-from scsim.params import Probability, Strict
+from scsim.params import Probability, ScenarioError, Strict
 from scsim.timeline import TimelineError, TimelineEvent, configs
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be run; the message names field, value and what is allowed."""
 
 
 class Population(Strict):
@@ -135,6 +132,7 @@ class Modules(Strict):
     lists: ListsParams | None = None
     sanctions: SanctionsParams | None = None
     perks: PerksParams | None = None
+    bookings: BookingsParams | None = None
     # issue 5 (wip/peer): look-ups and peer rating
     lookups: LookupsParams | None = None
     peer_rating: PeerRatingParams | None = None
@@ -185,6 +183,8 @@ class Scenario(Strict):
                     f"{missing[0]} keeps); enable it or switch {name} off"
                 )
             clash = params.clashes(enabled) if hasattr(params, "clashes") else None
+            if not clash and hasattr(params, "conflicts"):  # rules across modules' parameters
+                clash = params.conflicts(self.modules)
             if clash:
                 raise ValueError(clash)
         idle = _idle_listing_rule(self.modules, enabled)
@@ -290,7 +290,14 @@ def load_raw(spec: str) -> dict[str, Any]:
             "nor a readable YAML file"
         )
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as err:
+        raise ScenarioError(
+            f"{spec}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
+            "save the scenario as UTF-8"
+        ) from None
+    except OSError as err:
+        raise ScenarioError(f"{spec}: cannot be read ({err.strerror})") from None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

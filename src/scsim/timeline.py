@@ -65,7 +65,9 @@ class TimelineEvent(Strict):
 
 def configs(scenario: Scenario) -> list[tuple[int, TimelineEvent, Modules]]:
     """Every event with the modules block in force after it, in the order events apply.
-    Raises ``TimelineError`` for the first event that cannot be applied."""
+    Raises ``TimelineError`` for the first event that cannot be applied. Events dated after
+    the run's last day are checked too (a shortened run keeps its timeline valid) but never
+    fire; ``beyond_run`` names them."""
     base = scenario.model_dump(mode="json", exclude={"timeline"})
     enabled = {n for n, p in scenario.modules if p is not None and p.enabled}
     order = sorted(range(len(scenario.timeline)), key=lambda k: scenario.timeline[k].day)
@@ -74,11 +76,6 @@ def configs(scenario: Scenario) -> list[tuple[int, TimelineEvent, Modules]]:
     for k in order:
         event = scenario.timeline[k]
         where = f"timeline[{k}]"
-        if event.day >= scenario.days:
-            raise TimelineError(
-                f"{where}.day: {event.day} is not allowed; expected a day from 0 to "
-                f"{scenario.days - 1} (the scenario runs {scenario.days} days)"
-            )
         if event.amnesty is not None:
             _check_amnesty(where, event.amnesty, enabled)
         if event.set:
@@ -89,6 +86,16 @@ def configs(scenario: Scenario) -> list[tuple[int, TimelineEvent, Modules]]:
             _check_structure(where, event, scenario.modules, current)
         out.append((event.day, event, current))
     return out
+
+
+def beyond_run(scenario: Scenario) -> list[str]:
+    """One line per timeline event dated after the run's last day (it will not happen)."""
+    last = scenario.days - 1
+    return [
+        f"timeline[{k}] (day {event.day}) falls after the run's last day ({last}): not applied"
+        for k, event in enumerate(scenario.timeline)
+        if event.day > last
+    ]
 
 
 def _check_amnesty(where: str, amnesty: Amnesty, enabled: set[str]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from scsim.experiments.spec import lookup
 from scsim.experiments.targets import load_targets
 from scsim.experiments.tasks import run_task
 from scsim.scenario import load_scenario
@@ -20,10 +21,11 @@ def preset():
 def test_the_calibration_block_matches_the_parameters(preset):
     block = preset.calibration
     assert block["targets_file"] == "china-court-list.yaml"
-    assert block["parameters"] == {
-        "modules.courts.dispute_rate": preset.modules.courts.dispute_rate,
-        "modules.courts.late_rate": preset.modules.courts.late_rate,
+    data = preset.model_dump(mode="json")
+    assert set(block["parameters"]) == {
+        v.path for v in load_targets("china-court-list", preset, "x").varied
     }
+    assert block["parameters"] == {path: lookup(data, path) for path in block["parameters"]}
     assert all(t["within"] for t in block["targets"].values())
     assert block["loss"] < 1
 

@@ -4,6 +4,7 @@
 within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``init`` runs.
 """
 
+from scsim.modules.bookings import Bookings
 from scsim.modules.chilling import Chilling
 from scsim.modules.courts import Courts
 from scsim.modules.expiry import Expiry
@@ -26,6 +27,7 @@ REGISTRY = {
     m.name: m
     for m in (
         Population, Surveillance, Chilling, Finance, Purchases, Infractions, Speech, Courts,
-        PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Perks, Shunning,
+        PeerRating, Lookups, Policy, Scoring, Expiry, Lists, Sanctions, Bookings, Perks,
+        Shunning,
     )
 }  # fmt: skip

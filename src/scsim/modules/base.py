@@ -114,6 +114,9 @@ class Module:
     makes_people: ClassVar[bool] = False
     """True if ``init`` draws who the citizens are (the engine runs it before the network's
     last step, which may read the people, and before every other module's ``init``)."""
+    gated: ClassVar[bool] = True
+    """False if the hooks of a lists- or sanctions-phase module run for every citizen, not only
+    those enrolled in the system (bookings: everyone travels)."""
     reads_public: ClassVar[bool] = False
     """True if a hook reads ``nb_listed`` or ``nb_offended`` (costs one more gather)."""
     delta: ClassVar[Any] = None

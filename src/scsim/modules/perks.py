@@ -21,7 +21,7 @@ from numba import njit
 from pydantic import Field, field_validator, model_validator
 
 from scsim.modules.base import Module, emit
-from scsim.params import ModuleParams, Name, Strict
+from scsim.params import ModuleParams, Name, ScenarioError, Strict
 
 MAX_PERKS = 8
 """Perks held by a citizen are a uint8 bit mask."""
@@ -151,7 +151,7 @@ class Perks(Module):
         self.red_on = lists_on and lists.redlist_above is not None
         for k, perk in enumerate(perks):
             if perk.redlist and not self.red_on:
-                raise ValueError(
+                raise ScenarioError(
                     f"modules.perks.perks[{k}].redlist: needs a redlist; set "
                     "modules.lists.redlist_above"
                 )

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim.report import sections as s
+from scsim.report import travel
 from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
 from scsim.scale import represents
@@ -110,13 +111,14 @@ def render_body(
     perks = s.perk_columns(series)
     false = s.false_columns(series)
     known = {*s.SCORE_COLUMNS, *s.BANNED_COLUMNS, *s.SPEECH_COLUMNS, *s.NETWORK_COLUMNS}
-    known |= {s.SILENCED, *sanctions, *perks, *false}
+    known |= {s.SILENCED, *sanctions, *perks, *false, *travel.columns(series)}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
     parts = [
         s.headline(series, represents(manifest)),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
         s.sanctions_and_perks(series, embed),
+        travel.bookings(series, int(manifest.get("n") or 1), represents(manifest), embed),
         s.line_section("false-records", "False records and wrongful listings", series, false,
                        embed),
         s.line_section("speech", "Detected speech over time", series, list(s.SPEECH_COLUMNS),

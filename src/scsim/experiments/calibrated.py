@@ -100,6 +100,8 @@ def calibrated_yaml(
         "trials": len(complete_trials(study)),
         "replicates": replicates,
         "seeds": [problem.base.seed + r for r in range(replicates)],
+        "n": problem.base.population.n,
+        "days": problem.base.days,
         "sampler": sampler,
         "study": str(out / STUDY),
         "trials_table": str(out / TRIALS),

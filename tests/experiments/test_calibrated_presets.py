@@ -1,0 +1,54 @@
+"""Every shipped calibrated preset holds its calibration: at its own size and seeds, every target
+of its targets file is within its stated tolerance, and its calibration block records the values
+it runs with."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from scsim.experiments.spec import lookup
+from scsim.experiments.targets import load_targets
+from scsim.experiments.tasks import run_task
+from scsim.scenario import load_scenario, preset_names, validate
+
+CALIBRATED = [name for name in preset_names() if load_scenario(name).calibration]
+
+
+def test_the_calibrated_presets_are_the_ones_with_a_targets_file():
+    assert {"china-court-list", "peer-rating"} <= set(CALIBRATED)
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_the_calibration_block_matches_the_parameters(name):
+    preset = load_scenario(name)
+    block = preset.calibration
+    assert block["targets_file"] == f"{name}.yaml"
+    data = preset.model_dump(mode="json")
+    assert set(block["parameters"]) == {v.path for v in load_targets(name, preset, name).varied}
+    assert block["parameters"] == {path: lookup(data, path) for path in block["parameters"]}
+    assert all(t["within"] for t in block["targets"].values())
+    assert block["loss"] < 1
+
+
+@pytest.mark.parametrize("name", CALIBRATED)
+def test_its_runs_reproduce_the_calibration_and_meet_every_target(name):
+    # the calibration's replicates (its seeds) at its size (a preset may run at another size by
+    # default): their means equal the
+    # block's achieved values bit for bit (runs are reproducible), and each mean is within the
+    # target's tolerance (the targets file says why each tolerance)
+    preset = load_scenario(name)
+    block = preset.calibration
+    sized = preset.model_dump(mode="json") | {"days": block["days"]}
+    sized["population"]["n"] = block["n"]
+    problem = load_targets(name, validate(copy.deepcopy(sized)), preset.name)
+    runs = []
+    for seed in block["seeds"]:
+        data = sized | {"seed": seed}
+        runs.append(run_task(data, problem.outcomes)["outcomes"])
+    for target, t in problem.targets.items():
+        mean = float(np.mean([r[target] for r in runs]))
+        assert mean == block["targets"][target]["achieved"], target
+        assert abs(mean - t.value) <= t.tolerance, (target, mean, t.value)

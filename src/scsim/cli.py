@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from scsim.cli_calibrate import calibrate
+from scsim.cli_schema import new, schema
 from scsim.cli_sweep import sweep
 from scsim.console import err, fail, load_or_fail, out
 
@@ -374,6 +375,8 @@ def explore(
 
 app.command()(sweep)
 app.command()(calibrate)
+app.command()(schema)
+app.command()(new)
 
 
 def main() -> None:  # pragma: no cover

@@ -39,4 +39,4 @@ class Uniform(Strict):
 class ModuleParams(Strict):
     """Every module can be switched off in place with ``enabled: false``."""
 
-    enabled: bool = True
+    enabled: bool = Field(default=True, description="false switches the module off in place")

@@ -150,15 +150,25 @@ class Output(Strict):
 
 
 class Scenario(Strict):
-    name: str = Field(min_length=1, max_length=80)
-    description: str = ""
+    name: str = Field(
+        min_length=1, max_length=80, description="the scenario's name (runs and reports show it)"
+    )
+    description: str = Field(default="", description="what the scenario models, in a sentence")
     sources: dict[str, str] = Field(default_factory=dict, description="where each number is from")
-    seed: int = Field(default=0, ge=0, lt=2**63)
-    days: int = Field(default=365, ge=1, le=36500)
-    population: Population
-    network: Network = Field(default_factory=WattsStrogatz)
-    modules: Modules = Field(default_factory=Modules)
-    output: Output = Field(default_factory=Output)
+    seed: int = Field(
+        default=0, ge=0, lt=2**63, description="random seed: the same seed, the same run"
+    )
+    days: int = Field(default=365, ge=1, le=36500, description="days to simulate")
+    population: Population = Field(description="who is simulated: how many, standing for how many")
+    network: Network = Field(
+        default_factory=WattsStrogatz, description="who knows whom (friends, family, colleagues)"
+    )
+    modules: Modules = Field(
+        default_factory=Modules, description="the mechanics switched on, one block each"
+    )
+    output: Output = Field(
+        default_factory=Output, description="what a run writes besides its records"
+    )
     timeline: list[TimelineEvent] = Field(
         default_factory=list, description="dated parameter changes and amnesties (row 18)"
     )

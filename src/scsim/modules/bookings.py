@@ -80,7 +80,9 @@ class Mode(Strict):
 
 
 class BookingsParams(ModuleParams):
-    modes: list[Mode] = Field(min_length=1, max_length=MAX_MODES)
+    modes: list[Mode] = Field(
+        min_length=1, max_length=MAX_MODES, description="the ways to travel, each with its own ban"
+    )
 
     @field_validator("modes")
     @classmethod

@@ -14,6 +14,7 @@ record absent from one scenario (its module switched off) counts as zero there.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -122,6 +123,7 @@ def run_sim(scenario: Scenario):
     """Build and run a fresh Sim of ``scenario``."""
     from scsim.engine import Sim
 
+    gc.collect()  # a finished Sim is a reference cycle: free the last replicate's arrays first
     return Sim(scenario).run()
 
 

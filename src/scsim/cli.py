@@ -46,6 +46,18 @@ def _threads(requested: int | None) -> int:
     return requested
 
 
+def _print_summary(run_dir: Path, n: int, factor: float) -> None:
+    """What happened, in the words of the report's opening paragraph."""
+    import pyarrow.parquet as pq
+
+    from scsim.report import numeric_columns
+    from scsim.report.summary import sentences
+
+    series = numeric_columns(pq.read_table(run_dir / "timeseries.parquet"))
+    for sentence in sentences(series, n, factor):
+        out.print(sentence, highlight=False)
+
+
 def _build_and_run(scenario, threads: int, progress: bool):
     import numba
 
@@ -116,6 +128,7 @@ def run(
 
         everyone = people(sim.n * sc.population.represents)
         out.print(f"{stands_for(sc.population.represents)} The run stands for {everyone} people.")
+    _print_summary(out_dir, sim.n, sc.population.represents)
     out.print(f"run directory: {out_dir}")
     out.print(f"report:        {out_dir / 'report.html'}")
 

@@ -19,6 +19,7 @@ from scsim.report import sections as s
 from scsim.report import travel
 from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
+from scsim.report.summary import summary_section
 from scsim.scale import represents
 
 
@@ -114,6 +115,7 @@ def render_body(
     known |= {s.SILENCED, *sanctions, *perks, *false, *travel.columns(series)}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
     parts = [
+        summary_section(series, int(manifest.get("n") or 1), represents(manifest)),
         s.headline(series, represents(manifest)),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),

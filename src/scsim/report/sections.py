@@ -88,7 +88,8 @@ def header(manifest: dict[str, Any], title: str) -> str:
             f'<p class="represents">{esc(stands_for(factor))} Figures and tables count synthetic '
             "citizens; the headline numbers also give each count in the full population.</p>"
         )
-    return f'<header id="run"><h1>scsim run: {esc(title)}</h1>{desc}{table(rows)}</header>'
+    details = f"<details><summary>How it was run</summary>{table(rows)}</details>"
+    return f'<header id="run"><h1>scsim run: {esc(title)}</h1>{desc}{details}</header>'
 
 
 def headline(series: Series, factor: float = 1.0) -> str:

@@ -263,10 +263,12 @@ def write_run(
 
     t0 = time.perf_counter()
     with staged(out) as tmp:
+        people = people_table(sim)
         tables = RunTables(
             timeseries_table(sim),
             distribution_table(sim),
             region_table(sim) if sim.n_regions > 1 else None,
+            people,
         )
         pq.write_table(tables.timeseries, tmp / "timeseries.parquet")
         pq.write_table(tables.distribution, tmp / "distribution.parquet")
@@ -282,7 +284,7 @@ def write_run(
                 tmp / "plots" if png else None, out.name,
             )  # fmt: skip
             jobs = [
-                pool.submit(_write_per_citizen, people_table, sim, tmp / "people.parquet"),
+                pool.submit(_write_per_citizen, lambda _: people, sim, tmp / "people.parquet"),
                 pool.submit(_write_per_citizen, events_table, sim, tmp / "events.parquet"),
                 pool.submit(_write_audit, sim, tmp / "audit.parquet"),
             ]

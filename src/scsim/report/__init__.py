@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from scsim.report import sections as s
-from scsim.report import travel
+from scsim.report import travel, who
 from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
 from scsim.report.summary import summary_section
@@ -25,12 +25,14 @@ from scsim.scale import represents
 
 @dataclass(frozen=True)
 class RunTables:
-    """The tables a report shows: the run's timeseries, score histogram (distribution) and
-    timeseries by region, each None if the run has none."""
+    """The tables a report shows: the run's timeseries, score histogram (distribution),
+    timeseries by region and the people columns of "Who is hit", each None if the run has
+    none."""
 
     timeseries: pa.Table
     distribution: pa.Table | None = None
     regions: pa.Table | None = None
+    people: pa.Table | None = None
 
 
 def read_tables(run_dir: Path) -> RunTables:
@@ -41,10 +43,15 @@ def read_tables(run_dir: Path) -> RunTables:
         # one file: ParquetFile reads it without loading pyarrow.dataset (0.1-0.2 s to import)
         return pq.ParquetFile(path).read() if path.exists() else None
 
+    people = None
+    if (run_dir / "people.parquet").exists():
+        file = pq.ParquetFile(run_dir / "people.parquet")
+        people = file.read(columns=[c for c in who.COLUMNS if c in file.schema_arrow.names])
     return RunTables(
         pq.ParquetFile(run_dir / "timeseries.parquet").read(),
         read("distribution.parquet"),
         read("timeseries_region.parquet"),
+        people,
     )
 
 
@@ -117,6 +124,7 @@ def render_body(
     parts = [
         summary_section(series, int(manifest.get("n") or 1), represents(manifest)),
         s.headline(series, represents(manifest)),
+        who.who_is_hit(tables.people, manifest, embed),
         s.distribution(series, histogram, embed),
         s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
         s.sanctions_and_perks(series, embed),

@@ -1,0 +1,120 @@
+"""The report's "Who is hit" section: blacklisting, bans and wrongful listings by income, age,
+occupation and region, from every citizen's final state (``people.parquet``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from scsim.report.figures import axes, subplot_grid, title_dict
+from scsim.report.html import Embedder, esc, fmt, grid, section
+
+COLUMNS = ("listed", "days_listed", "wrongful", "sanctions_held", "score", "age", "income",
+           "occupation", "region")  # fmt: skip
+"""The people columns this section reads (those a run lacks are left out)."""
+AGES = ((0, 18, "under 18"), (18, 30, "18–29"), (30, 45, "30–44"), (45, 60, "45–59"),
+        (60, 200, "60 and over"))  # fmt: skip
+RESERVED_OCCUPATIONS = ("none", "student", "retired")
+"""Occupation codes 0-2 (the population module's); the scenario's catalogue follows."""
+MAX_REGIONS = 40
+"""More regions than this are left to the regions section's map of shares."""
+
+
+def _groups(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str, tuple]:
+    """Grouping -> (group labels, each citizen's group code), for the groupings the run's people
+    table allows."""
+    out: dict[str, tuple] = {}
+    if "income" in people:
+        income = people["income"]
+        earners = income > 0
+        labels = ["no income of their own"]
+        codes = np.zeros(income.size, dtype=np.int64)
+        if earners.sum() >= 5:
+            edges = np.quantile(income[earners], [0.2, 0.4, 0.6, 0.8])
+            codes = np.where(earners, 1 + np.searchsorted(edges, income, side="right"), 0)
+            labels += ["poorest fifth", "second fifth", "middle fifth", "fourth fifth",
+                       "richest fifth"]  # fmt: skip
+        out["income (of earners)"] = (labels, codes)
+    if "age" in people:
+        bounds = np.array([hi for _, hi, _ in AGES[:-1]])
+        out["age"] = ([name for *_, name in AGES], np.searchsorted(bounds, people["age"], "right"))
+    if "occupation" in people:
+        catalogue = (manifest.get("scenario") or {}).get("modules", {}).get("population") or {}
+        names = RESERVED_OCCUPATIONS + tuple(o["name"] for o in catalogue.get("occupations") or [])
+        codes = people["occupation"].astype(np.int64)
+        count = max(len(names), int(codes.max()) + 1)
+        out["occupation"] = ([names[c] if c < len(names) else f"occupation {c}"
+                              for c in range(count)], codes)  # fmt: skip
+    regions = manifest.get("region_names") or []
+    if "region" in people and 1 < len(regions) <= MAX_REGIONS:
+        out["region"] = (list(regions), people["region"].astype(np.int64))
+    return out
+
+
+def rates(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str, list[dict]]:
+    """Per grouping, per group: its size and, per 1 000 of its citizens, those listed at the
+    end, ever listed, wrongly listed at the end and holding a ban at the end; its mean score."""
+    outcomes = {
+        "listed at the end": people.get("listed"),
+        "ever listed": people["days_listed"] > 0 if "days_listed" in people else None,
+        "wrongly listed": people.get("wrongful"),
+        "banned at the end": people["sanctions_held"] > 0 if "sanctions_held" in people else None,
+    }
+    found = {name: np.asarray(v, dtype=np.float64) for name, v in outcomes.items() if v is not None}
+    result: dict[str, list[dict]] = {}
+    for grouping, (labels, codes) in _groups(people, manifest).items():
+        size = np.bincount(codes, minlength=len(labels))
+        sums = {name: np.bincount(codes, hit, len(labels)) for name, hit in found.items()}
+        if "score" in people:
+            score = np.bincount(codes, people["score"].astype(np.float64), len(labels))
+        rows = []
+        for k, label in enumerate(labels):
+            if size[k] == 0:
+                continue
+            row = {"group": label, "citizens": int(size[k])}
+            row |= {name: f"{1000 * total[k] / size[k]:.1f}" for name, total in sums.items()}
+            if "score" in people:
+                row["mean score"] = f"{score[k] / size[k]:.0f}"
+            rows.append(row)
+        result[grouping] = rows
+    return result
+
+
+def who_is_hit(table: pa.Table | None, manifest: dict[str, Any], embed: Embedder) -> str:
+    """The section: a table per grouping and a bar chart of those listed per 1 000."""
+    if table is None or "listed" not in table.column_names:
+        return ""
+    people = {c: table[c].to_numpy() for c in COLUMNS if c in table.column_names}
+    by = rates(people, manifest)
+    if not any(by.values()):
+        return ""
+    tables, panels = [], [g for g in ("income (of earners)", "age") if by.get(g)]
+    for grouping, rows in by.items():
+        header = [grouping] + [k for k in rows[0] if k != "group"]
+        body = [
+            [esc(r["group"])]
+            + [esc(fmt(v) if isinstance(v, int) else v) for v in list(r.values())[1:]]
+            for r in rows
+        ]
+        tables.append(f"<h3>By {esc(grouping)}</h3>" + grid(header, body))
+    fig = subplot_grid(1, len(panels), [f"Listed at the end, by {p}" for p in panels], 0.1)
+    for k, grouping in enumerate(panels):
+        rows = by[grouping]
+        values = [float(r["listed at the end"]) for r in rows]
+        fig["data"].append({"type": "bar", "x": [r["group"] for r in rows], "y": values,
+                            "showlegend": False, **axes(k)})  # fmt: skip
+        suffix = "" if k == 0 else str(k + 1)
+        fig["layout"].setdefault(f"yaxis{suffix}", {})["title"] = title_dict("per 1 000 citizens")
+    fig["layout"]["height"] = 380
+    text = (
+        "<p>Who pays: among each group of citizens at the end of the run, how many per 1 000 "
+        "were on a blacklist, had ever been listed, were listed wrongly and held a ban, and the "
+        "group's mean score. Income groups are fifths of those with an income of their own; "
+        "children, students and most retired people have none. A group of a few hundred citizens "
+        "varies by several per 1 000 from one seed to the next: compare seeds before reading a "
+        "difference.</p>"
+    )
+    plot = embed(fig, "who_is_hit") if panels else ""
+    return section("who", "Who is hit", text + plot + "".join(tables))

@@ -287,7 +287,7 @@ def compare(
 
     from scsim.compare import CompareError, check_same_population, write_comparison
     from scsim.compare import compare as run_comparison
-    from scsim.report.comparison import terminal_table
+    from scsim.report.comparison import terminal_table, verdict
     from scsim.scale import stands_for
 
     sa, sb = load_or_fail(a, n, days, None), load_or_fail(b, n, days, None)
@@ -326,6 +326,7 @@ def compare(
     if summary["represents"] > 1:
         out.print(stands_for(summary["represents"]))
     out.print(terminal_table(summary))
+    out.print(verdict(summary), highlight=False)
     if summary["regions"]:
         out.print(f"by region ({len(summary['regions'])} regions): see comparison.json/.html")
     out.print(f"comparison: {out_dir / 'comparison.html'}")

@@ -45,6 +45,48 @@ def _rows(entries: list[dict[str, Any]], with_region: bool, scaled: bool) -> lis
     return rows
 
 
+def _change(summary: dict[str, Any]) -> str:
+    """What B changes, in a phrase: its one differing setting, or how many differ."""
+    from scsim.compare import differences
+
+    changed = [
+        (p, x, y)
+        for p, x, y in differences(summary["a"]["scenario"], summary["b"]["scenario"], "")
+        if p not in ("name", "description") and not p.startswith("sources")
+    ]
+    if not changed:
+        return f"{summary['b']['name']} (the same scenario as {summary['a']['name']})"
+    if len(changed) == 1:
+        path, x, y = changed[0]
+        return f"{path} from {json.dumps(x)} to {json.dumps(y)}"
+    return f"{summary['b']['name']} ({len(changed)} settings differ from {summary['a']['name']})"
+
+
+def verdict(summary: dict[str, Any], most: int = 3) -> str:
+    """What the policy changed and how sure we are, in one sentence: the outcomes whose paired
+    interval excludes no change, largest relative to their interval first."""
+    level = f"{summary['level']:.0%}"
+    whole = [e for e in summary["outcomes"] if e["region"] is None]
+    clear = [e for e in whole if e["paired"]["low"] > 0 or e["paired"]["high"] < 0]
+    half = {id(e): (e["paired"]["high"] - e["paired"]["low"]) / 2 or 1.0 for e in clear}
+    clear.sort(key=lambda e: abs(e["diff"]) / half[id(e)], reverse=True)
+    start = f"Over {summary['replicates']} paired replicates, changing {_change(summary)}"
+    if not clear:
+        return f"{start} changed no outcome clearly: every paired {level} interval includes 0."
+    said = []
+    for e in clear[:most]:
+        way = "raised" if e["diff"] > 0 else "lowered"
+        text = (
+            f"{way} {e['label'][:1].lower()}{e['label'][1:]} from {fmt(e['mean_a'])} to {fmt(e['mean_b'])} "
+            f"({e['diff']:+,.4g}, {level} interval {_ci(e['paired'])}"
+        )
+        people_diff = f", {signed_people(e)} people" if e.get("people") is not None else ""
+        said.append(text + people_diff + ")")
+    rest = len(whole) - len(said)
+    tail = f"; {rest} other outcomes changed less clearly or not at all" if rest else ""
+    return f"{start} {'; '.join(said)}{tail}. Each interval excludes 0: the change is clear."
+
+
 def terminal_table(summary: dict[str, Any]) -> Table:
     """The whole-population outcomes as a rich table for ``scsim compare`` (with B - A in
     people when each citizen stands for many)."""
@@ -140,9 +182,12 @@ def render_comparison(summary: dict[str, Any]) -> str:
         ("scsim_version", esc(summary["scsim_version"])),
         ("created", esc(summary["created"])),
     ]
+    said = esc(verdict(summary))
     head = (
         f'<header id="run"><h1>scsim comparison: {esc(names[0])} vs {esc(names[1])}</h1>'
-        f"{table(facts)}<h3>What differs (B vs A)</h3>"
+        f'<p class="summary">{said}</p>'
+        f"<details><summary>How it was run</summary>{table(facts)}</details>"
+        "<h3>What differs (B vs A)</h3>"
         f"<ul>{changes or '<li>nothing: the scenarios are identical</li>'}</ul></header>"
     )
     whole = [e for e in summary["outcomes"] if e["region"] is None]

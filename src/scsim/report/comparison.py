@@ -76,8 +76,9 @@ def verdict(summary: dict[str, Any], most: int = 3) -> str:
     said = []
     for e in clear[:most]:
         way = "raised" if e["diff"] > 0 else "lowered"
+        label = e["label"][:1].lower() + e["label"][1:]
         text = (
-            f"{way} {e['label'][:1].lower()}{e['label'][1:]} from {fmt(e['mean_a'])} to {fmt(e['mean_b'])} "
+            f"{way} {label} from {fmt(e['mean_a'])} to {fmt(e['mean_b'])} "
             f"({e['diff']:+,.4g}, {level} interval {_ci(e['paired'])}"
         )
         people_diff = f", {signed_people(e)} people" if e.get("people") is not None else ""

@@ -179,12 +179,12 @@ def _set(data: dict, where: str, path: str, value: Any, modules: BaseModel, enab
 
 def _validated(scenario: Scenario, base: dict, data: dict, where: str) -> Modules:
     """The modules block after an event, validated with the rest of the scenario."""
-    from scsim.scenario import _describe
+    from scsim.validation import describe
 
     try:
         return type(scenario).model_validate({**base, "modules": data}).modules
     except ValidationError as err:
-        raise TimelineError(f"{where}.set: {_describe(err.errors()[0])}") from None
+        raise TimelineError(f"{where}.set: {describe(err.errors()[0])}") from None
 
 
 def _shape(name: str, params: Any) -> tuple | None:

@@ -18,7 +18,8 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from scsim.params import Name, Strict
-from scsim.scenario import Scenario, ScenarioError, _describe, load_raw, validate
+from scsim.scenario import Scenario, ScenarioError, load_raw, validate
+from scsim.validation import describe
 
 Scalar = bool | int | float | str
 
@@ -225,7 +226,7 @@ def load_sweep(
     try:
         spec = SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise SweepError("\n".join(_describe(e) for e in err.errors())) from None
+        raise SweepError("\n".join(describe(e) for e in err.errors())) from None
     base_ref = spec.base
     beside = path.parent / spec.base
     if beside.is_file():  # a scenario file named relative to the sweep file

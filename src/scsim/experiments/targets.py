@@ -18,7 +18,8 @@ from pydantic import Field, ValidationError, field_validator
 
 from scsim.experiments.spec import Outcome, Parameter, SweepError, Varied, _read, resolve
 from scsim.params import Name, Strict
-from scsim.scenario import Scenario, _describe
+from scsim.scenario import Scenario
+from scsim.validation import describe
 
 
 class Target(Strict):
@@ -119,7 +120,7 @@ def load_targets(path: str | Path, base: Scenario, name: str) -> Problem:
     try:
         spec = TargetsFile.model_validate(data)
     except ValidationError as err:
-        raise SweepError("\n".join(_describe(e) for e in err.errors())) from None
+        raise SweepError("\n".join(describe(e) for e in err.errors())) from None
     for key, p in spec.parameters.items():
         if p.values is not None:
             raise SweepError(f"parameters.{key}: give a range (low, high) to fit, not values")

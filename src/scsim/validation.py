@@ -53,9 +53,7 @@ def describe(e: dict[str, Any]) -> str:
     if kind == "timeline":
         return e["msg"]
     if kind == "extra_forbidden":
-        return (
-            f"{where}: is not a known field; check its spelling (scsim schema lists the fields)"
-        )
+        return f"{where}: is not a known field; check its spelling (scsim schema lists the fields)"
     value = e.get("input")
     if kind == "union_tag_invalid":  # report the tag field itself, not the whole mapping
         where, value = f"{where}.{ctx['discriminator'].strip(chr(39))}", ctx["tag"]

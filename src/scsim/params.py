@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -40,3 +40,12 @@ class ModuleParams(Strict):
     """Every module can be switched off in place with ``enabled: false``."""
 
     enabled: bool = Field(default=True, description="false switches the module off in place")
+
+
+def unique_names(items: list[Any]) -> list[Any]:
+    """``items`` unchanged, or ValueError naming the first name used twice."""
+    names = [item.name for item in items]
+    for name in names:
+        if names.count(name) > 1:
+            raise ValueError(f"the name {name!r} is used more than once")
+    return items

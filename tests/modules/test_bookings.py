@@ -135,6 +135,12 @@ def test_a_ban_must_name_a_sanctions_tier():
         small(**{"modules.bookings": {"modes": [{"name": "flight", "rate": 0.01, "ban": "plane"}]}})
 
 
+def test_each_mode_has_its_own_name():
+    modes = [{"name": "flight", "rate": 0.001}, {"name": "flight", "rate": 0.002}]
+    with pytest.raises(ScenarioError, match="the name 'flight' is used more than once"):
+        small(**{"modules.bookings": {"modes": modes}})
+
+
 def test_ages_and_incomes_need_the_population_module():
     with pytest.raises(ScenarioError, match="modules.bookings needs modules.population"):
         small(**{"modules.bookings": {"modes": [{"name": "f", "rate": 0.01, "min_age": 18}]}})

@@ -24,7 +24,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scsim.modules.base import Module, emit
 from scsim.modules.catalogue import MAX_AGE
-from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict
+from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict, unique_names
 from scsim.rng import agent_hash, u_hi
 
 MAX_MODES = 8
@@ -87,11 +87,7 @@ class BookingsParams(ModuleParams):
     @field_validator("modes")
     @classmethod
     def _unique(cls, modes: list[Mode]) -> list[Mode]:
-        names = [m.name for m in modes]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"the name {name!r} is used more than once")
-        return modes
+        return unique_names(modes)
 
     @model_validator(mode="after")
     def _one_a_day(self) -> BookingsParams:

@@ -21,7 +21,7 @@ from numba import njit
 from pydantic import Field, field_validator, model_validator
 
 from scsim.modules.base import Module, emit
-from scsim.params import ModuleParams, Name, ScenarioError, Strict
+from scsim.params import ModuleParams, Name, ScenarioError, Strict, unique_names
 
 MAX_PERKS = 8
 """Perks held by a citizen are a uint8 bit mask."""
@@ -79,11 +79,7 @@ class PerksParams(ModuleParams):
     @field_validator("perks")
     @classmethod
     def _unique(cls, perks: list[Perk]) -> list[Perk]:
-        names = [p.name for p in perks]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"the name {name!r} is used more than once")
-        return perks
+        return unique_names(perks)
 
     def needs_modules(self) -> tuple[str, ...]:
         """A redlist perk reads the lists module's redlist."""

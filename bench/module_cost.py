@@ -1,11 +1,12 @@
 """What one module costs: a preset with the module against the same preset without it, run
 alternately in fresh processes (``scsim bench``), so both see the same machine.
 
-    .venv/bin/python bench/module_cost.py all-modules bookings --n 1000000 --days 365 --rounds 3
+    .venv/bin/python bench/module_cost.py all-modules bookings --n 1000000 --days 365 --rounds 5
 
-Prints one JSON line per run and a summary line: median agent-steps/s of each variant, the
-ratio (with / without) and the cost (1 - ratio). The variant without the module is the preset
-with ``modules.<module>`` removed; nothing else changes (sanction tiers a module reads stay).
+Prints one JSON line per run and a summary line: median agent-steps/s of each variant, each
+round's ratio (with / without, run back to back), their median and the cost (1 - ratio). The
+variant without the module is the preset with ``modules.<module>`` removed; nothing else
+changes (sanction tiers a module reads stay).
 """
 
 from __future__ import annotations
@@ -54,13 +55,17 @@ def main() -> None:
             rates[variant].append(row["agent_steps_per_s"])
             print(json.dumps({"variant": variant, **row}), flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
-    ratio = med["with"] / med["without"]
+    # each round's with/without ratio: a pair runs back to back, so a drift of the machine's
+    # speed between rounds moves both sides of it
+    pairs = [w / o for w, o in zip(rates["with"], rates["without"], strict=True)]
+    ratio = statistics.median(pairs)
     print(json.dumps({
         "preset": args.preset, "module": args.module, "n": args.n, "days": args.days,
         "threads": args.threads, "rounds": args.rounds,
         "median_with": med["with"], "median_without": med["without"],
         "min_max_with": [min(rates["with"]), max(rates["with"])],
         "min_max_without": [min(rates["without"]), max(rates["without"])],
+        "pair_ratios": [round(r, 3) for r in pairs],
         "ratio": round(ratio, 3), "cost": round(1 - ratio, 3),
     }))  # fmt: skip
 

@@ -49,8 +49,8 @@ bench-big: $(STAMP)
 ## ruff lint and format check (installs the dev extra)
 lint: $(STAMP)
 	$(BIN)/pip install --quiet -e ".[dev]"
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 
 ## Debian's chromium for the explorer's browser test (apt-get, as root), only when missing
 browser:

@@ -1,3 +1,30 @@
-"""scsim: a fast, reproducible simulator of social credit systems on synthetic populations."""
+"""scsim: a fast, reproducible simulator of social credit systems on synthetic populations.
+
+In a notebook: ``scsim.run``, ``scsim.compare``, ``scsim.sweep`` and ``scsim.load`` (docs/api.md);
+they are imported on first use, so ``import scsim`` stays cheap (no numba, dask or optuna).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+__all__ = ["Result", "__version__", "compare", "load", "run", "sweep"]
+
+_API = ("run", "sweep", "load", "Result")
+
+
+def __getattr__(name: str) -> Any:
+    """The notebook API, imported on first use (PEP 562)."""
+    if name in _API:
+        value = getattr(importlib.import_module("scsim.api"), name)
+        globals()[name] = value
+        return value
+    if name == "compare":  # the module scsim.compare, callable as scsim.api.compare
+        return importlib.import_module("scsim.compare")
+    raise AttributeError(f"module 'scsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -219,7 +219,21 @@ def load_sweep(
 ) -> Sweep:
     """Read and check a sweep file; flags (when given) override its n, days, replicates, seed."""
     path = Path(path)
-    data = _read(path)
+    return sweep_from_data(_read(path), path.stem, path.parent, n, days, replicates, seed)
+
+
+def sweep_from_data(
+    data: dict[str, Any],
+    name: str,
+    root: Path,
+    n: int | None = None,
+    days: int | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+) -> Sweep:
+    """Check a sweep given as a mapping (a sweep file's fields), named ``name``; a ``base``
+    naming a file under ``root`` is read from there."""
+    data = dict(data)
     for key, value in (("n", n), ("days", days), ("replicates", replicates), ("seed", seed)):
         if value is not None:
             data[key] = value
@@ -228,7 +242,7 @@ def load_sweep(
     except ValidationError as err:
         raise SweepError("\n".join(describe(e) for e in err.errors())) from None
     base_ref = spec.base
-    beside = path.parent / spec.base
+    beside = Path(root) / spec.base
     if beside.is_file():  # a scenario file named relative to the sweep file
         base_ref = str(beside)
     try:
@@ -260,4 +274,4 @@ def load_sweep(
             f"boundaries.{unknown[0]}: is not an outcome; expected one of {sorted(spec.outcomes)}"
         )
     outcomes = {k: Outcome(sql=v) if isinstance(v, str) else v for k, v in spec.outcomes.items()}
-    return Sweep(spec, path.stem, base, varied, outcomes)
+    return Sweep(spec, name, base, varied, outcomes)

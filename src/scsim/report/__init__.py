@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +62,8 @@ class ReportBody:
 
     title: str
     html: str
+    figures: list[tuple[str, Any]] = field(default_factory=list)
+    """Every figure of the body by its file-safe name (``scsim.run(...).plot`` shows them)."""
 
 
 def write_report(
@@ -145,7 +147,7 @@ def render_body(
     else:
         status = "not requested (write_report(..., png=False))"
     parts += [s.plots(status, [name for name, _ in embed.figures]), s.scenario(scenario)]
-    return ReportBody(title, "\n".join(parts))
+    return ReportBody(title, "\n".join(parts), embed.figures)
 
 
 def score_histogram(table: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

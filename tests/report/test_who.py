@@ -64,6 +64,14 @@ def test_the_section_has_a_table_per_grouping_and_a_chart():
     assert [name for name, _ in embed.figures] == ["01_who_is_hit"]
 
 
+def test_regions_alone_give_tables_and_no_chart():
+    # a run with regions but no population module (no income, no age): no bars to draw
+    table = pa.table({k: v for k, v in people().items() if k in ("listed", "region", "score")})
+    embed = Embedder()
+    html = who_is_hit(table, MANIFEST, embed)
+    assert "By region" in html and "By age" not in html and embed.figures == []
+
+
 def test_no_listing_no_section():
     table = pa.table({k: v for k, v in people().items() if k != "listed"})
     assert who_is_hit(table, MANIFEST, Embedder()) == ""

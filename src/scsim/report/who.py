@@ -82,6 +82,20 @@ def rates(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str, 
     return result
 
 
+def _chart(by: dict[str, list[dict]], panels: list[str]) -> dict[str, Any]:
+    """Bars of those listed at the end per 1 000, one panel per grouping in ``panels``."""
+    fig = subplot_grid(1, len(panels), [f"Listed at the end, by {p}" for p in panels], 0.1)
+    for k, grouping in enumerate(panels):
+        rows = by[grouping]
+        values = [float(r["listed at the end"]) for r in rows]
+        fig["data"].append({"type": "bar", "x": [r["group"] for r in rows], "y": values,
+                            "showlegend": False, **axes(k)})  # fmt: skip
+        suffix = "" if k == 0 else str(k + 1)
+        fig["layout"].setdefault(f"yaxis{suffix}", {})["title"] = title_dict("per 1 000 citizens")
+    fig["layout"]["height"] = 380
+    return fig
+
+
 def who_is_hit(table: pa.Table | None, manifest: dict[str, Any], embed: Embedder) -> str:
     """The section: a table per grouping and a bar chart of those listed per 1 000."""
     if table is None or "listed" not in table.column_names:
@@ -92,6 +106,8 @@ def who_is_hit(table: pa.Table | None, manifest: dict[str, Any], embed: Embedder
         return ""
     tables, panels = [], [g for g in ("income (of earners)", "age") if by.get(g)]
     for grouping, rows in by.items():
+        if not rows:
+            continue
         header = [grouping] + [k for k in rows[0] if k != "group"]
         body = [
             [esc(r["group"])]
@@ -99,15 +115,6 @@ def who_is_hit(table: pa.Table | None, manifest: dict[str, Any], embed: Embedder
             for r in rows
         ]
         tables.append(f"<h3>By {esc(grouping)}</h3>" + grid(header, body))
-    fig = subplot_grid(1, len(panels), [f"Listed at the end, by {p}" for p in panels], 0.1)
-    for k, grouping in enumerate(panels):
-        rows = by[grouping]
-        values = [float(r["listed at the end"]) for r in rows]
-        fig["data"].append({"type": "bar", "x": [r["group"] for r in rows], "y": values,
-                            "showlegend": False, **axes(k)})  # fmt: skip
-        suffix = "" if k == 0 else str(k + 1)
-        fig["layout"].setdefault(f"yaxis{suffix}", {})["title"] = title_dict("per 1 000 citizens")
-    fig["layout"]["height"] = 380
     text = (
         "<p>Who pays: among each group of citizens at the end of the run, how many per 1 000 "
         "were on a blacklist, had ever been listed, were listed wrongly and held a ban, and the "
@@ -116,5 +123,5 @@ def who_is_hit(table: pa.Table | None, manifest: dict[str, Any], embed: Embedder
         "varies by several per 1 000 from one seed to the next: compare seeds before reading a "
         "difference.</p>"
     )
-    plot = embed(fig, "who_is_hit") if panels else ""
+    plot = embed(_chart(by, panels), "who_is_hit") if panels else ""
     return section("who", "Who is hit", text + plot + "".join(tables))

@@ -12,7 +12,7 @@ from typing import Any
 __version__ = "0.1.0"
 __all__ = ["Result", "__version__", "compare", "load", "run", "sweep"]
 
-_API = ("run", "sweep", "load", "Result")
+_API = ("run", "compare", "sweep", "load", "Result")
 
 
 def __getattr__(name: str) -> Any:
@@ -21,8 +21,6 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module("scsim.api"), name)
         globals()[name] = value
         return value
-    if name == "compare":  # the module scsim.compare, callable as scsim.api.compare
-        return importlib.import_module("scsim.compare")
     raise AttributeError(f"module 'scsim' has no attribute {name!r}")
 
 

@@ -190,8 +190,8 @@ def compare(
 ) -> Compared:
     """Compare B with A on common random numbers (replicate r: seed ``seed + r`` for both),
     as ``scsim compare`` does; ``n`` and ``days`` apply to both."""
-    from scsim.compare import CompareError, check_same_population
-    from scsim.compare import compare as paired
+    from scsim.paired import CompareError, check_same_population
+    from scsim.paired import compare as paired
 
     sa, sb = load(a, n=n, days=days), load(b, n=n, days=days)
     if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 2:

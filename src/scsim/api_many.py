@@ -12,8 +12,8 @@ if TYPE_CHECKING:
     import plotly.graph_objects as go
     import polars as pl
 
-    from scsim.compare import Comparison
     from scsim.experiments.executor import Failure
+    from scsim.paired import Comparison
 
 COMPARISON_FIGURES = ("intervals", "trajectories")
 """The comparison report's figures: paired and unpaired intervals of B - A, per-day means."""
@@ -30,7 +30,7 @@ class Compared:
     @property
     def summary(self) -> dict[str, Any]:
         """The comparison summary (what ``comparison.json`` holds)."""
-        from scsim.compare import summarise
+        from scsim.paired import summarise
 
         if self._summary is None:
             self._summary = summarise(self.comparison)
@@ -41,7 +41,7 @@ class Compared:
         """One row per replicate and outcome (and region): seed, A's and B's values, B - A."""
         import polars as pl
 
-        from scsim.compare import rows_table
+        from scsim.paired import rows_table
 
         return pl.from_arrow(rows_table(self.comparison))
 
@@ -97,7 +97,7 @@ class Compared:
 
     def save(self, path: str | Path) -> Path:
         """Write comparison.parquet, .json and .html into ``path`` (a new directory)."""
-        from scsim.compare import write_comparison
+        from scsim.paired import write_comparison
 
         out = Path(path)
         if out.exists():

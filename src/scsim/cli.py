@@ -285,8 +285,8 @@ def compare(
     """Compare two policies on the same population with common random numbers."""
     import numba
 
-    from scsim.compare import CompareError, check_same_population, write_comparison
-    from scsim.compare import compare as run_comparison
+    from scsim.paired import CompareError, check_same_population, write_comparison
+    from scsim.paired import compare as run_comparison
     from scsim.report.comparison import terminal_table, verdict
     from scsim.scale import stands_for
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import gc
 import json
 import math
-import sys
-import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -331,16 +329,3 @@ def write_comparison(c: Comparison, out: Path) -> dict[str, Any]:
         (tmp / "comparison.json").write_text(json.dumps(summary, indent=2))
         (tmp / "comparison.html").write_text(render_comparison(summary), encoding="utf-8")
     return summary
-
-
-class _CallableModule(types.ModuleType):
-    """``scsim.compare`` is this module and, called, the notebook API's ``scsim.api.compare``
-    (the package's attribute ``compare`` is this module once anything imports it)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        from scsim.api import compare as paired_comparison
-
-        return paired_comparison(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

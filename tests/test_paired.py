@@ -1,4 +1,4 @@
-"""Paired policy comparison on common random numbers (scsim.compare and `scsim compare`)."""
+"""Paired policy comparison on common random numbers (scsim.paired and `scsim compare`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from scsim.cli import app
-from scsim.compare import CompareError, compare, for_replicate, run_sim, summarise
+from scsim.paired import CompareError, compare, for_replicate, run_sim, summarise
 from scsim.report.comparison import render_comparison, terminal_table
 from scsim.scenario import load_raw
 from tests.conftest import small

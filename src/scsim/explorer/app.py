@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scsim.explorer.data import citizen_summary, people_columns, search
+from scsim.explorer.whatif import MAX_BODY, Limits, add_whatif, post_allowed
 from scsim.lookup import lookup
 from scsim.query import plain_json
 from scsim.runs import Run, open_run
@@ -40,6 +41,7 @@ INTEGER = re.compile(r"-?[0-9]{1,19}")
 ASSETS = {
     "explorer.js": "text/javascript",
     "explorer.css": "text/css",
+    "whatif.js": "text/javascript",
 }
 
 
@@ -68,8 +70,11 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
-def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
-    """The explorer app over these run directories (each checked complete, opened read-only)."""
+def create_app(
+    run_dirs: Sequence[str | Path | Run], whatif_limits: Limits | None = None
+) -> FastAPI:
+    """The explorer app over these run directories (each checked complete, opened read-only),
+    with the what-if page (``whatif_limits``: its size limits; tests lower them)."""
     runs = [r if isinstance(r, Run) else open_run(r) for r in run_dirs]
     if not runs:
         raise ValueError("create_app needs at least one run directory")
@@ -83,7 +88,12 @@ def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
         host = request.headers.get("host", "").rsplit(":", 1)[0]
         if host not in ALLOWED_HOSTS:
             return _error(400, f"host {host[:60]!r} is not allowed; open http://127.0.0.1:<port>/")
-        if request.method not in ("GET", "HEAD"):
+        if post_allowed(request.method, request.url.path):
+            if request.headers.get("content-type", "").split(";")[0] != "application/json":
+                return _error(415, "a what-if request must be JSON (application/json)")
+            if int(request.headers.get("content-length") or MAX_BODY + 1) > MAX_BODY:
+                return _error(413, f"a what-if request must be at most {MAX_BODY} bytes")
+        elif request.method not in ("GET", "HEAD"):
             return _error(405, f"method {request.method} is not allowed; the explorer is read-only")
         if len(request.scope.get("query_string", b"")) > MAX_QUERY_CHARS:
             return _error(414, f"query string longer than {MAX_QUERY_CHARS} characters")
@@ -146,6 +156,10 @@ def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    @app.get("/whatif", include_in_schema=False)
+    def whatif_page() -> FileResponse:
+        return FileResponse(STATIC / "whatif.html", media_type="text/html")
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
@@ -245,4 +259,5 @@ def create_app(run_dirs: Sequence[str | Path | Run]) -> FastAPI:
             media_type="application/json",
         )
 
+    add_whatif(app, whatif_limits)
     return app

@@ -3,18 +3,15 @@ Playwright): look up an audited citizen and check what the page shows."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
-import uvicorn
 
 from scsim.explorer.app import create_app
+from tests.explorer.conftest import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -27,27 +24,11 @@ CHROMIUM_ARGS = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def served(core_run: Path) -> Iterator[str]:
     """The app over the CLI's sc-core run, served by uvicorn in a thread on a free port."""
-    port = free_port()
-    config = uvicorn.Config(create_app([core_run]), host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app([core_run])) as url:
+        yield url
 
 
 def busiest_audited_citizen(run: Path) -> tuple[int, int]:

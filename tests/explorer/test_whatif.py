@@ -3,19 +3,17 @@ headless Chromium."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 import scsim
 from scsim.explorer.app import create_app
 from scsim.explorer.whatif import BUSY, Limits
-from tests.explorer.test_page import CHROMIUM, CHROMIUM_ARGS, free_port
+from tests.explorer.conftest import serve
+from tests.explorer.test_page import CHROMIUM, CHROMIUM_ARGS
 
 SMALL = Limits(n_min=1000, days_min=30)
 N, DAYS = 2000, 60
@@ -126,19 +124,8 @@ def test_only_json_posts_to_the_whatif_route(client):
 
 @pytest.fixture
 def served(core_run: Path) -> Iterator[str]:
-    port = free_port()
-    app = create_app([core_run], whatif_limits=SMALL)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app([core_run], whatif_limits=SMALL)) as url:
+        yield url
 
 
 def test_page_runs_a_what_if(served, tmp_path):

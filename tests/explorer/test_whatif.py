@@ -3,9 +3,12 @@ headless Chromium."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -169,3 +172,28 @@ def test_page_runs_a_what_if(served, tmp_path):
             browser.close()
     errors = [e for e in errors if "422" not in e]  # the refused run's console line
     assert errors == []
+
+
+def test_two_real_requests_at_once_one_is_refused_and_the_page_still_answers(core_run):
+    """Over a real server: while one what-if run is under way, a second is refused with 409 and
+    the explorer's other pages still answer; the first then finishes normally."""
+    app = create_app([core_run], whatif_limits=SMALL)
+    body = {"preset": "beijing-2020", "n": 20_000, "days": 365, "seed": 1, "levers": {}}
+    with serve(app) as url:
+        first: dict = {}
+        thread = threading.Thread(
+            target=lambda: first.update(r=httpx.post(f"{url}/api/whatif", json=body, timeout=120))
+        )
+        thread.start()
+        deadline = time.monotonic() + 60
+        while not app.state.whatif_lock.locked():  # the first run has started
+            assert thread.is_alive() and time.monotonic() < deadline, "the first run never started"
+            time.sleep(0.01)
+        second = httpx.post(f"{url}/api/whatif", json=body, timeout=30)
+        runs = httpx.get(f"{url}/api/runs", timeout=30)
+        busy = app.state.whatif_lock.locked()
+        thread.join(timeout=120)
+    assert busy, "the first run ended before the second request: make it longer"
+    assert second.status_code == 409 and second.json() == {"error": BUSY}
+    assert runs.status_code == 200
+    assert first["r"].status_code == 200

@@ -11,17 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from scsim.explorer.app import create_app
+from tests.browser import chromium_page
 from tests.explorer.conftest import serve
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
 
 
 @pytest.fixture
@@ -40,38 +31,26 @@ def busiest_audited_citizen(run: Path) -> tuple[int, int]:
 
 
 def test_page_looks_up_an_audited_citizen(served, core_run, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
     citizen, n_events = busiest_audited_citizen(core_run)
     people = pq.read_table(core_run / "people.parquet", columns=["citizen", "score"])
     score = people.filter(pc.equal(people["citizen"], citizen))["score"][0].as_py()
-    errors: list[str] = []
     shot = tmp_path / "explorer.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1600})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.goto(served + "/")
-            page.wait_for_selector("#run-table tbody tr")
-            assert page.locator("#run-table tbody tr td").nth(1).inner_text() == "core"
-            page.wait_for_selector("#result-table tbody tr")
-            page.fill("#citizen-id", str(citizen))
-            page.click("#lookup-button")
-            page.wait_for_selector("#score-chart .main-svg", timeout=20_000)
-            assert page.locator("#citizen-number").inner_text() == str(citizen)
-            assert page.locator("#citizen-score").inner_text() == f"{score:.2f}"
-            rows = page.locator("#events-table tbody tr")
-            assert rows.count() == n_events >= 1
-            assert page.locator("#score-chart .main-svg").count() >= 1
-            assert page.locator("#score-chart .scatterlayer .trace").count() == 6  # score + 5
-            assert page.locator("#held-table").inner_text().count("sanction: travel") == 1
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(1280, 1600) as (page, errors):
+        page.goto(served + "/")
+        page.wait_for_selector("#run-table tbody tr")
+        assert page.locator("#run-table tbody tr td").nth(1).inner_text() == "core"
+        page.wait_for_selector("#result-table tbody tr")
+        page.fill("#citizen-id", str(citizen))
+        page.click("#lookup-button")
+        page.wait_for_selector("#score-chart .main-svg", timeout=20_000)
+        assert page.locator("#citizen-number").inner_text() == str(citizen)
+        assert page.locator("#citizen-score").inner_text() == f"{score:.2f}"
+        rows = page.locator("#events-table tbody tr")
+        assert rows.count() == n_events >= 1
+        assert page.locator("#score-chart .main-svg").count() >= 1
+        assert page.locator("#score-chart .scatterlayer .trace").count() == 6  # score + 5
+        assert page.locator("#held-table").inner_text().count("sanction: travel") == 1
+        page.screenshot(path=str(shot), full_page=True)
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 10_000
     assert errors == []

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 import scsim
 from scsim.explorer.app import create_app
 from scsim.explorer.whatif import BUSY, Limits
+from tests.browser import chromium_page
 from tests.explorer.conftest import serve
-from tests.explorer.test_page import CHROMIUM, CHROMIUM_ARGS
 
 SMALL = Limits(n_min=1000, days_min=30)
 N, DAYS = 2000, 60
@@ -132,44 +132,32 @@ def served(core_run: Path) -> Iterator[str]:
 
 
 def test_page_runs_a_what_if(served, tmp_path):
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 1400})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.goto(served + "/")
-            page.click("#whatif-link")
-            page.wait_for_selector("#levers tbody tr")
-            page.select_option("#preset", "beijing-2020")
-            page.wait_for_selector(f'input[data-path="{BELOW}"]')
-            page.fill("#n", str(N))
-            page.fill("#days", str(DAYS))
-            threshold = page.locator(f'input[data-path="{BELOW}"]')
-            threshold.fill("645")  # a range input takes fill() and fires input
-            assert page.locator("#lever-0-value").inner_text() == "645"
-            page.click("#run-button")
-            page.wait_for_selector("#changed-sentences li", timeout=60_000)
-            page.wait_for_selector("#listed-chart .main-svg")
-            assert page.locator("#unchanged-sentences li").count() >= 2
-            changed = page.locator("#changed-sentences").inner_text()
-            assert "were on a blacklist" in changed and " %" in changed
-            assert page.locator("#listed-chart .scatterlayer .trace").count() == 2
-            assert not page.locator("#run-button").is_disabled()
-            assert page.locator("#error").inner_text() == ""
-            # a mistake is shown in the page
-            page.fill("#n", "5")
-            page.click("#run-button")
-            page.wait_for_selector("#error:not(:empty)")
-            assert "n: 5 is not allowed" in page.locator("#error").inner_text()
-            page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_page(1280, 1400) as (page, errors):
+        page.goto(served + "/")
+        page.click("#whatif-link")
+        page.wait_for_selector("#levers tbody tr")
+        page.select_option("#preset", "beijing-2020")
+        page.wait_for_selector(f'input[data-path="{BELOW}"]')
+        page.fill("#n", str(N))
+        page.fill("#days", str(DAYS))
+        threshold = page.locator(f'input[data-path="{BELOW}"]')
+        threshold.fill("645")  # a range input takes fill() and fires input
+        assert page.locator("#lever-0-value").inner_text() == "645"
+        page.click("#run-button")
+        page.wait_for_selector("#changed-sentences li", timeout=60_000)
+        page.wait_for_selector("#listed-chart .main-svg")
+        assert page.locator("#unchanged-sentences li").count() >= 2
+        changed = page.locator("#changed-sentences").inner_text()
+        assert "were on a blacklist" in changed and " %" in changed
+        assert page.locator("#listed-chart .scatterlayer .trace").count() == 2
+        assert not page.locator("#run-button").is_disabled()
+        assert page.locator("#error").inner_text() == ""
+        # a mistake is shown in the page
+        page.fill("#n", "5")
+        page.click("#run-button")
+        page.wait_for_selector("#error:not(:empty)")
+        assert "n: 5 is not allowed" in page.locator("#error").inner_text()
+        page.screenshot(path=str(tmp_path / "whatif.png"), full_page=True)
     errors = [e for e in errors if "422" not in e]  # the refused run's console line
     assert errors == []
 

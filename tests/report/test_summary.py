@@ -3,15 +3,11 @@ on the report's first screen."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
-import pytest
 
 from scsim.report.summary import sentences, share, summary_section
+from tests.browser import chromium_page
 from tests.conftest import make_run
-
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 def series() -> dict[str, np.ndarray]:
@@ -63,25 +59,14 @@ def test_a_run_without_a_record_has_no_sentence_for_it():
 def test_the_report_opens_with_the_summary_in_a_browser(tmp_path):
     """A reader sees, on the first screen of a 1280 x 800 window, what share was banned and how
     many were wrongly listed."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (installs Debian's chromium)")
-    from playwright.sync_api import sync_playwright
-
-    from tests.explorer.test_page import CHROMIUM_ARGS
-
     run = make_run(tmp_path / "run", n=2000, days=60, **{"modules.lists.blacklist_below": 640})
     shot = tmp_path / "first-screen.png"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto((run / "report.html").as_uri())
-            summary = page.locator("#summary")
-            box = summary.bounding_box()
-            text = summary.inner_text()
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    with chromium_page(1280, 800) as (page, errors):
+        page.goto((run / "report.html").as_uri())
+        summary = page.locator("#summary")
+        box = summary.bounding_box()
+        text = summary.inner_text()
+        page.screenshot(path=str(shot))
     print(f"screenshot: {shot}")
     assert box is not None and box["y"] + box["height"] <= 800, box
     assert "were banned from something" in text and "%" in text

@@ -33,13 +33,14 @@ from scsim.events import EventLog
 from scsim.fusion import BLOCK, Hooks, fused_kernel, per_agent_arrays
 from scsim.kernels.blocks import sum_blocks
 from scsim.modules import REGISTRY
-from scsim.modules.base import PHASES, Module
 from scsim.network import build_network, complete_network
 from scsim.population import People
+from scsim.protocol import PHASES, ContractError, Module, Record
+from scsim.protocol.declare import columns
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
 
-ENGINE_RECORDS = ("score_sum",)
+ENGINE_RECORDS = (Record("score_sum", "sum of citizens' scores", "points", "measure"),)
 BOUND = "bound"
 """The score component holding what the score range clipped off."""
 GATED_PHASES = ("lists", "sanctions")
@@ -72,10 +73,12 @@ class Sim:
         self.modules = self._make_modules()
         for m in self.modules:  # who the citizens are, before a network that reads it
             if m.makes_people:
+                m.allocate()
                 m.init()
         self.graph = complete_network(self.scenario.network, graph, self.people, self.seed)
         for m in self.modules:  # may widen the graph (shunning's spare slots)
             if not m.makes_people:
+                m.allocate()
                 m.init()
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
@@ -92,10 +95,10 @@ class Sim:
         seen = {a.ctypes.data for a in own}
         hooks = [
             Hooks(
-                m.name, m.Args._fields, m.delta, m.after,
+                m.name, m.kernel_fields(), m.delta, m.after,
                 self.components.index(m.component) if m.component else -1,
                 m.offence, m.phase == "scoring", m.phase in GATED_PHASES and m.gated,
-                per_agent_arrays(m.Args._fields, m.args(0), self.n, seen),
+                per_agent_arrays(m.kernel_fields(), m.kernel_args(0, check=True), self.n, seen),
             )
             for m in self.modules
         ]  # fmt: skip
@@ -103,7 +106,7 @@ class Sim:
             hooks, self.n_regions > 1, self.public is not None, self.gated,
             self.graph.active is not None, bool((self.keep < 1).any()),
         )  # fmt: skip
-        self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0))
+        self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0, check=True))
         self.kernel.compile(self.signature)
         self.timings["jit_s"] = time.perf_counter() - t0
         self.built = True
@@ -143,20 +146,28 @@ class Sim:
         return sorted(chosen, key=lambda m: (PHASES.index(m.phase), order[m.name]))
 
     def _assign_records(self) -> list[str]:
-        names = list(ENGINE_RECORDS)
+        """Every record's column: the engine's first, then each module's in order."""
+        self.record_specs = list(ENGINE_RECORDS)
         for m in self.modules:
-            m.col = len(names)
-            names.extend(m.records)
+            m.col = len(self.record_specs)
+            mine = m.record_list()
+            m.columns = columns(mine, m.col)
+            self.record_specs.extend(mine)
+        names = [r.name for r in self.record_specs]
+        if len(set(names)) != len(names):
+            twice = sorted({x for x in names if names.count(x) > 1})
+            raise ContractError(f"records {twice} are kept by more than one module")
         return names
 
     def _assign_events(self) -> list[tuple[str, str]]:
         kinds = []
         for m in self.modules:
             m.evk = len(kinds)
+            m.kinds = {f"kind_{kind}": m.evk + k for k, kind in enumerate(m.events)}
             kinds.extend((m.name, kind) for kind in m.events)
         return kinds
 
-    def _kernel_args(self, day: int) -> tuple:
+    def _kernel_args(self, day: int, check: bool = False) -> tuple:
         lo, hi = self.score_range
         g = self.graph
         inv_bin_width = (len(self.bin_edges) - 1) / (hi - lo)
@@ -170,13 +181,13 @@ class Sim:
             self.rec, self.hist, self.events.buffer, self.events.score_by_citizen,
             self.events.parts_by_citizen, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
-            *(field for m in self.modules for field in m.args(day)),
+            *(value for m in self.modules for value in m.kernel_args(day, check)),
         )  # fmt: skip
 
     def step(self, day: int) -> None:
         """Advance every agent by one day."""
         changed = self.timeline.apply(self, day)
-        args = self._kernel_args(day)
+        args = self._kernel_args(day, check=changed)
         if changed:
             self._check_signature(day, args)
         self.kernel(*args)
@@ -227,6 +238,31 @@ class Sim:
     def sanctioned(self) -> np.ndarray:
         """Agents visibly sanctioned on the coming day."""
         return np.signbit(self.packed[self.current])
+
+    def published_scores(self, yesterday: bool = False) -> np.ndarray:
+        """Scores as neighbours read them (magnitude = score, sign bit = visibly sanctioned):
+        after the day's pass (in ``finish``), or before it with ``yesterday``. Read-only."""
+        return self.packed[1 - self.current if yesterday else self.current]
+
+    def published_flags(self, yesterday: bool = False) -> np.ndarray | None:
+        """Public flag bytes (``scsim.protocol.flags``) as published, like
+        ``published_scores``; None when no module reads them."""
+        if self.public is None:
+            return None
+        return self.public[1 - self.current if yesterday else self.current]
+
+    def day_records(self, day: int) -> np.ndarray:
+        """The records of ``day`` (regions x columns), for a module's serial ``finish`` to
+        complete its own columns (``Module.column``)."""
+        return self.records[day]
+
+    def replace_graph(self, graph: object) -> None:
+        """Swap in an edited graph of the same citizens (before the kernel is built)."""
+        if self.built:
+            raise RuntimeError("the graph can only be replaced before the kernel is built")
+        if graph.indptr.size != self.n + 1:
+            raise ValueError(f"the new graph has {graph.indptr.size - 1} citizens, not {self.n}")
+        self.graph = graph
 
     def record(self, name: str) -> np.ndarray:
         """One record column over the days run so far, summed over regions."""

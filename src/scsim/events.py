@@ -3,7 +3,7 @@
 Citizens ``0, stride, 2 * stride, ...`` are audited, with ``stride = ceil(n / audit_sample)``
 (everyone when ``audit_sample >= n``; nobody when it is 0). The stride spreads the sample over
 every region, since regions are id ranges. Hooks append events of audited agents to their
-block's buffer (``scsim.modules.base.emit``); after each day the buffers are read in block
+block's buffer (``scsim.protocol.emit``); after each day the buffers are read in block
 order, so the log is the same for any thread count. Each day the sample's score and score
 components are also kept, so every change of an audited score can be explained: the change in
 each component is the sum of that day's events of its module (friends terms and the clip are
@@ -18,7 +18,7 @@ import numpy as np
 
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows
-from scsim.modules.base import EVENT_FIELDS
+from scsim.protocol import EVENT_FIELDS
 
 EVENT_DTYPES = {
     "day": np.int32, "citizen": np.int64, "kind": np.int16, "cause": np.int16,

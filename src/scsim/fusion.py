@@ -1,6 +1,6 @@
 """Fusion: one pass per day over agents, generated from the enabled modules' hooks.
 
-Every module contributes small numba hooks (see ``scsim.modules.base``); this file writes a
+Every module contributes small numba hooks (see ``scsim.protocol``); this file writes a
 block function that calls them in phase order for each agent of the fixed blocks it takes,
 passing each module's fields as named parameters (``speech_dissent``, ``sanctions_ban_until``,
 ...). A module that is switched off is simply absent from it, so it costs nothing. The generated
@@ -44,6 +44,8 @@ import numpy as np
 from numba import njit
 
 import scsim
+from scsim.protocol.declare import ContractError
+from scsim.protocol.module import LEAD
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ from scsim.kernels.agent import (
 )
 from scsim.kernels.claim import claim
 from scsim.kernels.prefetch import prefetch, prefetch_at
-from scsim.modules.base import OFFENDED, SANCTIONED
+from scsim.protocol import OFFENDED, SANCTIONED
 {imports}
 
 
@@ -251,12 +253,11 @@ def kernel_source(
     streams += [("public_in", 1), ("public_out", 1)] if public else []
     streams += [("enrolled", 1)] if gated else []
     for k, m in enumerate(modules):
-        args = ", ".join(f"{m.name}_{f}" for f in m.fields)
-        params.append(args)
+        params.append(", ".join(f"{m.name}_{f}" for f in m.fields))
         streams += [(f"{m.name}_{f}", ndim) for f, ndim in m.streams]
         gate = _gate if gated and m.gated else str
         if m.delta is not None:
-            _check_signature(m.name, m.delta, "delta", m.fields)
+            args = _hook_args(m, m.delta, "delta")
             imports.append(_hook_import(m.delta, f"d{k}"))
             offence = "\n                recorded += min(d, np.float32(0.0))" if m.offence else ""
             lines = scoring if m.scoring else behaviour
@@ -267,7 +268,7 @@ def kernel_source(
             )
             lines.append(gate(code))
         if m.after is not None:
-            _check_signature(m.name, m.after, "after", m.fields)
+            args = _hook_args(m, m.after, "after")
             imports.append(_hook_import(m.after, f"a{k}"))
             afters.append(gate(f"            public |= a{k}(a, score, r, e, {args})"))
     return _TEMPLATE.format(
@@ -300,14 +301,17 @@ def _prefetch_line(name: str, ndim: int) -> str:
     )
 
 
-def _check_signature(name: str, hook: Callable, kind: str, fields: tuple[str, ...]) -> None:
-    lead = ("a", "rec", "ev") if kind == "delta" else ("a", "score", "rec", "ev")
+def _hook_args(m: Hooks, hook: Callable, kind: str) -> str:
+    """The kernel's arguments for a hook: its parameters after the leading ones, by name."""
+    lead = LEAD[kind]
     got = tuple(inspect.signature(hook.py_func).parameters)
-    if got != lead + tuple(fields):
-        raise TypeError(
-            f"module {name!r}: {kind} hook parameters {got} must be {lead} followed by "
-            f"its Args fields {tuple(fields)}"
+    missing = [p for p in got[len(lead) :] if p not in m.fields]
+    if got[: len(lead)] != lead or missing:
+        raise ContractError(
+            f"module {m.name!r}: {kind} hook parameters {got} must be {lead} followed by "
+            f"names of its fields {tuple(m.fields)} (not {missing})"
         )
+    return ", ".join(f"{m.name}_{p}" for p in got[len(lead) :])
 
 
 def per_agent_arrays(

@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 
 import scsim
 from scsim.engine import ENGINE_RECORDS, Sim
+from scsim.protocol import Record
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 ROW_GROUP = 65_536
@@ -62,15 +63,19 @@ def timeseries_table(sim: Sim) -> pa.Table:
     qs = np.array([quantiles_from_histogram(h, sim.bin_edges) for h in sim.histograms])
     for k, q in enumerate(QUANTILES):
         columns[f"score_p{round(q * 100):02d}"] = qs[:, k]
-    for name in sim.record_names:
-        if name not in ENGINE_RECORDS:
-            columns[name] = _typed(sim, name, sim.record(name))
+    for r in module_records(sim):
+        columns[r.name] = _typed(r, sim.record(r.name))
     return pa.table(columns)
 
 
-def _typed(sim: Sim, name: str, values: np.ndarray) -> np.ndarray:
-    """A record column as written: counts as int64, a module's ``measures`` as float64."""
-    return values if any(name in m.measures for m in sim.modules) else values.astype(np.int64)
+def module_records(sim: Sim) -> list[Record]:
+    """The modules' records (the engine's own are written as mean scores)."""
+    return [r for r in sim.record_specs if r not in ENGINE_RECORDS]
+
+
+def _typed(record: Record, values: np.ndarray) -> np.ndarray:
+    """A record column as written: counts as int64, measures as float64."""
+    return values.astype(np.int64) if record.integer else values
 
 
 def region_table(sim: Sim) -> pa.Table:
@@ -82,9 +87,8 @@ def region_table(sim: Sim) -> pa.Table:
     }
     counts = np.bincount(sim.region, minlength=regions).astype(np.float64)
     columns["mean_score"] = (sim.record_by_region("score_sum") / counts).ravel()
-    for name in sim.record_names:
-        if name not in ENGINE_RECORDS:
-            columns[name] = _typed(sim, name, sim.record_by_region(name).ravel())
+    for r in module_records(sim):
+        columns[r.name] = _typed(r, sim.record_by_region(r.name).ravel())
     return pa.table(columns)
 
 

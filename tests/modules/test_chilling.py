@@ -8,8 +8,8 @@ import pytest
 from numba import njit
 
 from scsim.engine import Sim
-from scsim.modules.base import Agent
 from scsim.modules.chilling import AFRAID, R_AFRAID, R_EXPOSED, R_RISK, chilling_delta
+from scsim.protocol import Agent
 from scsim.scenario import ScenarioError, load_raw, validate
 
 GRAVE = {"name": "grave", "rate": 0.002, "detect_prob": 1.0, "penalty": -200}

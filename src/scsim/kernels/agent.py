@@ -11,8 +11,8 @@ import numpy as np
 from numba import njit
 
 from scsim.kernels.prefetch import prefetch, prefetch_row
-from scsim.modules.base import LISTED, OFFENDED, SANCTIONED, Agent
 from scsim.network.graph import FAR_SLOTS
+from scsim.protocol import LISTED, OFFENDED, SANCTIONED, Agent
 
 # Every stream the gather reads is prefetched by software: at N = 10 M the hardware prefetchers
 # of the 2-vCPU Zen 3 VM do not keep up with them (fused SC-core kernel, 2 threads, one change

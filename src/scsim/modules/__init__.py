@@ -1,7 +1,7 @@
 """One mechanic per module; each module's numba hooks sit beside it.
 
 ``REGISTRY`` maps a scenario's ``modules:`` keys to module classes, in the order their hooks run
-within a phase (phases run in ``scsim.modules.base.PHASES`` order) and their ``init`` runs.
+within a phase (phases run in ``scsim.protocol.PHASES`` order) and their ``init`` runs.
 """
 
 from scsim.modules.bookings import Bookings

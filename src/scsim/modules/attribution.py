@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from scsim.modules.base import LISTED, OFFENDED, emit
+from scsim.protocol import LISTED, OFFENDED, emit
 
 PENALTY_NAMES = ("sanctioned", "listed", "offended")
 """Penalties of the friends terms, by bit of an attribution event's cause."""

@@ -22,9 +22,9 @@ import numpy as np
 from numba import njit
 from pydantic import Field, field_validator, model_validator
 
-from scsim.modules.base import Module, emit
 from scsim.modules.catalogue import MAX_AGE
 from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict, unique_names
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, u_hi
 
 MAX_MODES = 8

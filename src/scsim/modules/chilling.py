@@ -25,8 +25,8 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Probability
+from scsim.protocol import Module, emit
 
 R_RISK, R_EXPOSED, R_AFRAID = range(3)
 E_AFRAID, E_CALM = range(2)

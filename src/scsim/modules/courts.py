@@ -40,10 +40,10 @@ from numba import njit, prange
 from pydantic import Field
 
 from scsim.kernels.waiting import NEVER, next_event_day
-from scsim.modules.base import Module, emit
 from scsim.modules.stocks import carry
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args
 from scsim.params import ModuleParams, Probability, Rate
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, u_hi, u_lo
 
 NONE, PAY, PERFORM, APOLOGY, LISTED = range(5)

@@ -10,14 +10,12 @@ both the penalties and their lapse.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams
+from scsim.protocol import Module, PerAgent, Record, Scalar, emit
 
 
 class ExpiryParams(ModuleParams):
@@ -26,27 +24,24 @@ class ExpiryParams(ModuleParams):
     )
 
 
-ExpiryArgs = namedtuple(
-    "ExpiryArgs", ["last_record", "on_file", "after_days", "keep", "col", "evk"]
-)
-
-
 @njit(inline="always", cache=True)
-def expiry_delta(a, rec, ev, last_record, on_file, after_days, keep, col, evk):
+def expiry_delta(
+    a, rec, ev, last_record, record_points, after_days, keep, col_records_expired, kind_expired
+):
     if a.recorded < 0:
-        held = on_file[a.i]
+        held = record_points[a.i]
         if held < 0 and keep < 1:  # what the earlier records still weigh today
             held *= keep ** np.float32(a.day - last_record[a.i])
         last_record[a.i] = a.day
-        on_file[a.i] = held + a.recorded
+        record_points[a.i] = held + a.recorded
         return np.float32(0.0)
-    if on_file[a.i] < 0 and a.day - last_record[a.i] >= after_days:
-        restored = -on_file[a.i]
+    if record_points[a.i] < 0 and a.day - last_record[a.i] >= after_days:
+        restored = -record_points[a.i]
         if keep < 1:
             restored *= keep ** np.float32(a.day - last_record[a.i])
-        on_file[a.i] = 0.0
-        rec[a.region, col] += 1.0
-        emit(ev, a, evk, -1, restored, -1)
+        record_points[a.i] = 0.0
+        rec[a.region, col_records_expired] += 1.0
+        emit(ev, a, kind_expired, -1, restored, -1)
         return restored
     return np.float32(0.0)
 
@@ -55,20 +50,18 @@ class Expiry(Module):
     """Keeps, per citizen, the day of the last record and the penalty points still on file."""
 
     name = "expiry"
-    Args = ExpiryArgs
     phase = "scoring"
-    records = ("records_expired",)
+    fields = (
+        PerAgent("last_record", np.int32, fill=-1, doc="day of the last record (-1: none)"),
+        PerAgent("record_points", np.float32, fill=0, doc="penalty points still on file"),
+        Scalar("after_days", np.int64, doc="clean days before the records lapse"),
+        Scalar("keep", np.float32, doc="daily factor of the score's memory (1: none)"),
+    )
+    records = (
+        Record("records_expired", "citizens whose records lapsed", kind="flow", section="lists"),
+    )
     events = ("expired",)
     delta = expiry_delta
 
-    def init(self) -> None:
-        people = self.sim.people
-        people.add("last_record", np.full(self.sim.n, -1, dtype=np.int32))
-        people.add("record_points", np.zeros(self.sim.n, dtype=np.float32))
-
-    def args(self, day: int) -> tuple:
-        people = self.sim.people
-        return ExpiryArgs(
-            people.last_record, people.record_points, self.params.after_days,
-            self.sim.config.scoring.keep_of(), self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {"after_days": self.params.after_days, "keep": self.sim.config.scoring.keep_of()}

@@ -42,10 +42,10 @@ from numba import njit, prange
 from pydantic import Field
 
 from scsim.kernels.waiting import NEVER, next_event_day
-from scsim.modules.base import Module, emit
 from scsim.modules.stocks import carry, initial_levels
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args, sight_key
 from scsim.params import ModuleParams, Probability, Rate
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
 # record columns, relative to ``col``

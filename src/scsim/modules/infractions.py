@@ -31,11 +31,11 @@ import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
-from scsim.modules.base import Module, emit
 from scsim.modules.catalogue import CATALOGUE_FIELDS, CatalogueRates, Entry, check_catalogue, pick
 from scsim.modules.chilling import chill_args
 from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
 from scsim.params import ModuleParams, Probability
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
 STREAM = "infraction"

@@ -34,8 +34,8 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
-from scsim.modules.base import LISTED, REDLISTED, Module, emit
 from scsim.params import ModuleParams, Probability
+from scsim.protocol import LISTED, REDLISTED, Module, emit
 from scsim.rng import agent_hash, u_hi, u_lo
 
 SCORE, EXPIRY, NEVER = 0, 1, 2

@@ -19,8 +19,8 @@ from numba import njit
 from pydantic import Field
 
 from scsim.kernels.row import nth_neighbour
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Rate
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
 
 R_FRIENDS, R_STRANGERS, R_LISTED = range(3)

@@ -27,8 +27,8 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.kernels.row import nth_neighbour
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Probability, Uniform
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi
 
 STARS = 5

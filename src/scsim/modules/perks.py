@@ -13,23 +13,20 @@ citizen is not blacklisted. Perks are counted, not scored: they feed no score co
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Annotated
 
 import numpy as np
 from numba import njit
 from pydantic import Field, field_validator, model_validator
 
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Name, ScenarioError, Strict, unique_names
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 
 MAX_PERKS = 8
 """Perks held by a citizen are a uint8 bit mask."""
 
 MAX_DAYS = np.uint16(65535)
 """Per-perk days held saturate here."""
-
-E_GRANTED, E_LOST = range(2)
 
 
 class Perk(Strict):
@@ -86,22 +83,13 @@ class PerksParams(ModuleParams):
         return ("lists",) if any(p.redlist for p in self.perks) else ()
 
 
-PerksArgs = namedtuple(
-    "PerksArgs",
-    [
-        "listed", "redlisted", "held", "days_held", "min_score", "by_red", "lowest",
-        "deny", "red_on", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def perks_after(
-    a, score, rec, ev, listed, redlisted, held, days_held, min_score, by_red, lowest, deny,
-    red_on, col, evk,
+    a, score, rec, ev, listed, redlisted, perks_held, perk_days, min_score, by_red, lowest,
+    deny, red_on, col_perk, kind_granted, kind_lost,
 ):  # fmt: skip
     i = a.i
-    mask = np.int64(held[i])
+    mask = np.int64(perks_held[i])
     red = red_on and redlisted[i]
     if score < lowest and not red and mask == 0:
         return np.uint8(0)
@@ -112,14 +100,14 @@ def perks_after(
         ok = (red if by_red[p] else score >= min_score[p]) and not blocked
         if ok:
             new |= bit
-            rec[a.region, col + p] += 1.0
-            d = days_held[p, i]
+            rec[a.region, col_perk + p] += 1.0
+            d = perk_days[p, i]
             if d < MAX_DAYS:
-                days_held[p, i] = d + np.uint16(1)
+                perk_days[p, i] = d + np.uint16(1)
         if ok != ((mask & bit) != 0):
-            emit(ev, a, evk + (E_GRANTED if ok else E_LOST), p, 0.0, -1)
+            emit(ev, a, kind_granted if ok else kind_lost, p, 0.0, -1)
     if new != mask:
-        held[i] = np.uint8(new)
+        perks_held[i] = np.uint8(new)
     return np.uint8(0)
 
 
@@ -127,39 +115,50 @@ class Perks(Module):
     """Reward tiers by threshold or redlist; see the module docstring and docs/odd_perks.md."""
 
     name = "perks"
-    Args = PerksArgs
     phase = "sanctions"
     after = perks_after
     events = ("granted", "lost")
+    fields = (
+        PerAgent("listed", np.bool_, optional=True, doc="on the blacklist (lists module)"),
+        PerAgent("redlisted", np.bool_, optional=True, doc="on the redlist (lists module)"),
+        PerAgent("perks_held", np.uint8, fill=0, doc="bit k: holds perk k today"),
+        PerAgent("perk_days", np.uint16, fill=0, rows="perk_names", doc="days each perk held"),
+        Table("min_score", np.float32, doc="each perk's score threshold (inf: a redlist perk)"),
+        Table("by_red", np.bool_, doc="each perk is held by being on the redlist"),
+        Scalar("lowest", np.float32, doc="the lowest threshold"),
+        Scalar("deny", np.bool_, doc="the blacklisted hold no perk"),
+        Scalar("red_on", np.bool_, doc="a redlist is kept"),
+    )
 
     @property
-    def records(self) -> tuple[str, ...]:
-        return tuple(f"perk_{p.name}" for p in self.params.perks)
+    def perk_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params.perks)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        return tuple(
+            Record(
+                f"perk_{p.name}", f"citizens holding {p.name.replace('_', ' ')}", group="perk",
+                section="perks", meta={"perk": p.name},
+            )
+            for p in self.params.perks
+        )  # fmt: skip
 
     @property
     def causes(self) -> tuple[str, ...]:
-        return tuple(p.name for p in self.params.perks)
+        return self.perk_names
 
     def init(self) -> None:
-        perks, people, n = self.params.perks, self.sim.people, self.sim.n
         lists = self.sim.scenario.modules.lists
-        lists_on = lists is not None and lists.enabled
-        self.red_on = lists_on and lists.redlist_above is not None
-        for k, perk in enumerate(perks):
+        self.lists_on = lists is not None and lists.enabled
+        self.red_on = self.lists_on and lists.redlist_above is not None
+        for k, perk in enumerate(self.params.perks):
             if perk.redlist and not self.red_on:
                 raise ScenarioError(
                     f"modules.perks.perks[{k}].redlist: needs a redlist; set "
                     "modules.lists.redlist_above"
                 )
-        self.held = people.add("perks_held", np.zeros(n, dtype=np.uint8))
-        self.days_held = np.zeros((len(perks), n), dtype=np.uint16)
-        for k, perk in enumerate(perks):  # one field per perk (people.parquet columns)
-            people.add(f"perk_days_{perk.name}", self.days_held[k])
-        self.lists_on = lists_on
         self.refresh()
-        one = np.zeros(1, dtype=np.bool_)  # stand-ins the hook never indexes
-        self.listed = people.listed if lists_on else one
-        self.redlisted = people.redlisted if self.red_on else one
 
     def refresh(self) -> None:
         """Thresholds and the listed's exclusion from the parameters in force."""
@@ -168,11 +167,11 @@ class Perks(Module):
             [p.min_score if p.min_score is not None else np.inf for p in perks], dtype=np.float32
         )
         self.by_red = np.array([p.redlist for p in perks], dtype=np.bool_)
-        self.lowest = np.float32(self.min_score.min())
+        self.lowest = self.min_score.min()
         self.deny = bool(self.params.deny_listed and self.lists_on)
 
-    def args(self, day: int) -> tuple:
-        return PerksArgs(
-            self.listed, self.redlisted, self.held, self.days_held, self.min_score, self.by_red,
-            self.lowest, self.deny, self.red_on, self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {
+            "min_score": self.min_score, "by_red": self.by_red, "lowest": self.lowest,
+            "deny": self.deny, "red_on": self.red_on,
+        }  # fmt: skip

@@ -28,9 +28,9 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
-from scsim.modules.base import Module, emit
 from scsim.modules.lists import NO_APPEAL
 from scsim.params import ModuleParams, Probability, Rate, Strict
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, u_hi, uniform_array
 from scsim.timeline import LISTINGS, RECORDS
 

@@ -15,7 +15,6 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from scsim.modules import population_kernels as K
-from scsim.modules.base import Module
 from scsim.modules.population_tables import (
     EDUCATION_NAMES,
     MAX_AGE,
@@ -26,6 +25,7 @@ from scsim.modules.population_tables import (
 )
 from scsim.network.regional import region_sizes
 from scsim.params import ModuleParams, Name, Probability, Strict
+from scsim.protocol import Module
 
 TRAITS = ("dissent", "conformity", "risk_aversion", "sociability", "thrift")
 """Behavioural traits in [0, 1], one float32 field each."""

@@ -16,7 +16,6 @@ import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
-from scsim.modules.base import Module, emit
 from scsim.modules.catalogue import (
     CATALOGUE_FIELDS,
     CatalogueRates,
@@ -25,6 +24,7 @@ from scsim.modules.catalogue import (
     pick,
 )
 from scsim.params import ModuleParams
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash, u_hi
 
 

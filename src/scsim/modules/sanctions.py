@@ -27,8 +27,8 @@ import numpy as np
 from numba import njit, prange
 from pydantic import Field, model_serializer, model_validator
 
-from scsim.modules.base import SANCTIONED, Module, emit
 from scsim.params import ModuleParams, Name, Strict
+from scsim.protocol import SANCTIONED, Module, emit
 
 MAX_TIERS = 8
 """Tiers held by a citizen are a uint8 bit mask."""

@@ -17,8 +17,8 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends, attribution_stride
-from scsim.modules.base import Module
 from scsim.params import ModuleParams, Name
+from scsim.protocol import Module
 
 Penalty = Field(le=0, ge=-1000)
 _NO_FLAGS = np.zeros(1, dtype=np.uint8)  # stand-in when no module reads public flags

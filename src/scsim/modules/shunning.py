@@ -42,10 +42,10 @@ from pydantic import Field, field_validator
 
 from scsim.fusion import BLOCK
 from scsim.modules import shunning_kernels as K
-from scsim.modules.base import LISTED, OFFENDED, SANCTIONED, Module
 from scsim.network.fragmentation import components, mean_clustering
 from scsim.network.graph import FRIENDS, Graph, indptr_from_degree
 from scsim.params import ModuleParams, Probability
+from scsim.protocol import LISTED, OFFENDED, SANCTIONED, Module
 
 TRIGGERS = {"sanctioned": SANCTIONED, "listed": LISTED, "offended": OFFENDED}
 

@@ -17,7 +17,7 @@ import numpy as np
 from numba import njit, prange
 
 from scsim.fusion import BLOCK
-from scsim.modules.base import SANCTIONED
+from scsim.protocol import SANCTIONED
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
 
 MARK = np.uint8(2)

@@ -34,8 +34,8 @@ from pydantic import Field, field_validator
 
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows
-from scsim.modules.base import Module, emit
 from scsim.params import ModuleParams, Name, Probability, Strict
+from scsim.protocol import Module, emit
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
 
 if TYPE_CHECKING:

@@ -1,0 +1,235 @@
+"""The module protocol: what every mechanic provides to the engine.
+
+A module is a Python class holding its parameters and state, plus up to two numba hooks that
+the engine fuses into one parallel pass over agents per day (see ``scsim.fusion``):
+
+- ``delta(a, rec, ev, ...) -> float32``: the module's contribution to today's score change.
+  The engine adds it to the module's score component (``component``, one array per component).
+- ``after(a, score, rec, ev, ...) -> uint8``: react to the agent's new score (list, sanction,
+  reward, ...); return the public flag bits (``SANCTIONED``, ``LISTED``, ...) that neighbours
+  see tomorrow.
+
+After the leading parameters, a hook names what it reads: the module's declared ``fields``,
+``col_<record>`` columns and ``kind_<event>`` codes (``scsim.protocol.declare``); the kernel
+passes them by name. ``a`` is an ``Agent``: the engine's view of one agent on one day, read
+from yesterday's state (synchronous update). ``rec`` is the record table of the agent's block,
+one row per region: hooks count with ``rec[a.region, col_x] += 1``; the engine sums blocks in
+order, so records are bit-identical for any thread count. ``ev`` is the block's event buffer:
+hooks log what happens to audited agents with ``emit``.
+
+Verbs called by the engine, in order: ``init()`` once before day 0 (after the engine has
+allocated the declared state), ``kernel_values(day)`` before each day's pass, ``finish(day)``
+after it (serial follow-up such as delivering records to other citizens). On a day the
+scenario's ``timeline`` changes parameters, ``update(params)`` runs before the day's values are
+read: it takes the new values and calls ``refresh()``, which a module that caches
+parameter-derived values overrides to recompute them (same dtypes and shapes: the fused kernel
+is never recompiled mid-run).
+
+Hooks are ``@njit(inline="always")``; the fused kernel compiles each one on its own with
+``scsim.fusion.HOOK_OPTIONS`` (LLVM inlines it; no reference counting, so a hook allocates no
+array).
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from scsim.protocol.declare import ContractError, Field, PerAgent, Record, Scalar, plain_record
+from scsim.rng import stream_day_key
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
+
+LEAD = {"delta": ("a", "rec", "ev"), "after": ("a", "score", "rec", "ev")}
+"""The parameters every hook of each kind starts with."""
+
+
+class Module:
+    """Base class of a mechanic. Subclasses set the class attributes and override the verbs."""
+
+    name: ClassVar[str]
+    phase: ClassVar[str]
+    fields: ClassVar[tuple[Field, ...]] = ()
+    """What the hooks read besides records and event kinds (``scsim.protocol.declare``)."""
+    requires: ClassVar[tuple[str, ...]] = ()
+    """Modules whose state this one reads; the scenario is refused without them."""
+    records: ClassVar[tuple[Record, ...]] = ()
+    """The module's record columns (per day and region in the timeseries), in order."""
+    events: ClassVar[tuple[str, ...]] = ()
+    """Names of the module's event kinds."""
+    offence: ClassVar[bool] = False
+    """True if the module's negative deltas are records of misconduct (``Agent.recorded``)."""
+    makes_people: ClassVar[bool] = False
+    """True if ``init`` draws who the citizens are (the engine runs it before the network's
+    last step, which may read the people, and before every other module's ``init``)."""
+    gated: ClassVar[bool] = True
+    """False if the hooks of a lists- or sanctions-phase module run for every citizen, not only
+    those enrolled in the system (bookings: everyone travels)."""
+    reads_public: ClassVar[bool] = False
+    """True if a hook reads ``nb_listed`` or ``nb_offended`` (costs one more gather)."""
+    delta: ClassVar[Any] = None
+    after: ClassVar[Any] = None
+
+    def __init__(self, params: Any, sim: Sim) -> None:
+        self.params = params
+        self.sim = sim
+        self.columns: dict[str, int] = {}  # col_<record> -> column, assigned by the engine
+        self.kinds: dict[str, int] = {}  # kind_<event> -> code, assigned by the engine
+        self.state: dict[str, np.ndarray] = {}  # declared state the engine allocated
+
+    @classmethod
+    def has_delta(cls, params: Any) -> bool:
+        """Whether a module with these parameters fuses a ``delta`` hook (a score component)."""
+        return cls.delta is not None
+
+    @property
+    def component(self) -> str | None:
+        """The score component the ``delta`` hook feeds (the module's name)."""
+        return self.name if self.delta is not None else None
+
+    @property
+    def causes(self) -> tuple[str, ...]:
+        """Names of event causes (catalogue entries, departments ...) by index."""
+        return ()
+
+    @property
+    def weight(self) -> float:
+        """The scenario's weight of this module's score component (scoring.weights)."""
+        return self.sim.config.scoring.weights.get(self.name, 1.0)
+
+    def init(self) -> None:
+        """Initialise state before day 0 (the declared state is allocated by then)."""
+
+    def kernel_values(self, day: int) -> dict[str, Any]:
+        """Values of the declared fields that are not allocated state or people fields."""
+        return {}
+
+    def finish(self, day: int) -> None:
+        """Serial work after the day's pass (default: nothing)."""
+
+    def update(self, params: Any) -> None:
+        """Take parameter values changed mid-run by the timeline (before the day's pass)."""
+        self.params = params
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Recompute values derived from the parameters in ``init`` (default: none cached)."""
+
+    def day_key(self, stream: str, day: int) -> np.uint64:
+        """Key of this module's named sub-stream on ``day`` (common random numbers)."""
+        return stream_day_key(self.sim.seed, f"{self.name}.{stream}", day)
+
+    def day_keys(self, streams: list[str], day: int) -> np.ndarray:
+        """Day keys of several sub-streams (one per catalogue entry), as a uint64 array."""
+        return np.array([self.day_key(s, day) for s in streams], dtype=np.uint64)
+
+    def column(self, record: str) -> int:
+        """The record table column of one of this module's records (or groups)."""
+        return self.columns[f"col_{record}"]
+
+    # -- the contract with the engine ------------------------------------------------------
+
+    def record_list(self) -> list[Record]:
+        """The module's records as ``Record``s (a bare name is a record known by name only)."""
+        measures = getattr(self, "measures", ())
+        return [
+            r if isinstance(r, Record) else plain_record(r, r in measures) for r in self.records
+        ]
+
+    def hooks(self) -> dict[str, Any]:
+        """The module's hooks by kind ("delta", "after")."""
+        return {k: h for k, h in (("delta", self.delta), ("after", self.after)) if h is not None}
+
+    def kernel_fields(self) -> tuple[str, ...]:
+        """The names the hooks read after their leading parameters (the kernel's parameters
+        for this module, each passed as ``<module>_<name>``), in order of first use."""
+        if hasattr(self, "Args"):
+            return self.Args._fields
+        key = (type(self), self.delta, self.after)
+        if key not in _FIELDS:
+            _FIELDS[key] = self._hook_params()
+        return _FIELDS[key]
+
+    def _hook_params(self) -> tuple[str, ...]:
+        names: dict[str, None] = {}
+        for kind, hook in self.hooks().items():
+            params = tuple(inspect.signature(hook.py_func).parameters)
+            if params[: len(LEAD[kind])] != LEAD[kind]:
+                raise ContractError(
+                    f"module {self.name!r}: its {kind} hook must start with {LEAD[kind]}, "
+                    f"not {params[: len(LEAD[kind])]}"
+                )
+            names.update(dict.fromkeys(params[len(LEAD[kind]) :]))
+        return tuple(names)
+
+    def allocate(self) -> None:
+        """Allocate the declared state (``PerAgent`` fields with a ``fill``) on the people."""
+        people, n = self.sim.people, self.sim.n
+        for f in self.fields:
+            if not isinstance(f, PerAgent) or f.fill is None:
+                continue
+            if f.rows is None:
+                self.state[f.name] = people.add(f.name, np.full(n, f.fill, dtype=f.dtype))
+                continue
+            labels = getattr(self, f.rows)
+            array = np.full((len(labels), n), f.fill, dtype=f.dtype)
+            for k, label in enumerate(labels):  # one people field per row
+                people.add(f"{f.name}_{label}", array[k])
+            self.state[f.name] = array
+
+    def kernel_args(self, day: int, check: bool = False) -> tuple:
+        """The values of ``kernel_fields()`` on ``day`` (scalars as their declared dtype);
+        ``check``: also check every value against its declaration (when the kernel is built and
+        after a timeline change)."""
+        if hasattr(self, "Args"):
+            return tuple(self.args(day))
+        given = self.kernel_values(day)
+        declared = {f.name: f for f in self.fields}
+        if check and set(given) - set(declared):
+            raise ContractError(
+                f"module {self.name!r}: kernel_values gives {sorted(set(given) - set(declared))}"
+                f", which no field declares (declared: {sorted(declared)})"
+            )
+        values = []
+        for name in self.kernel_fields():
+            value, f = self._value(name, declared, given)
+            if f is not None and (check or isinstance(f, Scalar)):
+                value = f.check(self.name, value, self.sim.n)
+            values.append(value)
+        return tuple(values)
+
+    def _value(
+        self, name: str, declared: dict[str, Field], given: dict[str, Any]
+    ) -> tuple[Any, Field | None]:
+        if name in self.columns:
+            return np.int64(self.columns[name]), None
+        if name in self.kinds:
+            return np.int64(self.kinds[name]), None
+        f = declared.get(name)
+        if f is None:
+            raise ContractError(
+                f"module {self.name!r}: a hook reads {name!r}, which is neither a declared "
+                f"field ({sorted(declared)}), a record column ({sorted(self.columns)}) nor an "
+                f"event kind ({sorted(self.kinds)})"
+            )
+        if name in given:
+            value = given[name]
+        elif name in self.state:
+            value = self.state[name]
+        elif isinstance(f, PerAgent) and name in self.sim.people.fields:
+            value = self.sim.people.fields[name]
+        elif isinstance(f, PerAgent) and f.optional:
+            value = f.stand_in()
+        else:
+            raise ContractError(
+                f"module {self.name!r}: no value for field {name!r} (give it in kernel_values, "
+                "declare a fill, or mark it optional)"
+            )
+        return value, f
+
+
+_FIELDS: dict[tuple, tuple[str, ...]] = {}
+"""Each module class's kernel fields (read from its hooks' signatures once)."""

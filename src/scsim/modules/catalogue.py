@@ -20,6 +20,7 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.params import Name, Rate, Strict
+from scsim.protocol import PerAgent, Scalar, Table
 
 Trait = Literal["dissent", "conformity", "risk_aversion", "sociability", "thrift"]
 MAX_AGE = 120
@@ -96,6 +97,23 @@ class CatalogueRates:
             self.slope, self.ages, self.age,
         )  # fmt: skip
 
+    def values(self) -> dict:
+        """The ``CATALOGUE`` fields' values."""
+        return dict(zip(CATALOGUE_FIELDS, self.args(), strict=True))
+
+
+CATALOGUE = (
+    Scalar("total", np.float64, doc="total daily rate of the catalogue (unshaped)"),
+    PerAgent("totals", np.float32, optional=True, doc="each citizen's total rate (shaped)"),
+    Scalar("shaped", np.bool_, doc="rates depend on traits or age"),
+    Table("rates", np.float64, doc="each entry's daily rate"),
+    Table("traits", np.float32, ndim=2, doc="the traits that shape rates, per citizen"),
+    Table("trait_of", np.int64, doc="each entry's trait row (-1: none)"),
+    Table("slope", np.float64, doc="each entry's trait weight"),
+    Table("ages", np.int64, ndim=2, doc="each entry's age band"),
+    PerAgent("age", np.uint8, optional=True, doc="citizens' ages (when an entry has a band)"),
+)
+"""Fields of a module that draws acts from a catalogue (``CatalogueRates.values``)."""
 
 CATALOGUE_FIELDS = (
     "total", "totals", "shaped", "rates", "traits", "trait_of", "slope", "ages", "age",

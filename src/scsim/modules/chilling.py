@@ -26,7 +26,7 @@ from numba import njit
 from pydantic import Field
 
 from scsim.params import ModuleParams, Probability
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Scalar, emit
 
 R_RISK, R_EXPOSED, R_AFRAID = range(3)
 E_AFRAID, E_CALM = range(2)
@@ -162,3 +162,15 @@ def chill_args(module: Module, effect: str) -> tuple:
 
 
 _OFF = (np.zeros(1, dtype=np.float32), np.float64(0.0))
+
+
+CHILL = (
+    PerAgent("ch_risk", np.float32, optional=True, doc="perceived risk (chilling module)"),
+    Scalar("ch_effect", np.float64, doc="how much the risk holds back the act (0: chilling off)"),
+)
+"""Fields a chilled behaviour module declares (``chill_values`` gives them)."""
+
+
+def chill_values(module: Module, effect: str) -> dict:
+    """The ``CHILL`` fields' values for a chilled module (``effect``: chilling's parameter)."""
+    return dict(zip(("ch_risk", "ch_effect"), chill_args(module, effect), strict=True))

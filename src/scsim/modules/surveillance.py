@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows
 from scsim.params import ModuleParams, Name, Probability, Strict
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, Scalar, Table, emit
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
 
 if TYPE_CHECKING:
@@ -265,7 +265,7 @@ class Surveillance(Module):
         acts = sum(
             getattr(m, "sights_per_day", 1)
             for m in self.sim.modules
-            if "sv_buf" in getattr(m.Args, "_fields", ())
+            if "sv_buf" in m.kernel_fields()
         )
         if acts == 0 or not np.any(mis > 0):
             return 1
@@ -323,6 +323,24 @@ def sight_args(module: Module, day: int) -> tuple:
     ``sv_on`` False) when surveillance is off."""
     m = _watching(module.sim)
     return m.sight(module.name, day) if m is not None else _OFF
+
+
+SIGHT = (
+    Scalar("sv_on", np.bool_, doc="surveillance is on"),
+    Scalar("sv_key", np.uint64, doc="the day's key of the caller's sighting stream"),
+    Table("sv_cover", np.float64, ndim=3, doc="coverage by source, place and region"),
+    Table("sv_src", np.float64, ndim=2, doc="sources' misidentification and pooling"),
+    Table("sv_region", np.int64, ndim=2, doc="each region's first and last citizen"),
+    Table("sv_buf", np.float64, ndim=3, doc="per-block buffer of pooled misattributions"),
+    Scalar("sv_col", np.int64, doc="surveillance's first record column"),
+    Scalar("sv_evk", np.int64, doc="surveillance's first event kind"),
+)
+"""Fields a watched behaviour module declares (``sight_values`` gives them)."""
+
+
+def sight_values(module: Module, day: int) -> dict:
+    """The ``SIGHT`` fields' values for a watched module on ``day``."""
+    return dict(zip(SIGHT_FIELDS, sight_args(module, day), strict=True))
 
 
 def sight_key(module: Module, act: str, day: int) -> np.uint64:

@@ -190,7 +190,7 @@ def test_outcomes_include_silenced_speech_and_every_perk_held():
     assert rows["total_speech_silenced"]["a"] == sim.record("speech_silenced").sum() > 0
     assert rows["final_perk_permit"]["a"] == sim.record("perk_permit")[-1] > 0
     labels = {e["outcome"]: e["label"] for e in summarise(result)["outcomes"]}
-    assert labels["final_perk_permit"] == "Final holding perk permit"
+    assert labels["final_perk_permit"] == "Final citizens holding permit"
 
 
 def test_different_represents_exit_2(tmp_path):

@@ -18,6 +18,18 @@ PLOTLY_BUNDLE = "plotly.js v"  # banner comment at the top of the inlined librar
 FULL_RECORDS = ("banned", "newly_banned", "listed", "speech_attempted", "speech_detected")
 
 
+MODULE_RECORDS = {
+    "sanction_travel": {"label": "citizens banned from travel", "group": "sanction"},
+    "sanction_travel_imposed": {"label": "travel bans imposed", "group": "sanction_imposed"},
+    "sanction_schools_family": {"label": "children barred", "group": "sanction_family"},
+    "perk_singapore": {"label": "citizens holding a Singapore permit", "section": "perks"},
+    "wrongly_listed": {"label": "citizens wrongly listed", "false": True},
+    "newly_wrongly_listed": {"label": "citizens newly wrongly listed", "false": True},
+    "false_records": {"label": "false records", "unit": "records", "false": True},
+}
+"""The records' metadata a run of those modules writes in its manifest."""
+
+
 def make_run(
     run_dir: Path,
     days: int = 30,
@@ -54,6 +66,7 @@ def make_run(
             "numba": "0.68.1",
         },
         "created": "2025-01-01T00:00:00+00:00",
+        "records": {k: v for k, v in MODULE_RECORDS.items() if k in (*records, *extra)},
     }
     if represents is not None:
         manifest["scenario"]["population"] = {"n": n, "represents": represents}
@@ -283,10 +296,9 @@ def test_module_columns_find_their_sections(tmp_path: Path) -> None:
     run_dir = make_run(tmp_path / "run", extra=MODULE_COLUMNS)
     doc = write_report(run_dir, png=False).read_text(encoding="utf-8")
     sanctions = section(doc, "sanctions-perks")
-    for column in ("sanction_travel", "sanction_travel_imposed", "sanction_schools_family",
-                   "perk_singapore"):  # fmt: skip
-        assert column in sanctions
-    assert sanctions.count("Plotly.newPlot(") == 3  # held, imposed, perks
+    for column, meta in list(MODULE_RECORDS.items())[:4]:
+        assert column in sanctions and meta["label"] in sanctions  # the legend is its label
+    assert sanctions.count("Plotly.newPlot(") == 4  # held, imposed, on family, perks
     false = section(doc, "false-records")
     for column in ("wrongly_listed", "newly_wrongly_listed", "false_records"):
         assert column in false

@@ -27,8 +27,8 @@ FRIENDS_MODULE = "scoring"
 each friend's share (``source``), summing to the component to float32 rounding."""
 STANDING_MODULES = ("lists", "sanctions", "perks")
 """Modules whose events date listings, sanctions and perks."""
-FALSE_MARKERS = ("false", "wrong", "misattribut", "mistaken")
-"""An event whose kind or cause contains one of these is about a false record."""
+LEGACY_FALSE_EVENTS = ("surveillance.misattributed", "surveillance.false_record")
+"""The events that make a false record, for a run whose manifest predates ``false_events``."""
 WORST_DAYS = 3
 """Days of the largest falls of the friends component that a look-up names."""
 SPARK = "▁▂▃▄▅▆▇█"
@@ -267,15 +267,15 @@ def _standing(run: Run, profile: dict, events: list[dict] | None) -> dict[str, A
     return out
 
 
-def _wrong(profile: dict, events: list[dict] | None) -> dict[str, Any]:
-    """Whether any record about the citizen was wrong, from what the run kept."""
+def _wrong(profile: dict, events: list[dict] | None, manifest: dict) -> dict[str, Any]:
+    """Whether any record about the citizen was wrong, from what the run kept (the events
+    that make false records are the modules' ``false_events``, named in the manifest)."""
     flags = {k: profile[k] for k in ("wrongful", "court_wrongful") if k in profile}
     false_points = profile.get("false_points")
     false_events = None
     if events is not None:
-        false_events = [
-            e for e in events if any(m in f"{e['kind']} {e['cause'] or ''}" for m in FALSE_MARKERS)
-        ]
+        kinds = set(manifest.get("false_events", LEGACY_FALSE_EVENTS))
+        false_events = [e for e in events if e["kind"] in kinds]
     known = bool(flags) or false_points is not None or false_events is not None
     any_wrong = any(flags.values()) or bool(false_points) or bool(false_events) if known else None
     return {
@@ -344,5 +344,5 @@ def lookup(run: Run | str | Path, citizen: int) -> dict[str, Any]:
             profile, history, events, _attribution(run, citizen), friends_keep(run)
         ),
         "standing": _standing(run, profile, events),
-        "wrong_records": _wrong(profile, events),
+        "wrong_records": _wrong(profile, events, run.manifest),
     }

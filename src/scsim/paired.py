@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import scsim
+from scsim.protocol.declare import Record
 from scsim.results import quantiles_from_histogram, region_names, staged
 from scsim.scenario import Scenario
 from scsim.stats import paired_interval, welch_interval
@@ -59,16 +60,23 @@ NOT_COUNTS = ("final_mean_score", SPREAD[0])
 LABELS = {name: label for name, label, *_ in OUTCOMES} | {SPREAD[0]: SPREAD[1]}
 
 
-def _outcomes(records: set[str]) -> list[tuple[str, str, str, str]]:
-    """``OUTCOMES`` plus the final holders of every perk either scenario records."""
-    perks = sorted(r for r in records if r.startswith("perk_"))
-    return [*OUTCOMES, *((f"final_{r}", label(f"final_{r}"), r, "final") for r in perks)]
+def _outcomes(records: dict[str, Record]) -> list[tuple[str, str, str, str]]:
+    """``OUTCOMES``, then every other headline record and perk either scenario keeps, read
+    from the records' metadata: a stock's final value, a flow's total."""
+    fixed = {record for _, _, record, _ in OUTCOMES}
+    more = []
+    for r in records.values():
+        if r.name in fixed or not (r.headline or r.section == "perks") or not r.integer:
+            continue
+        how = "final" if r.kind == "stock" else "total"
+        more.append((f"{how}_{r.name}", f"{how.capitalize()} {r.label}", r.name, how))
+    return [*OUTCOMES, *more]
 
 
-def label(outcome: str) -> str:
-    """A human label of an outcome (``final_perk_<name>``: the final holders of that perk)."""
-    perk = outcome.removeprefix("final_perk_")
-    return LABELS.get(outcome) or f"Final holding perk {perk}"
+def label(outcome: str, records: dict[str, Record] | None = None) -> str:
+    """A human label of an outcome (one of ``OUTCOMES`` or a headline record's)."""
+    found = {name: text for name, text, *_ in _outcomes(records or {})}
+    return found.get(outcome) or LABELS.get(outcome) or outcome.replace("_", " ")
 
 
 TRAJECTORIES = ("banned", "mean_score")
@@ -136,7 +144,7 @@ def _reduce(values: np.ndarray, how: str) -> np.ndarray:
     return values.sum(axis=0)
 
 
-def outcomes(sim, records: set[str]) -> dict[tuple[str, int], float]:
+def outcomes(sim, records: dict[str, Record]) -> dict[tuple[str, int], float]:
     """Headline outcomes of a finished Sim by (outcome, region); region -1 is everyone.
 
     ``records`` are the record names to report (those of either scenario); a record this Sim
@@ -183,6 +191,8 @@ class Comparison:
     rows: list[dict[str, Any]] = field(default_factory=list)
     series: dict[str, dict[str, list[np.ndarray]]] = field(default_factory=dict)
     regions: list[str] = field(default_factory=list)
+    records: dict[str, Record] = field(default_factory=dict)
+    """Every record either scenario keeps, with its metadata."""
 
     @property
     def seeds(self) -> list[int]:
@@ -213,7 +223,8 @@ def compare(
         sim_b = run_sim(for_replicate(b, s))
         if on_run:
             on_run(names[1], r)
-        records = set(sim_a.record_names) | set(sim_b.record_names)
+        records = {r.name: r for r in [*sim_a.record_specs, *sim_b.record_specs]}
+        result.records |= records
         va, vb = outcomes(sim_a, records), outcomes(sim_b, records)
         result.regions = region_names(sim_a) if sim_a.n_regions > 1 else []
         for (name, region), value_a in va.items():
@@ -271,7 +282,7 @@ def summarise(c: Comparison) -> dict[str, Any]:
         ratio = paired.width / unpaired.width if unpaired.width > 0 else math.nan
         entries.append(
             {
-                "outcome": name, "label": label(name), "region": region,
+                "outcome": name, "label": label(name, c.records), "region": region,
                 "region_name": region_name, "mean_a": float(a.mean()), "mean_b": float(b.mean()),
                 "diff": paired.estimate,
                 "paired": {"low": paired.low, "high": paired.high, "width": paired.width},

@@ -218,6 +218,8 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
         "memory_bytes_per_agent": sim.state_bytes / sim.n,
         "components": sim.components,
+        "records": {r.name: r.describe() for r in module_records(sim)},
+        "false_events": [f"{m.name}.{e}" for m in sim.modules for e in m.false_events],
         "region_names": region_names(sim) if sim.n_regions > 1 else None,
         "audit": {"sample": sim.events.size, "stride": sim.events.stride},
         "machine": machine(),

@@ -34,7 +34,7 @@ def test_every_report_figure_is_plotlys_own_form(tmp_path: Path, monkeypatch) ->
     monkeypatch.setattr(report, "Embedder", Recording)
     report.render_report(run_dir)
     figures = Recording.last.figures
-    assert len(figures) == 13  # every section with a figure, regions included
+    assert len(figures) == 14  # every section with a figure, regions included
     for name, fig in figures:
         assert go.Figure(fig).to_dict() == fig, name
     heatmap = figures[0][1]["data"][0]

@@ -60,6 +60,8 @@ class Module:
     """The module's record columns (per day and region in the timeseries), in order."""
     events: ClassVar[tuple[str, ...]] = ()
     """Names of the module's event kinds."""
+    false_events: ClassVar[tuple[str, ...]] = ()
+    """Those of ``events`` that make a false record (the look-up singles them out)."""
     offence: ClassVar[bool] = False
     """True if the module's negative deltas are records of misconduct (``Agent.recorded``)."""
     makes_people: ClassVar[bool] = False

@@ -19,6 +19,7 @@ from scsim.report import sections as s
 from scsim.report import travel, who
 from scsim.report.html import Embedder, document, get
 from scsim.report.png import export_pngs
+from scsim.report.records import Records
 from scsim.report.summary import summary_section
 from scsim.scale import represents
 
@@ -117,30 +118,32 @@ def render_body(
     embed = Embedder()
     scenario = manifest.get("scenario") or {}
     title = manifest.get("preset") or get(scenario, "name") or run_name
-    sanctions = s.sanction_columns(series)
-    perks = s.perk_columns(series)
-    false = s.false_columns(series)
+    records = Records.of(manifest)
+    false = records.false(series)
     known = {*s.SCORE_COLUMNS, *s.BANNED_COLUMNS, *s.SPEECH_COLUMNS, *s.NETWORK_COLUMNS}
-    known |= {s.SILENCED, *sanctions, *perks, *false, *travel.columns(series)}
+    known |= {s.SILENCED, *s.sanction_columns(series, records), *false}
+    known |= {*records.where(series, section="perks"), *travel.columns(series)}
     silenced_absent = '<p class="absent">Silenced speech: not recorded in this run.</p>'
+    n, factor = int(manifest.get("n") or 1), represents(manifest)
     parts = [
-        summary_section(series, int(manifest.get("n") or 1), represents(manifest)),
-        s.headline(series, represents(manifest)),
+        summary_section(series, n, factor),
+        s.headline(series, factor),
         who.who_is_hit(tables.people, manifest, embed),
         s.distribution(series, histogram, embed),
-        s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed),
-        s.sanctions_and_perks(series, embed),
-        travel.bookings(series, int(manifest.get("n") or 1), represents(manifest), embed),
+        s.line_section("banned", "Banned over time", series, list(s.BANNED_COLUMNS), embed,
+                       records, s.NOTES["banned"]),
+        s.sanctions_and_perks(series, embed, records),
+        travel.bookings(series, n, factor, embed),
         s.line_section("false-records", "False records and wrongful listings", series, false,
-                       embed),
+                       embed, records, s.NOTES["false"]),
         s.line_section("speech", "Detected speech over time", series, list(s.SPEECH_COLUMNS),
-                       embed),
-        s.line_section("silenced", "Silenced speech", series, [s.SILENCED], embed,
-                       silenced_absent),
+                       embed, records, s.NOTES["speech"]),
+        s.line_section("silenced", "Silenced speech", series, [s.SILENCED], embed, records,
+                       s.NOTES["silenced"], silenced_absent),
         s.line_section("network", "Network fragmentation", series, list(s.NETWORK_COLUMNS),
-                       embed),
+                       embed, records, s.NOTES["network"]),
         s.regions(region_series, manifest.get("region_names"), embed),
-        s.other(series, known, embed),
+        s.other(series, known, embed, records),
     ]  # fmt: skip
     if plots is not None:
         status = export_pngs(embed.figures, plots)

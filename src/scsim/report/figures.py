@@ -15,9 +15,12 @@ import importlib.util
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from scsim.report.records import Records
 
 Figure = dict[str, Any]
 """A plotly figure as JSON-ready data: ``{"data": [trace, ...], "layout": {...}}``."""
@@ -76,10 +79,13 @@ def scatter(x: Any, y: Any, **props: Any) -> dict[str, Any]:
 
 def line_figure(
     day: np.ndarray, series: dict[str, np.ndarray], columns: list[str], text: str,
-    y_title: str = "agents",
+    records: Records | None = None,
 ) -> Figure:  # fmt: skip
-    """One overlay line figure of ``columns`` over days."""
-    traces = [scatter(day, series[c], mode="lines", name=c) for c in columns]
+    """One overlay line figure of ``columns`` over days, each line named by its record's
+    label and the y axis by their unit (``records``; else by column name, in agents)."""
+    name = records.label if records is not None else str
+    traces = [scatter(day, series[c], mode="lines", name=name(c)) for c in columns]
+    y_title = records.units(columns) if records is not None else "agents"
     return figure(
         traces, height=360, title=title_dict(text),
         xaxis={"title": title_dict("day")}, yaxis={"title": title_dict(y_title)},

@@ -20,15 +20,27 @@ from scsim.report.figures import (
     title_dict,
 )  # fmt: skip
 from scsim.report.html import NOT_RECORDED, Embedder, esc, fmt, get, grid, section, table
+from scsim.report.records import Records
 from scsim.scale import people, represents, stands_for
 
 PERCENTILES = ("score_p05", "score_p25", "score_p50", "score_p75", "score_p95")
 SCORE_COLUMNS = ("day", "mean_score", *PERCENTILES)
 BANNED_COLUMNS = ("banned", "listed", "newly_banned")
 SPEECH_COLUMNS = ("speech_attempted", "speech_detected")
-FALSE_COLUMNS = ("wrongly_listed", "newly_wrongly_listed")
+SANCTION_GROUPS = ("sanction", "sanction_imposed", "sanction_family")
 NETWORK_COLUMNS = ("ties_cut", "largest_component")
 SILENCED = "speech_silenced"
+NOTES = {
+    "banned": "At the end of each day: citizens under any sanction and on the blacklist; and "
+    "the citizens newly sanctioned that day.",
+    "false": "Records of acts a citizen did not commit (misidentified, misattributed) and "
+    "citizens listed although the true record would not have listed them.",
+    "speech": "Political speech acts each day, and those the authorities detected.",
+    "silenced": "Speech acts citizens held back each day for fear of being scored, against "
+    "the same citizens with no fear (common random numbers).",
+    "network": "Friendship ties cut each day, and the size of the largest connected group.",
+}
+"""One sentence per figure on how to read it."""
 
 # (label, column, reduction) rows of the headline table; absent columns are skipped.
 HEADLINES = (
@@ -52,16 +64,9 @@ HEADLINES = (
 Series = dict[str, np.ndarray]
 
 
-def sanction_columns(series: Series) -> list[str]:
-    return [c for c in series if c.startswith("sanction_")]
-
-
-def perk_columns(series: Series) -> list[str]:
-    return [c for c in series if c.startswith("perk")]
-
-
-def false_columns(series: Series) -> list[str]:
-    return [c for c in series if c in FALSE_COLUMNS or c.startswith("false_")]
+def sanction_columns(series: Series, records: Records) -> list[str]:
+    """Every sanction tier's records (held, imposed, on family)."""
+    return [c for g in SANCTION_GROUPS for c in records.where(series, group=g)]
 
 
 def header(manifest: dict[str, Any], title: str) -> str:
@@ -170,33 +175,43 @@ def distribution(
 
 def line_section(
     section_id: str, title: str, series: Series, columns: list[str], embed: Embedder,
-    absent: str = NOT_RECORDED,
+    records: Records, note: str = "", absent: str = NOT_RECORDED,
 ) -> str:  # fmt: skip
-    """One overlay line figure of those ``columns`` that are present (``absent`` if none)."""
+    """One overlay line figure of those ``columns`` that are present (``absent`` if none),
+    after ``note`` (one sentence on how to read it)."""
     present = [c for c in columns if c in series]
     if "day" not in series or not present:
         return section(section_id, title, absent)
-    names = ", ".join(f"<code>{esc(c)}</code>" for c in present)
-    fig = line_figure(series["day"], series, present, title)
-    return section(section_id, title, f"<p>Columns: {names}</p>{embed(fig, section_id)}")
+    fig = line_figure(series["day"], series, present, title, records)
+    return section(section_id, title, _note(note, present) + embed(fig, section_id))
 
 
-def sanctions_and_perks(series: Series, embed: Embedder) -> str:
+def _note(note: str, columns: list[str]) -> str:
+    """A figure's reading note and, in small print, the columns it draws."""
+    names = ", ".join(f"<code>{esc(c)}</code>" for c in columns)
+    text = f"<p>{esc(note)}</p>" if note else ""
+    return f'{text}<p class="columns">Columns of timeseries.parquet: {names}</p>'
+
+
+def sanctions_and_perks(series: Series, embed: Embedder, records: Records) -> str:
     """Every sanction (held, imposed, on family) and every perk over time."""
     if "day" not in series:
         return section("sanctions-perks", "Sanctions and perks", NOT_RECORDED)
     day, parts = series["day"], []
-    sanctions = sanction_columns(series)
     groups = (
-        ("Sanctions held", [c for c in sanctions if not c.endswith("_imposed")]),
-        ("Sanctions imposed per day", [c for c in sanctions if c.endswith("_imposed")]),
-        ("Perks held", perk_columns(series)),
-    )
-    for title, columns in groups:
+        ("Sanctions held", records.where(series, group="sanction"),
+         "Citizens under each sanction at the end of each day."),
+        ("Sanctions imposed per day", records.where(series, group="sanction_imposed"),
+         "Citizens on whom each sanction was imposed that day."),
+        ("Sanctions on family members", records.where(series, group="sanction_family"),
+         "Children under a sanction because of a family member's listing, each day."),
+        ("Perks held", records.where(series, section="perks"),
+         "Citizens holding each perk at the end of each day."),
+    )  # fmt: skip
+    for title, columns, note in groups:
         if columns:
-            names = ", ".join(f"<code>{esc(c)}</code>" for c in columns)
-            fig = line_figure(day, series, columns, title)
-            parts.append(f"<h3>{esc(title)}</h3><p>Columns: {names}</p>{embed(fig, title)}")
+            fig = line_figure(day, series, columns, title, records)
+            parts.append(f"<h3>{esc(title)}</h3>{_note(note, columns)}{embed(fig, title)}")
     return section("sanctions-perks", "Sanctions and perks", "".join(parts) or NOT_RECORDED)
 
 
@@ -237,24 +252,23 @@ def regions(region_series: Series | None, names: list[str] | None, embed: Embedd
     return section("regions", title, "".join(parts))
 
 
-def other(series: Series, known: set[str], embed: Embedder) -> str:
+def other(series: Series, known: set[str], embed: Embedder, records: Records) -> str:
     """Small multiples of every record column not plotted elsewhere."""
     others = [c for c in series if c not in known]
     if "day" not in series or not others:
         return section("other-records", "Other records", NOT_RECORDED)
     cols = 1 if len(others) == 1 else 2
     rows = math.ceil(len(others) / cols)
-    fig = subplot_grid(rows, cols, others, vertical_spacing=min(0.12, 0.5 / rows))
+    titles = [f"{records.label(c)} ({records.unit(c)})" for c in others]
+    fig = subplot_grid(rows, cols, titles, vertical_spacing=min(0.12, 0.5 / rows))
     fig["data"] = [
-        scatter(series["day"], series[column], mode="lines", name=column, showlegend=False,
-                **axes(i))
+        scatter(series["day"], series[column], mode="lines", name=records.label(column),
+                showlegend=False, **axes(i))
         for i, column in enumerate(others)
     ]  # fmt: skip
     fig["layout"]["height"] = 80 + 240 * rows
-    names = ", ".join(f"<code>{esc(c)}</code>" for c in others)
-    return section(
-        "other-records", "Other records", f"<p>Columns: {names}</p>{embed(fig, 'other_records')}"
-    )
+    note = _note("Every other record the modules keep, one panel each, by day.", others)
+    return section("other-records", "Other records", note + embed(fig, "other_records"))
 
 
 def plots(status: str | None, names: list[str]) -> str:

@@ -85,7 +85,7 @@ def test_the_kernel_prefetches_its_own_streams_and_the_modules_fields():
 
     sim = Sim(small(n=3000, days=1)).build()
     source = kernel_source_of(sim)
-    for name in ("packed_out", "speech_dissent", "sanctions_held"):
+    for name in ("packed_out", "speech_dissent", "sanctions_sanctions_held"):
         assert f"prefetch({name}, ahead)" in source
     assert "prefetch_at(parts, row, ahead)" in source
 

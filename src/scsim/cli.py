@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from scsim.cli_calibrate import calibrate
+from scsim.cli_debug import debug, kernel, trace
 from scsim.cli_schema import new, schema
 from scsim.cli_sweep import sweep
 from scsim.console import err, fail, load_or_fail, out
@@ -391,6 +392,9 @@ app.command()(sweep)
 app.command()(calibrate)
 app.command()(schema)
 app.command()(new)
+app.command()(kernel)
+app.command()(trace)
+app.command()(debug)
 
 
 def main() -> None:  # pragma: no cover

@@ -30,7 +30,8 @@ import numba
 import numpy as np
 
 from scsim.events import EventLog
-from scsim.fusion import BLOCK, Hooks, fused_kernel, per_agent_arrays
+from scsim.extensions import module_class
+from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
 from scsim.kernels.blocks import sum_blocks
 from scsim.modules import REGISTRY
 from scsim.network import build_network, complete_network
@@ -51,8 +52,10 @@ citizens."""
 class Sim:
     """One simulation of a scenario. ``build()`` then ``run()``; results stay in arrays."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, python: bool = False) -> None:
         self.scenario = scenario
+        self.python = python
+        """Run the day in plain Python (``scsim.kernels.debug``): slow, for a debugger."""
         self.n = scenario.population.n
         self.days = scenario.days
         self.seed = scenario.seed
@@ -62,8 +65,9 @@ class Sim:
         self.timings: dict[str, float] = {}
         self.built = False
 
-    def build(self) -> Sim:
-        """Generate people and network, initialise modules, load or compile the fused kernel."""
+    def build(self, compile_kernel: bool = True) -> Sim:
+        """Generate people and network, initialise modules, load or compile the fused kernel
+        (without ``compile_kernel``, only decide what it is: ``kernel_source``)."""
         t0 = time.perf_counter()
         self.people = People(self.n, self.seed)
         graph, fields = build_network(self.scenario.network, self.n, self.seed)
@@ -93,7 +97,7 @@ class Sim:
         own += [self.region] if self.region is not None else []
         own += [self.people.enrolled] if self.gated else []
         seen = {a.ctypes.data for a in own}
-        hooks = [
+        self.hooks = [
             Hooks(
                 m.name, m.kernel_fields(), m.delta, m.after,
                 self.components.index(m.component) if m.component else -1,
@@ -102,10 +106,13 @@ class Sim:
             )
             for m in self.modules
         ]  # fmt: skip
-        self.kernel = fused_kernel(
-            hooks, self.n_regions > 1, self.public is not None, self.gated,
+        self.kernel_flags = (
+            self.n_regions > 1, self.public is not None, self.gated,
             self.graph.active is not None, bool((self.keep < 1).any()),
         )  # fmt: skip
+        if not compile_kernel:
+            return self
+        self.kernel = fused_kernel(self.hooks, *self.kernel_flags, python=self.python)
         self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0, check=True))
         self.kernel.compile(self.signature)
         self.timings["jit_s"] = time.perf_counter() - t0
@@ -137,13 +144,16 @@ class Sim:
         self.events.allocate(self.graph.max_degree, len(self.components))
 
     def _make_modules(self) -> list[Module]:
+        extensions = self.scenario.extensions
         chosen = [
-            REGISTRY[name](params, self)
+            module_class(name, extensions)(params, self)
             for name, params in self.scenario.modules
             if params is not None and params.enabled
         ]
-        order = {name: k for k, name in enumerate(REGISTRY)}
-        return sorted(chosen, key=lambda m: (PHASES.index(m.phase), order[m.name]))
+        order = {name: k for k, name in enumerate(REGISTRY)}  # modules of one's own last
+        return sorted(
+            chosen, key=lambda m: (PHASES.index(m.phase), order.get(m.name, len(order)), m.name)
+        )
 
     def _assign_records(self) -> list[str]:
         """Every record's column: the engine's first, then each module's in order."""
@@ -205,8 +215,8 @@ class Sim:
             k = next(k for k, (a, b) in enumerate(zip(now, self.signature, strict=True)) if a != b)
             raise RuntimeError(
                 f"the timeline's change on day {day} changed argument {k} of the fused kernel "
-                f"from {self.signature[k]} to {now[k]}; a module's update must keep its Args "
-                "types"
+                f"from {self.signature[k]} to {now[k]}; a module's update must keep its "
+                "fields' dtypes and shapes"
             )
 
     def run(self, on_day: Callable[[int], None] | None = None) -> Sim:
@@ -238,6 +248,17 @@ class Sim:
     def sanctioned(self) -> np.ndarray:
         """Agents visibly sanctioned on the coming day."""
         return np.signbit(self.packed[self.current])
+
+    def kernel_source(self, python: bool = False) -> str:
+        """The source of this Sim's fused kernel (``python``: of its plain-Python twin)."""
+        return kernel_source(self.hooks, *self.kernel_flags, python=python)
+
+    def trace(self, citizen: int, day: int) -> dict:
+        """What each module did to ``citizen`` on ``day``: the agent view its hooks read,
+        each hook's return value and the records it added (``scsim.trace``)."""
+        from scsim.trace import trace
+
+        return trace(self.scenario, citizen, day)
 
     def published_scores(self, yesterday: bool = False) -> np.ndarray:
         """Scores as neighbours read them (magnitude = score, sign bit = visibly sanctioned):

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
+    ConfigDict,
     Field,
     ValidationError,
     field_validator,
@@ -18,11 +19,12 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from scsim.extensions import ExtensionError, find, module_class
 from scsim.modules.bookings import BookingsParams
 from scsim.modules.chilling import ChillingParams
 from scsim.modules.courts import CourtsParams
 from scsim.modules.expiry import ExpiryParams
-from scsim.modules.finance import FinanceParams
+from scsim.modules.finance_params import FinanceParams
 from scsim.modules.infractions import InfractionsParams
 from scsim.modules.lists import ListsParams
 from scsim.modules.lookups import LookupsParams
@@ -36,7 +38,7 @@ from scsim.modules.scoring import ScoringParams
 from scsim.modules.shunning import ShunningParams
 from scsim.modules.speech import SpeechParams
 from scsim.modules.surveillance import SurveillanceParams
-from scsim.params import Probability, ScenarioError, Strict
+from scsim.params import ModuleParams, Name, Probability, ScenarioError, Strict
 from scsim.timeline import TimelineError, TimelineEvent, configs
 from scsim.validation import describe
 
@@ -119,6 +121,9 @@ Network = Annotated[WattsStrogatz | Regional | Layered, Field(discriminator="kin
 
 
 class Modules(Strict):
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+    """Blocks of modules of one's own are extra fields, validated by ``Scenario``."""
+
     population: PopulationParams | None = None
     surveillance: SurveillanceParams | None = None
     chilling: ChillingParams | None = None
@@ -134,7 +139,6 @@ class Modules(Strict):
     sanctions: SanctionsParams | None = None
     perks: PerksParams | None = None
     bookings: BookingsParams | None = None
-    # issue 5 (wip/peer): look-ups and peer rating
     lookups: LookupsParams | None = None
     peer_rating: PeerRatingParams | None = None
     shunning: ShunningParams | None = None
@@ -164,6 +168,11 @@ class Scenario(Strict):
     network: Network = Field(
         default_factory=WattsStrogatz, description="who knows whom (friends, family, colleagues)"
     )
+    extensions: dict[Name, str] = Field(
+        default_factory=dict,
+        description="modules of your own: name -> 'path/to/file.py:Class' or "
+        "'package.module:Class' (docs/extending.md)",
+    )
     modules: Modules = Field(
         default_factory=Modules, description="the mechanics switched on, one block each"
     )
@@ -180,14 +189,43 @@ class Scenario(Strict):
     )
 
     @model_validator(mode="after")
-    def _coherent(self) -> Scenario:
-        from scsim.modules import REGISTRY
+    def _own_modules(self) -> Scenario:
+        """Validate each block of a module of one's own with its class's ``Params``."""
+        extra = self.modules.__pydantic_extra__ or {}
+        built_in = sorted(set(self.extensions) & set(type(self.modules).model_fields))
+        if built_in:
+            raise ValueError(
+                f"extensions.{built_in[0]}: a built-in module has that name; give yours another"
+            )
+        unused = sorted(set(self.extensions) - set(extra))
+        if unused:
+            raise ValueError(
+                f"extensions.{unused[0]} names a module with no block under modules:; add "
+                f"modules.{unused[0]} or remove the extension"
+            )
+        for name, block in extra.items():
+            if isinstance(block, ModuleParams):
+                continue
+            try:
+                cls = find(name, self.extensions.get(name))
+            except ExtensionError as err:
+                raise PydanticCustomError("extension", "{message}", {"message": str(err)}) from None
+            try:
+                extra[name] = cls.Params.model_validate(block or {})
+            except ValidationError as err:
+                first = err.errors()[0]
+                message = describe({**first, "loc": ("modules", name, *first["loc"])})
+                raise PydanticCustomError("extension", "{message}", {"message": message}) from None
+        return self
 
+    @model_validator(mode="after")
+    def _coherent(self) -> Scenario:
         enabled = {name for name, p in self.modules if p is not None and p.enabled}
         for name in sorted(enabled):
             params = getattr(self.modules, name)
             needs = params.needs_modules() if hasattr(params, "needs_modules") else ()
-            missing = [r for r in (*REGISTRY[name].requires, *needs) if r not in enabled]
+            requires = module_class(name, self.extensions).requires
+            missing = [r for r in (*requires, *needs) if r not in enabled]
             if missing:
                 raise ValueError(
                     f"modules.{name} needs modules.{missing[0]} (it reads state that "
@@ -202,7 +240,9 @@ class Scenario(Strict):
         if idle:
             raise ValueError(idle)
         components = {"friends"} | {
-            m for m in enabled if REGISTRY[m].has_delta(getattr(self.modules, m))
+            m
+            for m in enabled
+            if module_class(m, self.extensions).has_delta(getattr(self.modules, m))
         }
         components -= {"scoring"}
         for field, allowed in (("weights", components), ("half_lives", components | {"bound"})):
@@ -317,6 +357,11 @@ def load_raw(spec: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         kind = type(data).__name__
         raise ScenarioError(f"{spec}: expected a mapping of scenario fields, got {kind}")
+    own = data.get("extensions")
+    if isinstance(own, dict):  # a module file is found beside the scenario that names it
+        for name, where in own.items():
+            if isinstance(where, str) and ".py:" in where and not Path(where).is_absolute():
+                own[name] = str((path.parent / where).resolve())
     return data
 
 

@@ -192,6 +192,8 @@ def _shape(name: str, params: Any) -> tuple | None:
     before the simulation is built)."""
     from scsim.modules import REGISTRY
 
+    if name not in REGISTRY:  # a module of one's own: its shape is its author's to keep
+        return None
     cls = REGISTRY[name]
     try:
         m = cls(params, None)

@@ -50,7 +50,7 @@ def describe(e: dict[str, Any]) -> str:
     where, kind, ctx = _path(e["loc"]), e["type"], e.get("ctx", {})
     if kind == "missing":
         return f"{where}: is required but missing"
-    if kind == "timeline":
+    if kind in ("timeline", "extension"):
         return e["msg"]
     if kind == "extra_forbidden":
         return f"{where}: is not a known field; check its spelling (scsim schema lists the fields)"

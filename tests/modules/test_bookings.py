@@ -26,7 +26,7 @@ def expected(sim, day: int) -> tuple[np.ndarray, np.ndarray]:
     cls = m.income_class.astype(np.int64) if m.by_income else np.zeros(n, dtype=np.int64)
     age = sim.people.fields.get("age")
     sanctions = [x for x in sim.modules if x.name == "sanctions"]
-    until = sanctions[0].until if sanctions else None
+    until = sanctions[0].state["sanction_until"] if sanctions else None
     choice, refused = np.full(n, -1), np.zeros(n, dtype=bool)
     acc = np.zeros(n)
     for k, mode in enumerate(m.params.modes):

@@ -8,9 +8,11 @@ import pytest
 from numba import njit
 
 from scsim.engine import Sim
-from scsim.modules.chilling import AFRAID, R_AFRAID, R_EXPOSED, R_RISK, chilling_delta
+from scsim.modules.chilling import AFRAID, chilling_delta
 from scsim.protocol import Agent
 from scsim.scenario import ScenarioError, load_raw, validate
+
+R_RISK, R_EXPOSED, R_AFRAID = range(3)  # the record columns ``_step`` gives the hook
 
 GRAVE = {"name": "grave", "rate": 0.002, "detect_prob": 1.0, "penalty": -200}
 MINOR = {"name": "minor", "rate": 0.005, "detect_prob": 0.6, "penalty": -15}
@@ -46,7 +48,7 @@ def _step(risk, nb_sanctioned, nb_listed, region, keep, sw, dw, news):
               np.float32(600.0), nb_sanctioned, nb_listed, 0, 10, np.float32(0.0))  # fmt: skip
     rec = np.zeros((2, 3))
     ev = np.zeros((4, 6))
-    chilling_delta(a, rec, ev, risk, keep, sw, dw, news, 0, 0)
+    chilling_delta(a, rec, ev, risk, keep, sw, dw, news, R_RISK, R_EXPOSED, R_AFRAID, 0, 1)
     return rec
 
 

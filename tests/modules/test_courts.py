@@ -113,7 +113,7 @@ def test_orders_resolve_exactly_at_their_deadline(sim):
     kinds = [k for k, _ in orders]
     assert kinds.count("pay") > 300 and kinds.count("perform") > 300 and len(apologies) > 200
     assert sim.record("court_orders_from_default").sum() == kinds.count("pay") + np.count_nonzero(
-        sim.module("courts").case == 1
+        sim.people.court_case == 1
     )
 
 
@@ -169,7 +169,7 @@ def test_judgment_defaulters_are_listed_with_cause_court(sim):
 
 
 def test_open_orders_are_a_stock(sim):
-    case = sim.module("courts").case
+    case = sim.people.court_case
     open_now = np.count_nonzero((case >= 1) & (case <= 3))
     assert sim.record("court_orders_open")[-1] == open_now > 0
 
@@ -209,7 +209,7 @@ def test_population_shapes_compliance():
     chances = np.array(chances)
     assert chances.size > 500 and np.std(chances) > 0.05
     assert _within(complied, chances.sum(), (chances * (1 - chances)).sum())
-    assert np.all(courts.court_day[p.age < 18] == np.iinfo(np.int32).max)
+    assert np.all(p.court_day[p.age < 18] == np.iinfo(np.int32).max)
 
 
 def _watched(pooled=True, cover=1.0):

@@ -177,8 +177,8 @@ def test_records_stocks_and_score_agree_with_the_log(stepped):
 def test_results_show_records_and_state(stepped):
     sim, _ = stepped
     ts, people = timeseries_table(sim), people_table(sim)
-    for name in sim.module("finance").records:
-        assert name in ts.column_names
+    for record in sim.module("finance").records:
+        assert record.name in ts.column_names
     for name in ("income_shock", "instalments_left", "in_default", "default_day", "missed_run"):
         assert name in people.column_names
 

@@ -128,7 +128,7 @@ def test_module_protocol_and_registry():
         None,
         None,
     )
-    assert m.args(0) == () and m.Args._fields == ()
+    assert m.kernel_args(0) == () and m.kernel_fields() == () and m.fields == ()
     assert next(iter(REGISTRY)) == "population" and REGISTRY["population"] is Population
     assert next(iter(Modules.model_fields)) == "population"
 

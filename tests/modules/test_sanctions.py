@@ -34,7 +34,7 @@ def run():
     for day in range(DAYS):
         sim.step(day)
         listed.append(sim.people.listed.copy())
-        until.append(sim.module("sanctions").until.copy())
+        until.append(sim.module("sanctions").state["sanction_until"].copy())
         score.append(sim.score)
     return sim, np.array(listed), np.array(until), np.array(score)
 
@@ -130,6 +130,7 @@ def test_barred_jobs_are_counted(run):
          "modules.sanctions.tiers[0]: threshold is required when trigger is score_below"),
         ([{"name": "pets"}, {"name": "pets"}], "the name 'pets' is used more than once"),
         ([{"name": "Bad Name"}], "modules.sanctions.tiers[0].name: \"Bad Name\" is not allowed"),
+        ([{"name": "family"}], "modules.sanctions.tiers[0]: the name 'family' is reserved"),
     ],
 )  # fmt: skip
 def test_bad_tiers_name_the_field(value, message):

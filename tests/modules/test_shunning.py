@@ -215,3 +215,20 @@ def test_nth_neighbour_counts_only_active_slots():
     assert picks == [11, 13, 14]
     every = [nth_neighbour(0, k, indptr, indices, np.ones(1, np.uint8)) for k in range(5)]
     assert every == [10, 11, 12, 13, 14]
+
+
+def test_daily_records_land_in_their_own_columns(shown):
+    """The finish kernels count into the columns named by the records: counts that must agree
+    do (each citizen listed or not, each tie counted at both ends, a tie formed from an
+    eligible candidate); the national values sit in region 0's row."""
+    rec = shown.record
+    assert np.all(rec("listed_citizens") + rec("unlisted_citizens") == shown.n)
+    assert np.array_equal(rec("tie_ends"), 2 * rec("active_ties"))
+    assert np.array_equal(rec("tie_ends"), rec("listed_ties") + rec("unlisted_ties"))
+    assert np.all(rec("candidates") >= rec("ties_formed")) and rec("candidates").sum() > 0
+    lo, hi = shown.score_range
+    for name in ("pool_score_sum", "new_friend_score_sum"):
+        assert np.all(rec(name) >= lo * rec("ties_formed") - 1), name
+        assert np.all(rec(name) <= hi * rec("ties_formed") + 1), name
+    for name in ("active_ties", "components", "largest_component", "clustering"):
+        assert np.all(shown.record_by_region(name)[:, 1:] == 0), name

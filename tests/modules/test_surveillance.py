@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from scsim.engine import Sim
+from scsim.modules import surveillance as sv
 from scsim.scenario import ScenarioError
 from tests.conftest import small
 
@@ -250,3 +251,21 @@ def test_cameras_see_by_region_camera_density_and_blame_a_citizen_of_the_same_re
     region = sim.people.region
     assert mis["day"].size > 100
     assert np.array_equal(region[mis["citizen"]], region[mis["source"]])
+
+
+def test_sight_counts_in_the_order_of_the_records_and_events():
+    """Other modules call ``sight`` with surveillance's first record column and event kind
+    (``sv_col``, ``sv_evk``): its offsets must follow ``records`` and ``events``."""
+    sim = Sim(watched(cameras(0.1) + [{"name": "police", "sees": {"street": 0.1}}])).build()
+    m = sim.module("surveillance")
+    first = m.column("surveillance_acts")
+    assert m.column("surveillance_pooled") == first + sv.R_POOLED
+    assert m.column("surveillance_unpooled") == first + sv.R_UNPOOLED
+    for s, name in enumerate(("cameras", "police")):
+        assert m.column(f"surveillance_seen_{name}") == first + sv.R_SOURCES + 2 * s
+        assert m.column(f"surveillance_false_{name}") == first + sv.R_SOURCES + 2 * s + 1
+    assert m.column("surveillance_sources") == first + sv.R_SOURCES and sv.R_ACTS == 0
+    kind = m.kinds["kind_seen"]
+    assert (sv.E_SEEN, m.kinds["kind_misattributed"]) == (0, kind + sv.E_MISATTRIBUTED)
+    given = m.sight("infractions", 0)
+    assert (given["sv_col"], given["sv_evk"]) == (first, kind)

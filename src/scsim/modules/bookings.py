@@ -16,15 +16,13 @@ uniform per citizen and day decides the day's booking, so a citizen books at mos
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field, field_validator, model_validator
 
 from scsim.modules.catalogue import MAX_AGE
 from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict, unique_names
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi
 
 MAX_MODES = 8
@@ -121,19 +119,11 @@ class BookingsParams(ModuleParams):
         return None
 
 
-BookingsArgs = namedtuple(
-    "BookingsArgs",
-    [
-        "dkey", "rates", "top", "tries", "tier", "until", "income_class", "by_income", "age",
-        "ages", "by_age", "refused", "refusals", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def bookings_after(
-    a, score, rec, ev, dkey, rates, top, tries, tier, until, income_class, by_income, age, ages,
-    by_age, refused, refusals, col, evk,
+    a, score, rec, ev, dkey, rates, top, tries, tier, sanction_until, income_class, by_income, age,
+    ages, by_age, refused_modes, refusals, col_bookings, col_refused, col_newly_refused,
+    kind_refused,
 ):  # fmt: skip
     i = a.i
     c = np.int64(income_class[i]) if by_income else np.int64(0)
@@ -145,20 +135,20 @@ def bookings_after(
         if by_age and (age[i] < ages[m, 0] or age[i] > ages[m, 1]):
             continue
         t = tier[m]
-        banned = t >= 0 and until[t, i] > a.day
+        banned = t >= 0 and sanction_until[t, i] > a.day
         acc += rates[m, c] * tries[m] if banned else rates[m, c]
         if u < acc:
-            rec[a.region, col + 3 * m] += 1.0
+            rec[a.region, col_bookings + m] += 1.0
             if banned:
-                rec[a.region, col + 3 * m + 1] += 1.0
+                rec[a.region, col_refused + m] += 1.0
                 bit = np.uint8(1 << m)
-                if (refused[i] & bit) == 0:
-                    refused[i] |= bit
-                    rec[a.region, col + 3 * m + 2] += 1.0
+                if (refused_modes[i] & bit) == 0:
+                    refused_modes[i] |= bit
+                    rec[a.region, col_newly_refused + m] += 1.0
                 k = refusals[m, i]
                 if k < MAX_COUNT:
                     refusals[m, i] = k + np.uint16(1)
-                emit(ev, a, evk, m, 0.0, -1)
+                emit(ev, a, kind_refused, m, 0.0, -1)
             break
     return np.uint8(0)
 
@@ -168,34 +158,56 @@ class Bookings(Module):
     docs/ODD.md."""
 
     name = "bookings"
-    Args = BookingsArgs
     phase = "sanctions"
     gated = False  # citizens outside the system book trips too
     after = bookings_after
     events = ("refused",)
+    fields = (
+        Scalar("dkey", np.uint64, doc="the day's key of the trips stream"),
+        Table("rates", np.float64, ndim=2, doc="daily rate by mode and income class"),
+        Table("top", np.float64, doc="chance of any booking (at most) by income class"),
+        Table("tries", np.float64, doc="each mode's banned_tries"),
+        Table("tier", np.int64, doc="each mode's ban: its sanctions tier (-1: none)"),
+        PerAgent("sanction_until", np.int32, rows="tier_names", optional=True, doc="ban end days"),
+        PerAgent("income_class", np.uint8, optional=True, doc="household income decile"),
+        Scalar("by_income", np.bool_, doc="rates follow income"),
+        PerAgent("age", np.uint8, optional=True, doc="age (population module)"),
+        Table("ages", np.int64, ndim=2, doc="each mode's min_age and max_age"),
+        Scalar("by_age", np.bool_, doc="a mode has an age range"),
+        PerAgent("refused_modes", np.uint8, fill=0, doc="bit m: ever refused on mode m"),
+        PerAgent("refusals", np.uint16, fill=0, rows="mode_names", doc="refusals by mode"),
+    )
 
     @property
-    def records(self) -> tuple[str, ...]:
-        names: list[str] = []
-        for m in self.params.modes:
-            names += [f"bookings_{m.name}", f"refused_{m.name}", f"newly_refused_{m.name}"]
-        return tuple(names)
+    def mode_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.params.modes)
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """A group per kind of count (bookings, refused, newly_refused), each one per mode."""
+        kinds = (
+            ("bookings", "bookings tried", "bookings"),
+            ("refused", "bookings refused", "bookings"),
+            ("newly_refused", "citizens refused for the first time", "citizens"),
+        )
+        records = []
+        for group, label, unit in kinds:
+            on = dict(kind="flow", group=group, section="travel", headline=group == "refused")
+            for m in self.params.modes:
+                what, meta = f"{label}: {m.name.replace('_', ' ')}", {"mode": m.name}
+                records.append(Record(f"{group}_{m.name}", what, unit, meta=meta, **on))
+        return tuple(records)
 
     @property
     def causes(self) -> tuple[str, ...]:
-        return tuple(m.name for m in self.params.modes)
+        return self.mode_names
 
     def init(self) -> None:
-        people, n, modes = self.sim.people, self.sim.n, self.params.modes
-        self.refused = people.add("refused_modes", np.zeros(n, dtype=np.uint8))
-        self.refusals = np.zeros((len(modes), n), dtype=np.uint16)
-        for k, mode in enumerate(modes):  # one field per mode (people.parquet columns)
-            people.add(f"refusals_{mode.name}", self.refusals[k])
+        people, modes = self.sim.people, self.params.modes
         self.by_income = any(m.income_gradient != 1.0 for m in modes)
         self.by_age = any(m.min_age > 0 or m.max_age < MAX_AGE for m in modes)
-        one = np.zeros(1, dtype=np.uint8)  # stand-ins the hook never indexes
-        self.income_class = household_income_class(people) if self.by_income else one
-        self.age = people.fields["age"] if self.by_age else one
+        self.income_class = household_income_class(people) if self.by_income else None
+        self.age = people.fields.get("age")
         sanctions = self.sim.scenario.modules.sanctions
         self.tier_names = (
             [t.name for t in sanctions.tier_list()] if sanctions and sanctions.enabled else []
@@ -219,10 +231,6 @@ class Bookings(Module):
                 f"income_gradient x max(1, banned_tries), summed over modes) reach "
                 f"{self.top[worst]:.3g}; expected at most 1 (at most one booking a day)"
             )
-        if any(m.ban for m in modes):
-            self.until = self.sim.module("sanctions").until
-        else:
-            self.until = np.zeros((1, 1), dtype=np.int32)
 
     def _class_rates(self, k: int, mode: Mode) -> np.ndarray:
         """A mode's daily rate by income class, whose mean over all citizens is ``rate``
@@ -244,12 +252,17 @@ class Bookings(Module):
         lo, hi = self.ages[k]
         return cls[(self.age >= lo) & (self.age <= hi)]
 
-    def args(self, day: int) -> tuple:
-        return BookingsArgs(
-            self.day_key("trips", day), self.rates, self.top, self.tries, self.tier, self.until,
-            self.income_class, self.by_income, self.age, self.ages, self.by_age, self.refused,
-            self.refusals, self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        values = {
+            "dkey": self.day_key("trips", day), "rates": self.rates, "top": self.top,
+            "tries": self.tries, "tier": self.tier, "by_income": self.by_income,
+            "ages": self.ages, "by_age": self.by_age,
+        }  # fmt: skip
+        if self.by_income:
+            values["income_class"] = self.income_class
+        if any(m.ban for m in self.params.modes):
+            values["sanction_until"] = self.sim.module("sanctions").state["sanction_until"]
+        return values
 
 
 def household_income_class(people) -> np.ndarray:

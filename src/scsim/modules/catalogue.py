@@ -90,16 +90,9 @@ class CatalogueRates:
             else np.zeros(1, dtype=np.float32)
         )
 
-    def args(self) -> tuple:
-        """(total, totals, shaped, rates, traits, trait_of, slope, ages, age)."""
-        return (
-            self.total, self.totals, self.shaped, self.rates, self.traits, self.trait_of,
-            self.slope, self.ages, self.age,
-        )  # fmt: skip
-
     def values(self) -> dict:
         """The ``CATALOGUE`` fields' values."""
-        return dict(zip(CATALOGUE_FIELDS, self.args(), strict=True))
+        return {f.name: getattr(self, f.name) for f in CATALOGUE}
 
 
 CATALOGUE = (
@@ -114,11 +107,6 @@ CATALOGUE = (
     PerAgent("age", np.uint8, optional=True, doc="citizens' ages (when an entry has a band)"),
 )
 """Fields of a module that draws acts from a catalogue (``CatalogueRates.values``)."""
-
-CATALOGUE_FIELDS = (
-    "total", "totals", "shaped", "rates", "traits", "trait_of", "slope", "ages", "age",
-)  # fmt: skip
-"""Hook parameters of a catalogue, in the order of ``CatalogueRates.args``."""
 
 
 @njit(inline="always", cache=True)

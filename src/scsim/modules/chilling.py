@@ -19,17 +19,13 @@ Chilling draws nothing itself and changes no score. Model and assumptions:
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field
 
 from scsim.params import ModuleParams, Probability
-from scsim.protocol import Module, PerAgent, Scalar, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 
-R_RISK, R_EXPOSED, R_AFRAID = range(3)
-E_AFRAID, E_CALM = range(2)
 AFRAID = 0.5
 """Risk at and above which a citizen counts as afraid (a record and an event on crossing)."""
 
@@ -72,29 +68,26 @@ class ChillingParams(ModuleParams):
         return None
 
 
-ChillingArgs = namedtuple(
-    "ChillingArgs",
-    ["risk", "keep", "sanction_weight", "disclosure_weight", "news", "col", "evk"],
-)
-
-
 @njit(inline="always", cache=True)
-def chilling_delta(a, rec, ev, risk, keep, sanction_weight, disclosure_weight, news, col, evk):
+def chilling_delta(
+    a, rec, ev, perceived_risk, keep, sanction_weight, disclosure_weight, news,
+    col_chilling_risk, col_chilling_exposed, col_chilling_afraid, kind_afraid, kind_calm,
+):  # fmt: skip
     """Update the citizen's perceived risk from yesterday's visible facts; no score change."""
-    before = risk[a.i]
+    before = perceived_risk[a.i]
     r = before * keep
     exposure = sanction_weight * a.nb_sanctioned + disclosure_weight * a.nb_listed + news[a.region]
     if exposure > 0:
         r = np.float32(1.0 - (1.0 - r) * np.exp(-exposure))
-        rec[a.region, col + R_EXPOSED] += 1.0
-    risk[a.i] = r
-    rec[a.region, col + R_RISK] += r
+        rec[a.region, col_chilling_exposed] += 1.0
+    perceived_risk[a.i] = r
+    rec[a.region, col_chilling_risk] += r
     if r >= AFRAID:
-        rec[a.region, col + R_AFRAID] += 1.0
+        rec[a.region, col_chilling_afraid] += 1.0
         if before < AFRAID:
-            emit(ev, a, evk + E_AFRAID, -1, r, -1)
+            emit(ev, a, kind_afraid, -1, r, -1)
     elif before >= AFRAID:
-        emit(ev, a, evk + E_CALM, -1, r, -1)
+        emit(ev, a, kind_calm, -1, r, -1)
     return np.float32(0.0)
 
 
@@ -102,11 +95,26 @@ class Chilling(Module):
     """Perceived risk from friends' sanctions and public disclosures; see the docstring."""
 
     name = "chilling"
-    Args = ChillingArgs
     phase = "behaviour"
     delta = chilling_delta
-    records = ("chilling_risk", "chilling_exposed", "chilling_afraid")
-    measures = ("chilling_risk",)
+    fields = (
+        PerAgent("perceived_risk", np.float32, fill=0, doc="perceived risk, in [0, 1]"),
+        Scalar("keep", np.float32, doc="share of the risk kept from one day to the next"),
+        Scalar("sanction_weight", np.float32, doc="exposure per friend visibly sanctioned"),
+        Scalar("disclosure_weight", np.float32, doc="exposure per friend disclosed (0: none)"),
+        Table("news", np.float32, doc="exposure from yesterday's new listings, per region"),
+    )
+    records = (
+        Record(
+            "chilling_risk", "perceived risk of sanction, summed over citizens", unit="risk",
+            kind="measure", section="speech",
+        ),
+        Record(
+            "chilling_exposed", "citizens who saw friends sanctioned or listed, or news of "
+            "listings", section="speech",
+        ),
+        Record("chilling_afraid", "citizens afraid of sanction", section="speech"),
+    )  # fmt: skip
     events = ("afraid", "calm")
 
     @property
@@ -128,7 +136,7 @@ class Chilling(Module):
         return None
 
     def init(self) -> None:
-        self.risk = self.sim.people.add("perceived_risk", np.zeros(self.sim.n, np.float32))
+        self.risk = self.state["perceived_risk"]
         region = self.sim.people.fields.get("region")
         self.residents = (
             np.bincount(region).astype(np.float64) if region is not None else np.full(1, self.sim.n)
@@ -143,25 +151,13 @@ class Chilling(Module):
             self.news[:] = self.params.news_weight * 1000.0 * fresh / self.residents
         return self.news
 
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         p = self.params
-        return ChillingArgs(
-            self.risk, np.float32(1.0 - p.decay), np.float32(p.sanction_weight),
-            np.float32(p.disclosure_weight if self._disclosed else 0.0), self._news(day),
-            self.col, self.evk,
-        )  # fmt: skip
-
-
-def chill_args(module: Module, effect: str) -> tuple:
-    """``(ch_risk, ch_effect)`` for a chilled behaviour module: chilling's risk and its
-    ``effect`` parameter, or a stand-in with effect 0 (risk never read) when chilling is off."""
-    for m in module.sim.modules:
-        if m.name == "chilling":
-            return m.risk, np.float64(getattr(m.params, effect))
-    return _OFF
-
-
-_OFF = (np.zeros(1, dtype=np.float32), np.float64(0.0))
+        return {
+            "keep": np.float32(1.0 - p.decay), "sanction_weight": p.sanction_weight,
+            "disclosure_weight": p.disclosure_weight if self._disclosed else 0.0,
+            "news": self._news(day),
+        }  # fmt: skip
 
 
 CHILL = (
@@ -172,5 +168,9 @@ CHILL = (
 
 
 def chill_values(module: Module, effect: str) -> dict:
-    """The ``CHILL`` fields' values for a chilled module (``effect``: chilling's parameter)."""
-    return dict(zip(("ch_risk", "ch_effect"), chill_args(module, effect), strict=True))
+    """The ``CHILL`` fields' values for a chilled module: chilling's risk and its ``effect``
+    parameter, or effect 0 (the risk, a stand-in, never read) when chilling is off."""
+    for m in module.sim.modules:
+        if m.name == "chilling":
+            return {"ch_risk": m.risk, "ch_effect": np.float64(getattr(m.params, effect))}
+    return {"ch_effect": np.float64(0.0)}

@@ -33,7 +33,6 @@ pooled source (the courts department) named the citizen. The court's own list
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
@@ -41,22 +40,15 @@ from pydantic import Field
 
 from scsim.kernels.waiting import NEVER, next_event_day
 from scsim.modules.stocks import carry
-from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args
+from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_values
 from scsim.params import ModuleParams, Probability, Rate
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi, u_lo
 
 NONE, PAY, PERFORM, APOLOGY, LISTED = range(5)
 """``court_case`` codes: no open case; an order to pay (after a default), to perform, to
 apologise; a judgment defaulter awaiting late performance."""
 
-# record columns, relative to ``col``
-(
-    R_FROM_DEFAULT, R_FROM_DISPUTE, R_JOINED, R_OPEN, R_COMPLIED, R_DEFAULTED, R_APOLOGIES,
-    R_MADE, R_SINCERE, R_INSINCERE, R_WRONG, R_LATE,
-) = range(12)  # fmt: skip
-# event kinds, relative to ``evk``
-E_ORDER, E_JOINED, E_COMPLIED, E_APOLOGY, E_INSINCERE, E_DEFAULTED, E_LATE = range(7)
 # causes
 C_DEFAULT, C_DISPUTE, C_APOLOGY, C_SINCERE, C_INSINCERE = range(5)
 CAUSE_OF_CASE = np.array([-1, C_DEFAULT, C_DISPUTE, C_APOLOGY, -1], dtype=np.int64)
@@ -66,6 +58,26 @@ K_DECIDE, K_JUDGE = range(2)
     P_DISPUTE, P_APOLOGY, P_COMPLY, P_COMPLY_DEFAULT, P_CONFORMITY_W, P_INCOME_W, P_SINCERE,
     P_ERROR, P_LATE, P_MEDIAN,
 ) = range(10)  # fmt: skip
+
+RECORDS = (
+    ("court_orders_from_default", "court orders after a loan default", "orders", "flow"),
+    ("court_orders_from_dispute", "court orders after a dispute", "orders", "flow"),
+    ("court_orders_joined", "loan defaults joined to an open case", "defaults", "flow"),
+    ("court_orders_open", "court orders awaiting their deadline", "orders", "stock"),
+    ("court_orders_complied", "court orders carried out in time", "orders", "flow"),
+    ("judgment_defaulters_new", "citizens newly listed as judgment defaulters", "citizens", "flow"),
+    ("apologies_ordered", "apologies ordered by a court", "apologies", "flow"),
+    ("apologies_made", "ordered apologies made", "apologies", "flow"),
+    ("apologies_sincere", "sincere apologies made", "apologies", "flow"),
+    ("apologies_judged_insincere", "apologies judged insincere", "apologies", "flow"),
+    ("apologies_wrongly_judged", "sincere apologies judged insincere", "apologies", "flow"),
+    ("court_performed_late", "judgment defaulters who complied late", "citizens", "flow"),
+)
+"""Courts' records: (name, label, unit, kind). ``court_orders_open`` is kept by the hook as net
+flows and carried to levels in ``finish``."""
+WRONG = "apologies_wrongly_judged"
+"""The record of wrong judgements (a false record: a wrongful listing)."""
+HEADLINE = ("judgment_defaulters_new", WRONG)
 
 PLACE = PLACES.index("court")
 """Where a judgment defaulter is recorded (who can see it, with surveillance)."""
@@ -156,16 +168,6 @@ class CourtsParams(ModuleParams):
     )
 
 
-CourtsArgs = namedtuple(
-    "CourtsArgs",
-    [
-        "court_day", "case", "listed", "wrongful", "false_points", "in_default", "default_day",
-        "conformity", "income", "keys", "probs", "deadline", "from_finance", "fp_on",
-        "effect", *SIGHT_FIELDS, "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def comply_chance(base, i, conformity, income, probs):
     """Chance a citizen carries out an order: log-odds of ``base`` shifted by conformity and
@@ -184,9 +186,14 @@ def comply_chance(base, i, conformity, income, probs):
 
 @njit(inline="always", cache=True)
 def courts_delta(
-    a, rec, ev, court_day, case, listed, wrongful, false_points, in_default, default_day,
-    conformity, income, keys, probs, deadline, from_finance, fp_on, effect, sv_on, sv_key,
-    sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col, evk,
+    a, rec, ev, court_day, court_case, court_listed, court_wrongful, false_points, in_default,
+    default_day, conformity, income, keys, probs, deadline, from_finance, fp_on, effect, sv_on,
+    sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col_court_orders_from_default,
+    col_court_orders_from_dispute, col_court_orders_joined, col_court_orders_open,
+    col_court_orders_complied, col_judgment_defaulters_new, col_apologies_ordered,
+    col_apologies_made, col_apologies_sincere, col_apologies_judged_insincere,
+    col_apologies_wrongly_judged, col_court_performed_late, kind_order, kind_joined,
+    kind_complied, kind_apology, kind_judged_insincere, kind_defaulted, kind_late,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -199,27 +206,27 @@ def courts_delta(
     g = a.region
     d = np.float32(0.0)
     if due:
-        k = case[i]
+        k = court_case[i]
         h = agent_hash(keys[K_DECIDE], i)
         if k == NONE:  # a dispute ends in an order today
             k = APOLOGY if u_hi(h) < probs[P_APOLOGY] else PERFORM
-            case[i] = k
+            court_case[i] = k
             court_day[i] = day + deadline
-            rec[g, col + R_FROM_DISPUTE] += 1.0
-            rec[g, col + R_OPEN] += 1.0
+            rec[g, col_court_orders_from_dispute] += 1.0
+            rec[g, col_court_orders_open] += 1.0
             if k == APOLOGY:
-                rec[g, col + R_APOLOGIES] += 1.0
-            emit(ev, a, evk + E_ORDER, CAUSE_OF_CASE[k], 0.0, -1)
+                rec[g, col_apologies_ordered] += 1.0
+            emit(ev, a, kind_order, CAUSE_OF_CASE[k], 0.0, -1)
         elif k == LISTED:  # late performance
-            if listed[i]:  # (unless a won appeal lifted the listing already)
-                listed[i] = False
-                wrongful[i] = False
-                rec[g, col + R_LATE] += 1.0
-                emit(ev, a, evk + E_LATE, -1, 0.0, -1)
-            case[i] = NONE
+            if court_listed[i]:  # (unless a won appeal lifted the listing already)
+                court_listed[i] = False
+                court_wrongful[i] = False
+                rec[g, col_court_performed_late] += 1.0
+                emit(ev, a, kind_late, -1, 0.0, -1)
+            court_case[i] = NONE
             court_day[i] = next_event_day(day, u_lo(h), probs[P_DISPUTE])
         else:  # the deadline of an order
-            rec[g, col + R_OPEN] -= 1.0
+            rec[g, col_court_orders_open] -= 1.0
             base = probs[P_COMPLY_DEFAULT] if k == PAY else probs[P_COMPLY]
             complied = u_hi(h) < comply_chance(base, i, conformity, income, probs)
             wrong = False
@@ -227,25 +234,27 @@ def courts_delta(
                 h2 = agent_hash(keys[K_JUDGE], i)
                 sincere = u_hi(h2) < probs[P_SINCERE]
                 misjudged = u_lo(h2) < probs[P_ERROR]
-                rec[g, col + R_MADE] += 1.0
+                rec[g, col_apologies_made] += 1.0
                 if sincere:
-                    rec[g, col + R_SINCERE] += 1.0
-                emit(ev, a, evk + E_APOLOGY, C_SINCERE if sincere else C_INSINCERE, 0.0, -1)
+                    rec[g, col_apologies_sincere] += 1.0
+                emit(ev, a, kind_apology, C_SINCERE if sincere else C_INSINCERE, 0.0, -1)
                 if sincere == misjudged:  # judged insincere
                     complied = False
                     wrong = sincere
-                    rec[g, col + R_INSINCERE] += 1.0
+                    rec[g, col_apologies_judged_insincere] += 1.0
                     if wrong:
-                        rec[g, col + R_WRONG] += 1.0
-                    emit(ev, a, evk + E_INSINCERE, C_SINCERE if sincere else C_INSINCERE, 0.0, -1)
+                        rec[g, col_apologies_wrongly_judged] += 1.0
+                    emit(
+                        ev, a, kind_judged_insincere, C_SINCERE if sincere else C_INSINCERE, 0.0, -1
+                    )
             if complied:
-                rec[g, col + R_COMPLIED] += 1.0
-                emit(ev, a, evk + E_COMPLIED, CAUSE_OF_CASE[k], 0.0, -1)
-                case[i] = NONE
+                rec[g, col_court_orders_complied] += 1.0
+                emit(ev, a, kind_complied, CAUSE_OF_CASE[k], 0.0, -1)
+                court_case[i] = NONE
                 court_day[i] = next_event_day(day, u_lo(h), probs[P_DISPUTE])
             else:
-                listed[i] = True
-                wrongful[i] = wrong
+                court_listed[i] = True
+                court_wrongful[i] = wrong
                 named = True
                 if sv_on:
                     named = sight(
@@ -256,20 +265,20 @@ def courts_delta(
                     d = effect
                     if wrong and fp_on:
                         false_points[i] += effect
-                case[i] = LISTED
+                court_case[i] = LISTED
                 court_day[i] = next_event_day(day, u_lo(h), probs[P_LATE])
-                rec[g, col + R_DEFAULTED] += 1.0
-                emit(ev, a, evk + E_DEFAULTED, CAUSE_OF_CASE[k], d, -1)
+                rec[g, col_judgment_defaulters_new] += 1.0
+                emit(ev, a, kind_defaulted, CAUSE_OF_CASE[k], d, -1)
     if fresh:
-        if case[i] == NONE:
-            case[i] = PAY
+        if court_case[i] == NONE:
+            court_case[i] = PAY
             court_day[i] = day + deadline
-            rec[g, col + R_FROM_DEFAULT] += 1.0
-            rec[g, col + R_OPEN] += 1.0
-            emit(ev, a, evk + E_ORDER, C_DEFAULT, 0.0, -1)
+            rec[g, col_court_orders_from_default] += 1.0
+            rec[g, col_court_orders_open] += 1.0
+            emit(ev, a, kind_order, C_DEFAULT, 0.0, -1)
         else:
-            rec[g, col + R_JOINED] += 1.0
-            emit(ev, a, evk + E_JOINED, C_DEFAULT, 0.0, -1)
+            rec[g, col_court_orders_joined] += 1.0
+            emit(ev, a, kind_joined, C_DEFAULT, 0.0, -1)
     return d
 
 
@@ -297,16 +306,31 @@ class Courts(Module):
     defaulters; see the module docstring and docs/odd_courts.md."""
 
     name = "courts"
-    Args = CourtsArgs
     phase = "behaviour"
     delta = courts_delta
     offence = True
-    records = (
-        "court_orders_from_default", "court_orders_from_dispute", "court_orders_joined",
-        "court_orders_open", "court_orders_complied", "judgment_defaulters_new",
-        "apologies_ordered", "apologies_made", "apologies_sincere", "apologies_judged_insincere",
-        "apologies_wrongly_judged", "court_performed_late",
-    )  # fmt: skip
+    fields = (
+        PerAgent("court_day", np.int32, fill=NEVER, doc="day of the next dispute or deadline"),
+        PerAgent("court_case", np.uint8, fill=NONE, doc="open case (NONE, PAY, ... LISTED)"),
+        PerAgent("court_listed", np.bool_, doc="a judgment defaulter (shared with lists)"),
+        PerAgent("court_wrongful", np.bool_, doc="listed on a wrong judgement (shared)"),
+        PerAgent("false_points", np.float32, optional=True, doc="false penalties on file"),
+        PerAgent("in_default", np.bool_, optional=True, doc="holds a defaulted debt (finance)"),
+        PerAgent("default_day", np.int32, optional=True, doc="day of the latest default"),
+        PerAgent("conformity", np.float32, optional=True, doc="conformity (population)"),
+        PerAgent("income", np.float32, optional=True, doc="income (population)"),
+        Table("keys", np.uint64, doc="day keys: decide, judge"),
+        Table("probs", np.float64, doc="rates, chances, weights and median income (P_*)"),
+        Scalar("deadline", np.int64, doc="days from an order to its deadline"),
+        Scalar("from_finance", np.bool_, doc="finance is on (defaults make payment orders)"),
+        Scalar("fp_on", np.bool_, doc="a wrong judgement is filed as false points"),
+        Scalar("effect", np.float32, doc="weighted score change of a judgment defaulter"),
+        *SIGHT,
+    )
+    records = tuple(
+        Record(n, label, unit, kind, section="courts", false=n == WRONG, headline=n in HEADLINE)
+        for n, label, unit, kind in RECORDS
+    )
     events = ("order", "joined", "complied", "apology", "judged_insincere", "defaulted", "late")
 
     @property
@@ -325,26 +349,21 @@ class Courts(Module):
         p, people, n = self.params, self.sim.people, self.sim.n
         age = people.fields.get("age")
         adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
-        self.court_day = people.add("court_day", np.empty(n, dtype=np.int32))
-        first_disputes(self.day_key("init", 0), adult, p.dispute_rate, self.court_day)
-        self.case = people.add("court_case", np.zeros(n, dtype=np.uint8))
+        court_day, case = self.state["court_day"], self.state["court_case"]
+        first_disputes(self.day_key("init", 0), adult, p.dispute_rate, court_day)
         court_listed = people.ensure("court_listed", np.bool_, False)
         people.ensure("court_wrongful", np.bool_, False)
         if p.initial_defaulters > 0:
             initial_stock(
-                self.day_key("stock", 0), adult, p.initial_defaulters, self.late_hazard,
-                self.case, court_listed, self.court_day,
+                self.day_key("stock", 0), adult, p.initial_defaulters, self.late_hazard, case,
+                court_listed, court_day,
             )  # fmt: skip
         self.fp_on = p.defaulter_effect != 0
-        stand_in = np.zeros(1, dtype=np.float32)
-        self.false_points = (
-            people.ensure("false_points", np.float32, 0.0) if self.fp_on else stand_in
-        )
-        self.default_day = people.fields.get("default_day", np.full(1, -1, dtype=np.int32))
-        self.in_default = people.fields.get("in_default", np.zeros(1, dtype=np.bool_))
-        self.conformity = people.fields.get("conformity", stand_in)
-        self.income = people.fields.get("income", stand_in)
-        earners = self.income[adult & (self.income > 0)] if self.income.size > 1 else stand_in
+        if self.fp_on:
+            people.ensure("false_points", np.float32, 0.0)
+        self.from_finance = "default_day" in people.fields
+        income = people.fields.get("income")
+        earners = income[adult & (income > 0)] if income is not None else np.zeros(1)
         median = float(np.median(earners)) if earners.size > 1 else 1.0
         self.probs = np.array([
             p.dispute_rate, p.apology_share, p.comply_prob, p.comply_prob_default,
@@ -356,16 +375,13 @@ class Courts(Module):
         n_regions = int(region.max()) + 1 if region is not None else 1
         self.initial = np.zeros((n_regions, 1), dtype=np.float64)  # no open order on day 0
 
-    def args(self, day: int) -> tuple:
-        people = self.sim.people
-        return CourtsArgs(
-            self.court_day, self.case, people.court_listed, people.court_wrongful,
-            self.false_points, self.in_default, self.default_day, self.conformity, self.income,
-            self.day_keys(["decide", "judge"], day), self.probs,
-            np.int64(self.params.deadline_days), self.default_day.size > 1, self.fp_on,
-            self.effect, *sight_args(self, day), self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {
+            "keys": self.day_keys(["decide", "judge"], day), "probs": self.probs,
+            "deadline": self.params.deadline_days, "from_finance": self.from_finance,
+            "fp_on": self.fp_on, "effect": self.effect, **sight_values(self, day),
+        }  # fmt: skip
 
     def finish(self, day: int) -> None:
         """The stock of open orders: net flows to levels."""
-        carry(self.sim.records, day, [self.col + R_OPEN], self.initial)
+        carry(self, day, "court_orders_open", self.initial)

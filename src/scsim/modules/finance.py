@@ -35,153 +35,43 @@ not change (common random numbers).
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 from numba import njit, prange
-from pydantic import Field
 
 from scsim.kernels.waiting import NEVER, next_event_day
 from scsim.modules.stocks import carry, initial_levels
-from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, sight, sight_args, sight_key
-from scsim.params import ModuleParams, Probability, Rate
-from scsim.protocol import Module, emit
+from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_key, sight_values
+from scsim.protocol import Module, PerAgent, Record, Table, emit
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
-# record columns, relative to ``col``
-(
-    R_TAKEN, R_REFUSED, R_ACTIVE, R_COMPLETED, R_DUE, R_PAID, R_MISSED, R_DEFAULTS, R_REPAID,
-    R_IN_DEFAULT, R_LOSSES, R_RECOVERIES, R_IN_SHOCK,
-) = range(13)  # fmt: skip
-STOCKS = (R_ACTIVE, R_IN_DEFAULT, R_IN_SHOCK)
-# event kinds, relative to ``evk``
-(
-    E_LOAN, E_REFUSED, E_PAID, E_MISSED, E_DEFAULT, E_REPAID, E_COMPLETED, E_SHOCK, E_RECOVERY,
-) = range(9)  # fmt: skip
 # day keys; settings packed into arrays (one parameter per kind of setting)
 K_SHOCK, K_EVENT, K_SIGHT_DEFAULT = range(3)  # the last is surveillance's (0 when off)
 P_SHOCK, P_RECOVERY, P_MULT, P_MISS, P_REPAY, P_THRIFT, P_MIN_SCORE, P_RAMP, P_AGAIN = range(9)
 F_PAID, F_MISSED, F_DEFAULT, F_REPAID = range(4)
 I_TERM, I_CYCLE, I_AFTER = range(3)
+FLOWS = (
+    ("loans_taken", "loans taken out", "loans"),
+    ("loans_refused", "loans refused (score too low)", "applications"),
+    ("loans_completed", "loans paid off", "loans"),
+    ("instalments_due", "loan instalments due", "instalments"),
+    ("instalments_paid", "loan instalments paid", "instalments"),
+    ("instalments_missed", "loan instalments missed", "instalments"),
+    ("defaults", "loans defaulted on", "loans"),
+    ("repaid_after_default", "defaulted debts repaid", "debts"),
+    ("job_losses", "income shocks begun (job loss, illness)", "shocks"),
+    ("recoveries", "income shocks ended", "shocks"),
+)
+"""Records of what happened each day: (name, label, unit)."""
+STOCKS = (
+    ("loans_active", "loans outstanding", "loans"),
+    ("in_default", "loans in default", "loans"),
+    ("in_shock", "citizens in an income shock", "citizens"),
+)
+"""Records of states, kept by the hook as net flows and carried to levels in ``finish`` (record
+group ``stock``, in the order of ``Finance.initial``'s columns)."""
 PLACE = PLACES.index("finance")
 """Where misses and defaults happen (who can see them, with surveillance)."""
-
-
-class FinanceParams(ModuleParams):
-    fixed = {
-        "*": "finance derives its rates and first events from these before day 0; "
-        "a timeline cannot change them yet"
-    }
-
-    shock_rate: Rate = Field(
-        default=0.0003,
-        description="daily chance an adult's income shock (job loss) begins (assumption: with "
-        "recovery_rate, 4.8 % in shock at a time; China's urban surveyed unemployment was "
-        "5.2 % in 2020)",
-    )
-    recovery_rate: Rate = Field(
-        default=0.006,
-        description="daily chance an income shock ends (assumption: spells of ~170 days)",
-    )
-    shock_multiplier: float = Field(
-        default=4.0,
-        ge=1,
-        le=100,
-        description="a shock multiplies the need to borrow and the chance to miss, and divides "
-        "the repayment hazard of a defaulted debt (assumption)",
-    )
-    loan_rate: Rate = Field(
-        default=0.002,
-        description="daily need to borrow at the median income and thrift 0.5 (assumption: a "
-        "loan about every 1.4 years between loans)",
-    )
-    income_elasticity: float = Field(
-        default=0.5,
-        ge=0,
-        le=3,
-        description="need x (income median / income)^this: the poorer borrow more (assumption)",
-    )
-    max_income_factor: float = Field(
-        default=4.0,
-        ge=1,
-        le=100,
-        description="cap of the income factor of the need, and the factor without income",
-    )
-    thrift_weight: float = Field(
-        default=0.5,
-        ge=0,
-        le=1,
-        description="need and miss chance x (1 + w (1 - 2 thrift)), repayment x (1 + w (2 "
-        "thrift - 1)); needs the population's thrift, else thrift 0.5 (assumption)",
-    )
-    min_score: float = Field(
-        default=550.0,
-        ge=0,
-        le=100_000,
-        description="lender's minimum score (assumption; seed 000: credit is easier with a "
-        "higher score)",
-    )
-    score_ramp: float = Field(
-        default=100.0,
-        ge=0,
-        le=100_000,
-        description="approval chance rises linearly from 0 at min_score to 1 at min_score + "
-        "this (0: approved at min_score; assumption)",
-    )
-    term: int = Field(default=12, ge=1, le=240, description="instalments of a loan (assumption)")
-    cycle: int = Field(default=30, ge=1, le=365, description="days between instalments (monthly)")
-    miss_prob: Probability = Field(
-        default=0.03,
-        description="chance an instalment is missed at thrift 0.5 outside a shock (assumption)",
-    )
-    miss_again_prob: Probability = Field(
-        default=0.4,
-        description="the same for the instalment after a missed one: arrears persist "
-        "(assumption: about 6-9 % of loans end in default at the defaults)",
-    )
-    default_after: int = Field(
-        default=3,
-        ge=1,
-        le=100,
-        description="consecutive missed instalments that make a default (90 days past due, "
-        "the Basel definition of default, at monthly instalments)",
-    )
-    repay_rate: Rate = Field(
-        default=0.005,
-        description="daily chance a defaulted debt is repaid (assumption: half within ~140 days)",
-    )
-    min_age: int = Field(
-        default=18, ge=0, le=120, description="youngest borrower (needs population's age)"
-    )
-    initial_share: Probability | None = Field(
-        default=None,
-        description="share of adults holding a loan on day 0, at a uniform stage of it; none: "
-        "each adult's stationary share L h / (1 + L h) for its need h and loan length L",
-    )
-    paid_effect: float = Field(
-        default=1.0, ge=0, le=1000, description="score change per instalment paid (assumption)"
-    )
-    missed_effect: float = Field(
-        default=-10.0, ge=-1000, le=0, description="score change per missed instalment"
-    )
-    default_effect: float = Field(
-        default=-50.0, ge=-1000, le=0, description="score change on default (seeds 000, 001)"
-    )
-    repaid_effect: float = Field(
-        default=20.0,
-        ge=0,
-        le=1000,
-        description="score change on repaying a defaulted debt (assumption)",
-    )
-
-
-FinanceArgs = namedtuple(
-    "FinanceArgs",
-    [
-        "shock", "flip", "next_day", "left", "missed", "in_default", "default_day", "need",
-        "thrift", "keys", "rates", "effects", "ints", *SIGHT_FIELDS, "col", "evk",
-    ],
-)  # fmt: skip
 
 
 @njit(inline="always", cache=True)
@@ -204,106 +94,110 @@ def _wait(day, u, i, s, in_default, need, thrift, rates):
 
 @njit(inline="always", cache=True)
 def finance_delta(
-    a, rec, ev, shock, flip, next_day, left, missed, in_default, default_day, need, thrift,
-    keys, rates, effects, ints, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk,
-    col, evk,
+    a, rec, ev, income_shock, shock_flip_day, finance_next_day, instalments_left, missed_run,
+    in_default, default_day, need, thrift, keys, rates, effects, ints, sv_on, sv_key, sv_cover,
+    sv_src, sv_region, sv_buf, sv_col, sv_evk, col_loans_taken, col_loans_refused,
+    col_loans_active, col_loans_completed, col_instalments_due, col_instalments_paid,
+    col_instalments_missed, col_defaults, col_repaid_after_default, col_in_default,
+    col_job_losses, col_recoveries, col_in_shock, kind_loan, kind_refused, kind_paid,
+    kind_missed, kind_default, kind_repaid, kind_completed, kind_shock, kind_recovery,
 ):  # fmt: skip
     i = a.i
     day = a.day
-    f = flip[i]
-    t = next_day[i]
+    f = shock_flip_day[i]
+    t = finance_next_day[i]
     if f != day and t != day:  # nothing happens today (most agent-days)
         return np.float32(0.0)
     g = a.region
-    s = shock[i]
+    s = income_shock[i]
     if f == day:
         h = agent_hash(keys[K_SHOCK], i)
         s = not s
-        shock[i] = s
+        income_shock[i] = s
         if s:
-            flip[i] = next_event_day(day, u_hi(h), rates[P_RECOVERY])
-            rec[g, col + R_LOSSES] += 1.0
-            rec[g, col + R_IN_SHOCK] += 1.0
-            emit(ev, a, evk + E_SHOCK, -1, 0.0, -1)
+            shock_flip_day[i] = next_event_day(day, u_hi(h), rates[P_RECOVERY])
+            rec[g, col_job_losses] += 1.0
+            rec[g, col_in_shock] += 1.0
+            emit(ev, a, kind_shock, -1, 0.0, -1)
         else:
-            flip[i] = next_event_day(day, u_hi(h), rates[P_SHOCK])
-            rec[g, col + R_RECOVERIES] += 1.0
-            rec[g, col + R_IN_SHOCK] -= 1.0
-            emit(ev, a, evk + E_RECOVERY, -1, 0.0, -1)
+            shock_flip_day[i] = next_event_day(day, u_hi(h), rates[P_SHOCK])
+            rec[g, col_recoveries] += 1.0
+            rec[g, col_in_shock] -= 1.0
+            emit(ev, a, kind_recovery, -1, 0.0, -1)
         if t != day:
-            if left[i] == 0:  # the hazard of the pending need or repayment changed
-                next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
+            if instalments_left[i] == 0:  # the hazard of the pending need or repayment changed
+                finance_next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
             return np.float32(0.0)
     h = agent_hash(keys[K_EVENT], i)
     if in_default[i]:  # the defaulted debt is repaid today
         in_default[i] = False
-        rec[g, col + R_REPAID] += 1.0
-        rec[g, col + R_IN_DEFAULT] -= 1.0
-        next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
-        emit(ev, a, evk + E_REPAID, -1, effects[F_REPAID], -1)
+        rec[g, col_repaid_after_default] += 1.0
+        rec[g, col_in_default] -= 1.0
+        finance_next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
+        emit(ev, a, kind_repaid, -1, effects[F_REPAID], -1)
         return effects[F_REPAID]
-    n_left = left[i]
+    n_left = instalments_left[i]
     if n_left == 0:  # the need to borrow arises today
         excess = a.score - rates[P_MIN_SCORE]
         ramp = rates[P_RAMP]
         p = 0.0 if excess < 0 else (1.0 if excess >= ramp else excess / ramp)
         if u_hi(h) < p:
-            left[i] = np.uint8(ints[I_TERM])
-            next_day[i] = day + ints[I_CYCLE]
-            rec[g, col + R_TAKEN] += 1.0
-            rec[g, col + R_ACTIVE] += 1.0
-            emit(ev, a, evk + E_LOAN, -1, 0.0, -1)
+            instalments_left[i] = np.uint8(ints[I_TERM])
+            finance_next_day[i] = day + ints[I_CYCLE]
+            rec[g, col_loans_taken] += 1.0
+            rec[g, col_loans_active] += 1.0
+            emit(ev, a, kind_loan, -1, 0.0, -1)
         else:
-            next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
-            rec[g, col + R_REFUSED] += 1.0
-            emit(ev, a, evk + E_REFUSED, -1, 0.0, -1)
+            finance_next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
+            rec[g, col_loans_refused] += 1.0
+            emit(ev, a, kind_refused, -1, 0.0, -1)
         return np.float32(0.0)
-    rec[g, col + R_DUE] += 1.0
+    rec[g, col_instalments_due] += 1.0
     tf = _thrift_factor(thrift, i, rates[P_THRIFT])
-    base = rates[P_AGAIN] if missed[i] != 0 else rates[P_MISS]
+    base = rates[P_AGAIN] if missed_run[i] != 0 else rates[P_MISS]
     p_miss = base * tf * (rates[P_MULT] if s else 1.0)
     if u_hi(h) < p_miss:
-        m = missed[i] + np.uint8(1)
+        m = missed_run[i] + np.uint8(1)
         d = effects[F_MISSED]
         if sv_on and not sight(
             a, rec, ev, PLACE, d, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk
         ):
             d = np.float32(0.0)  # no pooled source named the citizen: no score effect
-        rec[g, col + R_MISSED] += 1.0
-        emit(ev, a, evk + E_MISSED, -1, d, -1)
+        rec[g, col_instalments_missed] += 1.0
+        emit(ev, a, kind_missed, -1, d, -1)
         if m >= ints[I_AFTER]:
-            left[i] = np.uint8(0)
-            missed[i] = np.uint8(0)
+            instalments_left[i] = np.uint8(0)
+            missed_run[i] = np.uint8(0)
             in_default[i] = True
             default_day[i] = day
-            next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
-            rec[g, col + R_DEFAULTS] += 1.0
-            rec[g, col + R_ACTIVE] -= 1.0
-            rec[g, col + R_IN_DEFAULT] += 1.0
+            finance_next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
+            rec[g, col_defaults] += 1.0
+            rec[g, col_loans_active] -= 1.0
+            rec[g, col_in_default] += 1.0
             x = effects[F_DEFAULT]
             if sv_on and not sight(
                 a, rec, ev, PLACE, x, keys[K_SIGHT_DEFAULT], sv_cover, sv_src, sv_region,
                 sv_buf, sv_col, sv_evk,
             ):  # fmt: skip
                 x = np.float32(0.0)
-            emit(ev, a, evk + E_DEFAULT, -1, x, -1)
+            emit(ev, a, kind_default, -1, x, -1)
             return d + x
-        missed[i] = m
-        next_day[i] = day + ints[I_CYCLE]
+        missed_run[i] = m
+        finance_next_day[i] = day + ints[I_CYCLE]
         return d
-    rec[g, col + R_PAID] += 1.0
-    emit(ev, a, evk + E_PAID, -1, effects[F_PAID], -1)
-    if missed[i] != 0:
-        missed[i] = np.uint8(0)
+    rec[g, col_instalments_paid] += 1.0
+    emit(ev, a, kind_paid, -1, effects[F_PAID], -1)
+    if missed_run[i] != 0:
+        missed_run[i] = np.uint8(0)
     n_left -= np.uint8(1)
-    left[i] = n_left
+    instalments_left[i] = n_left
     if n_left == 0:
-        next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
-        rec[g, col + R_COMPLETED] += 1.0
-        rec[g, col + R_ACTIVE] -= 1.0
-        emit(ev, a, evk + E_COMPLETED, -1, 0.0, -1)
+        finance_next_day[i] = _wait(day, u_lo(h), i, s, in_default, need, thrift, rates)
+        rec[g, col_loans_completed] += 1.0
+        rec[g, col_loans_active] -= 1.0
+        emit(ev, a, kind_completed, -1, 0.0, -1)
     else:
-        next_day[i] = day + ints[I_CYCLE]
+        finance_next_day[i] = day + ints[I_CYCLE]
     return effects[F_PAID]
 
 
@@ -339,16 +233,38 @@ class Finance(Module):
     docs/odd_finance.md."""
 
     name = "finance"
-    Args = FinanceArgs
     phase = "behaviour"
     delta = finance_delta
     offence = True
     sights_per_day = 2  # a miss and a default on the same day (surveillance's buffer bound)
+    fields = (
+        PerAgent("income_shock", np.bool_, fill=False, doc="in an income shock"),
+        PerAgent("shock_flip_day", np.int32, fill=NEVER, doc="day the shock begins or ends"),
+        PerAgent(
+            "finance_next_day",
+            np.int32,
+            fill=NEVER,
+            doc="day of the next need to borrow, instalment or repayment",
+        ),  # fmt: skip
+        PerAgent("instalments_left", np.uint8, fill=0, doc="instalments left (0: no loan)"),
+        PerAgent("missed_run", np.uint8, fill=0, doc="consecutive instalments missed"),
+        PerAgent("in_default", np.bool_, fill=False, doc="holds a defaulted debt"),
+        PerAgent("default_day", np.int32, fill=-1, doc="day of the latest default (-1: none)"),
+        PerAgent("need", np.float32, doc="daily need to borrow outside a shock"),
+        PerAgent("thrift", np.float32, optional=True, doc="thrift (population module)"),
+        Table("keys", np.uint64, doc="day keys: shock, event, sighting a default"),
+        Table("rates", np.float64, doc="hazards, chances and score settings (P_*)"),
+        Table("effects", np.float32, doc="weighted score effects (F_*)"),
+        Table("ints", np.int64, doc="term, cycle, misses to default (I_*)"),
+        *SIGHT,
+    )
     records = (
-        "loans_taken", "loans_refused", "loans_active", "loans_completed", "instalments_due",
-        "instalments_paid", "instalments_missed", "defaults", "repaid_after_default",
-        "in_default", "job_losses", "recoveries", "in_shock",
-    )  # fmt: skip
+        *(
+            Record(n, label, unit, "flow", section="behaviour", headline=n == "loans_refused")
+            for n, label, unit in FLOWS
+        ),
+        *(Record(n, label, unit, group="stock", section="behaviour") for n, label, unit in STOCKS),
+    )
     events = (
         "loan", "refused", "paid", "missed", "default", "repaid", "completed", "shock",
         "recovery",
@@ -358,10 +274,10 @@ class Finance(Module):
         p, people, n = self.params, self.sim.people, self.sim.n
         age, income = people.fields.get("age"), people.fields.get("income")
         adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
-        self.thrift = people.fields.get("thrift", np.full(1, 0.5, dtype=np.float32))
+        thrift = people.fields.get("thrift")
         self.need = (p.loan_rate * self._income_factor(income, adult)).astype(np.float32)
-        if self.thrift.size > 1:
-            self.need *= 1.0 + p.thrift_weight * (1.0 - 2.0 * self.thrift)
+        if thrift is not None:
+            self.need *= 1.0 + p.thrift_weight * (1.0 - 2.0 * thrift)
         self.need[~adult] = 0.0
         self.rates = np.array([
             p.shock_rate, p.recovery_rate, p.shock_multiplier, p.miss_prob, p.repay_rate,
@@ -370,21 +286,16 @@ class Finance(Module):
         effects = [p.paid_effect, p.missed_effect, p.default_effect, p.repaid_effect]
         self.effects = np.array(effects, dtype=np.float32) * np.float32(self.weight)
         self.ints = np.array([p.term, p.cycle, p.default_after], dtype=np.int64)
-        shock = people.add("income_shock", np.zeros(n, dtype=np.bool_))
-        flip = people.add("shock_flip_day", np.empty(n, dtype=np.int32))
-        next_day = people.add("finance_next_day", np.empty(n, dtype=np.int32))
-        left = people.add("instalments_left", np.zeros(n, dtype=np.uint8))
-        people.add("missed_run", np.zeros(n, dtype=np.uint8))
-        people.add("in_default", np.zeros(n, dtype=np.bool_))
-        people.add("default_day", np.full(n, -1, dtype=np.int32))
+        state = self.state
+        shock, left = state["income_shock"], state["instalments_left"]
         share = -1.0 if p.initial_share is None else p.initial_share
         initial_state(
-            self.day_key("init", 0), adult, self.need, self.rates, self.ints, share, shock, flip,
-            next_day, left,
+            self.day_key("init", 0), adult, self.need, self.rates, self.ints, share, shock,
+            state["shock_flip_day"], state["finance_next_day"], left,
         )  # fmt: skip
         region = people.fields.get("region")
         n_regions = int(region.max()) + 1 if region is not None else 1
-        in_default = people.in_default
+        in_default = state["in_default"]
         self.initial = initial_levels(region, [left > 0, in_default, shock], n_regions)
 
     def _income_factor(self, income: np.ndarray | None, adult: np.ndarray) -> np.ndarray:
@@ -398,14 +309,11 @@ class Finance(Module):
             factor = (median / income.astype(np.float64)) ** p.income_elasticity
         return np.minimum(factor, p.max_income_factor)
 
-    def args(self, day: int) -> tuple:
-        people = self.sim.people
-        return FinanceArgs(
-            people.income_shock, people.shock_flip_day, people.finance_next_day,
-            people.instalments_left, people.missed_run, people.in_default, people.default_day,
-            self.need, self.thrift, self._keys(day), self.rates, self.effects, self.ints,
-            *sight_args(self, day), self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {
+            "need": self.need, "keys": self._keys(day), "rates": self.rates,
+            "effects": self.effects, "ints": self.ints, **sight_values(self, day),
+        }  # fmt: skip
 
     def _keys(self, day: int) -> np.ndarray:
         """Finance's own day keys (shock, event), then surveillance's for sighting defaults."""
@@ -414,4 +322,4 @@ class Finance(Module):
 
     def finish(self, day: int) -> None:
         """Stocks (loans active, in default, in shock): net flows to levels."""
-        carry(self.sim.records, day, [self.col + k for k in STOCKS], self.initial)
+        carry(self, day, "stock", self.initial)

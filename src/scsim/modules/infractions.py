@@ -25,17 +25,16 @@ writes today's day into the shared ``listing_record`` field, which the lists mod
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
-from scsim.modules.catalogue import CATALOGUE_FIELDS, CatalogueRates, Entry, check_catalogue, pick
-from scsim.modules.chilling import chill_args
-from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
+from scsim.modules import catalogue
+from scsim.modules.catalogue import CatalogueRates, Entry, check_catalogue, pick
+from scsim.modules.chilling import CHILL, chill_values
+from scsim.modules.surveillance import PLACES, SIGHT, Place, sight, sight_values
 from scsim.params import ModuleParams, Probability
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
 STREAM = "infraction"
@@ -86,16 +85,6 @@ CATALOGUE = [
 """Default catalogue (seeds 002, 004 name the acts; rates, detection, penalties and trait
 weights are assumptions, stated in docs/odd_infractions.md)."""
 
-InfractionsArgs = namedtuple(
-    "InfractionsArgs",
-    [
-        "dkey", *CATALOGUE_FIELDS, "detect", "penalties", "places", "listing",
-        "listing_record", *SIGHT_FIELDS, "ch_risk", "ch_effect", "col", "evk",
-    ],
-)  # fmt: skip
-
-R_COMMITTED, R_DETECTED, R_DETERRED, R_KINDS = range(4)
-E_UNSEEN, E_RECORDED, E_DETERRED = range(3)
 K_CHILL = 0  # second draw of an agent-day (``agent_hash_k``): held back by fear
 
 
@@ -103,7 +92,9 @@ K_CHILL = 0  # second draw of an agent-day (``agent_hash_k``): held back by fear
 def infractions_delta(
     a, rec, ev, dkey, total, totals, shaped, rates, traits, trait_of, slope, ages, age, detect,
     penalties, places, listing, listing_record, sv_on, sv_key, sv_cover, sv_src, sv_region,
-    sv_buf, sv_col, sv_evk, ch_risk, ch_effect, col, evk,
+    sv_buf, sv_col, sv_evk, ch_risk, ch_effect, col_infractions_committed,
+    col_infractions_detected, col_infractions_deterred, col_infraction_kind, kind_unseen,
+    kind_recorded, kind_deterred,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     u = u_hi(h)
@@ -111,11 +102,11 @@ def infractions_delta(
         return np.float32(0.0)
     c = pick(u, a.i, rates, traits, trait_of, slope, ages, age) if rates.size > 1 else 0
     if ch_effect > 0 and u_hi(agent_hash_k(dkey, a.i, K_CHILL)) < ch_effect * ch_risk[a.i]:
-        rec[a.region, col + R_DETERRED] += 1.0
-        emit(ev, a, evk + E_DETERRED, c, 0.0, -1)
+        rec[a.region, col_infractions_deterred] += 1.0
+        emit(ev, a, kind_deterred, c, 0.0, -1)
         return np.float32(0.0)
-    rec[a.region, col + R_COMMITTED] += 1.0
-    rec[a.region, col + R_KINDS + c] += 1.0
+    rec[a.region, col_infractions_committed] += 1.0
+    rec[a.region, col_infraction_kind + c] += 1.0
     if sv_on:
         seen = sight(
             a, rec, ev, places[c], penalties[c], sv_key, sv_cover, sv_src, sv_region, sv_buf,
@@ -124,12 +115,12 @@ def infractions_delta(
     else:
         seen = u_lo(h) < detect[c]
     if seen:
-        rec[a.region, col + R_DETECTED] += 1.0
+        rec[a.region, col_infractions_detected] += 1.0
         if listing[c]:
             listing_record[a.i] = a.day
-        emit(ev, a, evk + E_RECORDED, c, penalties[c], -1)
+        emit(ev, a, kind_recorded, c, penalties[c], -1)
         return penalties[c]
-    emit(ev, a, evk + E_UNSEEN, c, 0.0, -1)
+    emit(ev, a, kind_unseen, c, 0.0, -1)
     return np.float32(0.0)
 
 
@@ -137,16 +128,47 @@ class Infractions(Module):
     """One hash per agent-day for the whole catalogue; see the module docstring."""
 
     name = "infractions"
-    Args = InfractionsArgs
     phase = "behaviour"
     delta = infractions_delta
     events = ("unseen", "recorded", "deterred")
     offence = True
+    fields = (
+        Scalar("dkey", np.uint64, doc="the day's key of the catalogue's stream"),
+        *catalogue.CATALOGUE,
+        Table("detect", np.float64, doc="each kind's chance to be recorded (no surveillance)"),
+        Table("penalties", np.float32, doc="each kind's weighted score change"),
+        Table("places", np.int64, doc="each kind's place (index into PLACES)"),
+        Table("listing", np.bool_, doc="each kind's recorded act lists the citizen"),
+        PerAgent("listing_record", np.int32, optional=True, doc="day of the last listing act"),
+        *SIGHT,
+        *CHILL,
+    )
 
     @property
-    def records(self) -> tuple[str, ...]:
-        names = ("committed", "detected", "deterred", *(k.name for k in self.params.kinds))
-        return tuple(f"infractions_{r}" for r in names)
+    def records(self) -> tuple[Record, ...]:
+        totals = (
+            ("committed", "infractions committed", False),
+            ("detected", "infractions recorded", True),
+            ("deterred", "infractions held back by fear", False),
+        )
+        return (
+            *(
+                Record(f"infractions_{r}", label, "acts", "flow", section="behaviour", headline=h)
+                for r, label, h in totals
+            ),
+            *(
+                Record(
+                    f"infractions_{k.name}",
+                    f"infractions committed: {k.name.replace('_', ' ')}",
+                    "acts",
+                    "flow",
+                    group="infraction_kind",
+                    section="behaviour",
+                    meta={"infraction": k.name},
+                )
+                for k in self.params.kinds
+            ),
+        )
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -159,19 +181,16 @@ class Infractions(Module):
         self.penalties = np.array([k.penalty * self.weight for k in kinds], dtype=np.float32)
         self.places = np.array([PLACES.index(k.place) for k in kinds], dtype=np.int64)
         self.listing = np.array([k.lists for k in kinds], dtype=np.bool_)
-        self.listing_record = (
+        if self.listing.any():
             people.ensure("listing_record", np.int32, -1)
-            if self.listing.any()
-            else np.full(1, -1, dtype=np.int32)  # never indexed: no kind lists
-        )
 
     def refresh(self) -> None:
         """Rates, detection and weighted penalties from the parameters in force."""
         self.init()
 
-    def args(self, day: int) -> tuple:
-        return InfractionsArgs(
-            self.day_key(STREAM, day), *self.catalogue.args(), self.detect, self.penalties,
-            self.places, self.listing, self.listing_record, *sight_args(self, day),
-            *chill_args(self, "infraction_effect"), self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {
+            "dkey": self.day_key(STREAM, day), **self.catalogue.values(), "detect": self.detect,
+            "penalties": self.penalties, "places": self.places, "listing": self.listing,
+            **sight_values(self, day), **chill_values(self, "infraction_effect"),
+        }  # fmt: skip

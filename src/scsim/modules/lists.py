@@ -18,42 +18,36 @@ A citizen is blacklisted when one of the rules holds (end of the day, after the 
 it for another term), ``never`` (seed 004). A listing is *wrongful* when no rule would hold on
 the citizen's true record: listed by score while ``score - false_points`` is not below the
 threshold (the false records made the difference), or by court on a wrong judgement
-(``court_wrongful``). With ``appeals`` on, a listed citizen files one appeal per listing with a
-daily ``appeal_rate``; it is decided ``appeal_delay`` days later and won with
-``success_if_wrongful`` or ``success_if_rightful``. A won appeal lifts the listing that day,
-restores the false points (the ``lists`` score component) and quashes a wrong court listing.
-Off by default: no recourse (seed 004).
+(``court_wrongful``). With ``appeals`` on, a listed citizen can appeal the listing
+(``scsim.modules.lists_appeals``); off by default: no recourse (seed 004).
 """
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Annotated, Literal
 
 import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
+from scsim.modules.lists_appeals import (
+    APPEAL_WON,
+    K_AGGRAVATE,
+    K_FILE,
+    NO_APPEAL,
+    P_FILE,
+    STREAMS,
+    appeal_probs,
+    lists_delta,
+)
 from scsim.params import ModuleParams, Probability
-from scsim.protocol import LISTED, REDLISTED, Module, emit
+from scsim.protocol import LISTED, REDLISTED, Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi, u_lo
 
-SCORE, EXPIRY, NEVER = 0, 1, 2
+REMOVALS = ("score", "expiry", "never")
+SCORE, EXPIRY, NEVER = range(3)
 """``removal`` codes."""
 
-NO_APPEAL, APPEAL_LOST, APPEAL_WON = -1, -2, -3
-"""``appeal_due`` values besides a decision day: none filed during this listing; filed and
-lost (no second appeal during the same listing); won today (the listing is lifted today)."""
-
-# record columns, relative to ``col``
-R_LISTED, R_NEW, R_DELISTED, R_WRONG, R_NEW_WRONG, R_RED, R_FILED, R_WON, R_LOST, R_RENEWED = range(
-    10
-)
-# event kinds, relative to ``evk``
-E_LISTED, E_DELISTED, E_RENEWED, E_RED, E_UNRED, E_FILED, E_WON, E_LOST = range(8)
-# appeal day keys and probabilities, packed into arrays (one parameter per kind of setting)
-K_FILE, K_DECIDE, K_AGGRAVATE = range(3)
-P_FILE, P_WIN_WRONGFUL, P_WIN_RIGHTFUL = range(3)
 # causes
 C_SCORE, C_COURT, C_ACT, C_EXPIRED, C_APPEAL, C_RELEASED = range(6)
 
@@ -164,19 +158,6 @@ class ListsParams(ModuleParams):
         return self
 
 
-ListsArgs = namedtuple(
-    "ListsArgs",
-    [
-        "listed", "redlisted", "wrongful", "listed_since", "days_listed", "appeal_due",
-        "false_points", "court_listed", "court_wrongful", "listing_record",
-        "cleared_since", "term_until",
-        "threshold", "court", "act_days", "removal", "term", "release", "aggravated", "fp_on",
-        "red_on", "red_above", "red_clean", "disclose",
-        "appeals", "keys", "probs", "delay", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def _wrongful(i, score, threshold, by_score, by_court, by_act, false_points, fp_on, court_wrongful):
     """A listing is wrongful when no rule would hold on the citizen's true record."""
@@ -191,42 +172,14 @@ def _term_end(i, listed_since, term, aggravated, term_until):
 
 
 @njit(inline="always", cache=True)
-def lists_delta(
-    a, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
-    false_points, court_listed, court_wrongful, listing_record, cleared_since, term_until,
-    threshold, court, act_days, removal, term, release, aggravated, fp_on, red_on, red_above,
-    red_clean, disclose, appeals, keys, probs, delay, col, evk,
-):  # fmt: skip
-    """Decide an appeal due today (only fused when appeals are on). A won appeal restores the
-    false points on file; the after hook lifts the listing the same day."""
-    i = a.i
-    if appeal_due[i] != a.day:
-        return np.float32(0.0)
-    p = probs[P_WIN_WRONGFUL] if wrongful[i] else probs[P_WIN_RIGHTFUL]
-    if u_hi(agent_hash(keys[K_DECIDE], i)) < p:
-        appeal_due[i] = APPEAL_WON
-        restored = np.float32(0.0)
-        if fp_on and false_points[i] < 0:
-            restored = -false_points[i]
-            false_points[i] = np.float32(0.0)
-        if court and court_wrongful[i]:  # the wrong judgement is quashed
-            court_listed[i] = False
-            court_wrongful[i] = False
-        rec[a.region, col + R_WON] += 1.0
-        emit(ev, a, evk + E_WON, -1, restored, -1)
-        return restored
-    appeal_due[i] = APPEAL_LOST
-    rec[a.region, col + R_LOST] += 1.0
-    emit(ev, a, evk + E_LOST, -1, 0.0, -1)
-    return np.float32(0.0)
-
-
-@njit(inline="always", cache=True)
 def lists_after(
     a, score, rec, ev, listed, redlisted, wrongful, listed_since, days_listed, appeal_due,
     false_points, court_listed, court_wrongful, listing_record, cleared_since, term_until,
     threshold, court, act_days, removal, term, release, aggravated, fp_on, red_on, red_above,
-    red_clean, disclose, appeals, keys, probs, delay, col, evk,
+    red_clean, disclose, appeals, keys, probs, delay, col_listed, col_newly_listed,
+    col_delisted, col_wrongly_listed, col_newly_wrongly_listed, col_redlisted, col_appeals_filed,
+    col_renewed, kind_listed, kind_delisted, kind_renewed, kind_redlisted, kind_unredlisted,
+    kind_appeal_filed,
 ):  # fmt: skip
     i = a.i
     day = a.day
@@ -261,7 +214,7 @@ def lists_after(
             elif removal == NEVER:
                 now = True
         if now:
-            rec[a.region, col + R_LISTED] += 1.0
+            rec[a.region, col_listed] += 1.0
             if not was or renew:
                 cause = C_SCORE if by_score else (C_COURT if by_court else C_ACT)
                 listed_since[i] = day
@@ -276,14 +229,14 @@ def lists_after(
                 if w != wrongful[i]:
                     wrongful[i] = w
                 if was:
-                    rec[a.region, col + R_RENEWED] += 1.0
-                    emit(ev, a, evk + E_RENEWED, cause, 0.0, -1)
+                    rec[a.region, col_renewed] += 1.0
+                    emit(ev, a, kind_renewed, cause, 0.0, -1)
                 else:
                     listed[i] = True
-                    rec[a.region, col + R_NEW] += 1.0
+                    rec[a.region, col_newly_listed] += 1.0
                     if w:
-                        rec[a.region, col + R_NEW_WRONG] += 1.0
-                    emit(ev, a, evk + E_LISTED, cause, 0.0, -1)
+                        rec[a.region, col_newly_wrongly_listed] += 1.0
+                    emit(ev, a, kind_listed, cause, 0.0, -1)
             elif removal == SCORE and (fp_on or court):  # held because a rule holds today
                 w = _wrongful(
                     i, score, threshold, by_score, by_court, by_act, false_points, fp_on,
@@ -292,26 +245,26 @@ def lists_after(
                 if w != wrongful[i]:
                     wrongful[i] = w
             if wrongful[i]:
-                rec[a.region, col + R_WRONG] += 1.0
+                rec[a.region, col_wrongly_listed] += 1.0
             held = days_listed[i]
             if held < MAX_DAYS:
                 days_listed[i] = held + np.uint16(1)
             if appeals and appeal_due[i] == NO_APPEAL:
                 if u_hi(agent_hash(keys[K_FILE], i)) < probs[P_FILE]:
                     appeal_due[i] = day + delay
-                    rec[a.region, col + R_FILED] += 1.0
-                    emit(ev, a, evk + E_FILED, -1, 0.0, -1)
+                    rec[a.region, col_appeals_filed] += 1.0
+                    emit(ev, a, kind_appeal_filed, -1, 0.0, -1)
             if disclose:
                 out = LISTED
         elif was:
             listed[i] = False
-            rec[a.region, col + R_DELISTED] += 1.0
+            rec[a.region, col_delisted] += 1.0
             cause = C_EXPIRED if removal == EXPIRY else -1
             if won or released:
                 cause = C_APPEAL if won else C_RELEASED
             if release >= 0:
                 cleared_since[i] = -1
-            emit(ev, a, evk + E_DELISTED, cause, 0.0, -1)
+            emit(ev, a, kind_delisted, cause, 0.0, -1)
             if wrongful[i]:
                 wrongful[i] = False
             if appeals and appeal_due[i] != NO_APPEAL:
@@ -320,9 +273,9 @@ def lists_after(
         red = score >= red_above and not now and (not red_clean or days_listed[i] == 0)
         if red != redlisted[i]:
             redlisted[i] = red
-            emit(ev, a, evk + (E_RED if red else E_UNRED), -1, 0.0, -1)
+            emit(ev, a, kind_redlisted if red else kind_unredlisted, -1, 0.0, -1)
         if red:
-            rec[a.region, col + R_RED] += 1.0
+            rec[a.region, col_redlisted] += 1.0
             out |= REDLISTED
     return np.uint8(out)
 
@@ -332,12 +285,63 @@ class Lists(Module):
     docstring and docs/odd_lists.md."""
 
     name = "lists"
-    Args = ListsArgs
     phase = "lists"
+    fields = (
+        PerAgent("listed", np.bool_, fill=False, doc="on the blacklist today"),
+        PerAgent("redlisted", np.bool_, fill=False, doc="on the redlist today"),
+        PerAgent("wrongful", np.bool_, fill=False, doc="the current listing is wrongful"),
+        PerAgent("listed_since", np.int32, fill=-1, doc="first day of the listing's term"),
+        PerAgent("days_listed", np.uint16, fill=0, doc="days on the blacklist (saturating)"),
+        PerAgent("appeal_due", np.int32, optional=True, doc="with appeals: decision day or a code"),
+        PerAgent("cleared_since", np.int32, optional=True, doc="release_days: since no rule held"),
+        PerAgent("term_until", np.int32, optional=True, doc="aggravated_share: the term's end"),
+        PerAgent("false_points", np.float32, optional=True, doc="false penalties on file"),
+        PerAgent("court_listed", np.bool_, optional=True, doc="a judgment defaulter (courts)"),
+        PerAgent("court_wrongful", np.bool_, optional=True, doc="on a wrong judgement (courts)"),
+        PerAgent("listing_record", np.int32, optional=True, doc="day of the last listing act"),
+        Scalar("threshold", np.float32, doc="blacklist_below"),
+        Scalar("court", np.bool_, doc="the court rule lists judgment defaulters"),
+        Scalar("act_days", np.int64, doc="days an act that lists lists for (0: no act rule)"),
+        Scalar("removal", np.int64, doc="SCORE, EXPIRY or NEVER"),
+        Scalar("term", np.int64, doc="listing_days"),
+        Scalar("release", np.int64, doc="release_days (-1: none)"),
+        Scalar("aggravated", np.float64, doc="aggravated_share"),
+        Scalar("fp_on", np.bool_, doc="false points are kept"),
+        Scalar("red_on", np.bool_, doc="a redlist is kept"),
+        Scalar("red_above", np.float32, doc="redlist_above (0: no redlist)"),
+        Scalar("red_clean", np.bool_, doc="only the never listed are redlisted"),
+        Scalar("disclose", np.bool_, doc="the blacklist is public (LISTED flag)"),
+        Scalar("appeals", np.bool_, doc="listed citizens appeal"),
+        Table("keys", np.uint64, doc="day keys: K_FILE, K_DECIDE, K_AGGRAVATE"),
+        Table("probs", np.float64, doc="P_FILE, P_WIN_WRONGFUL, P_WIN_RIGHTFUL"),
+        Scalar("delay", np.int64, doc="appeal_delay"),
+    )
     records = (
-        "listed", "newly_listed", "delisted", "wrongly_listed", "newly_wrongly_listed",
-        "redlisted", "appeals_filed", "appeals_won", "appeals_lost", "renewed",
-    )  # fmt: skip
+        Record("listed", "citizens on the blacklist", section="lists", headline=True),
+        Record("newly_listed", "citizens newly blacklisted", kind="flow", section="lists"),
+        Record("delisted", "citizens taken off the blacklist", kind="flow", section="lists"),
+        Record(
+            "wrongly_listed",
+            "citizens wrongly blacklisted",
+            section="lists",
+            false=True,
+            headline=True,
+        ),
+        Record(
+            "newly_wrongly_listed",
+            "citizens newly and wrongly blacklisted",
+            kind="flow",
+            section="lists",
+            false=True,
+        ),
+        Record("redlisted", "citizens on the redlist", section="lists"),
+        Record(
+            "appeals_filed", "appeals filed against a listing", "appeals", "flow", section="lists"
+        ),
+        Record("appeals_won", "appeals won (listing lifted)", "appeals", "flow", section="lists"),
+        Record("appeals_lost", "appeals lost", "appeals", "flow", section="lists"),
+        Record("renewed", "listings renewed for a new term", "listings", "flow", section="lists"),
+    )
     after = lists_after
     events = (
         "listed", "delisted", "renewed", "redlisted", "unredlisted",
@@ -358,12 +362,8 @@ class Lists(Module):
         return ("score", "court", "act", "expired", "appeal", "released")
 
     def init(self) -> None:
+        """State kept only with the options that need it (shared state with ``ensure``)."""
         p, people, n = self.params, self.sim.people, self.sim.n
-        people.ensure("listed", np.bool_, False)
-        people.ensure("redlisted", np.bool_, False)
-        people.add("wrongful", np.zeros(n, dtype=np.bool_))
-        people.add("listed_since", np.full(n, -1, dtype=np.int32))
-        people.add("days_listed", np.zeros(n, dtype=np.uint16))
         if p.appeals:
             people.add("appeal_due", np.full(n, NO_APPEAL, dtype=np.int32))
             people.ensure("false_points", np.float32, 0.0)  # restored by a won appeal
@@ -380,37 +380,21 @@ class Lists(Module):
 
     def refresh(self) -> None:
         """Appeal probabilities from the parameters in force."""
+        self.probs = appeal_probs(self.params)
+
+    def kernel_values(self, day: int) -> dict:
         p = self.params
-        self.probs = np.array(
-            [p.appeal_rate, p.success_if_wrongful, p.success_if_rightful], dtype=np.float64
-        )
-
-    def _field(self, name: str, on: bool, dtype) -> np.ndarray:
-        """A shared field, or a one-element stand-in the hooks never index when ``on`` is
-        False."""
-        values = self.sim.people.fields.get(name) if on else None
-        return values if values is not None else np.zeros(1, dtype=dtype)
-
-    def args(self, day: int) -> tuple:
-        p, people = self.params, self.sim.people
-        # false points are looked up daily: whoever keeps them (surveillance, courts) may
-        # come later in the init order
-        fp_on = "false_points" in people.fields
         red_on = p.redlist_above is not None
-        return ListsArgs(
-            people.listed, people.redlisted, people.wrongful, people.listed_since,
-            people.days_listed, self._field("appeal_due", p.appeals, np.int32),
-            self._field("false_points", fp_on, np.float32),
-            self._field("court_listed", p.court, np.bool_),
-            self._field("court_wrongful", p.court, np.bool_),
-            self._field("listing_record", p.act_days > 0, np.int32),
-            self._field("cleared_since", p.release_days is not None, np.int32),
-            self._field("term_until", p.aggravated_share > 0, np.int32),
-            np.float32(p.blacklist_below), p.court, np.int64(p.act_days),
-            np.int64(("score", "expiry", "never").index(p.removal)), np.int64(p.listing_days),
-            np.int64(-1 if p.release_days is None else p.release_days),
-            np.float64(p.aggravated_share), fp_on, red_on,
-            np.float32(p.redlist_above if red_on else 0.0), p.redlist_clean, p.disclose, p.appeals,
-            self.day_keys(["appeal_file", "appeal_decide", "aggravate"], day), self.probs,
-            np.int64(p.appeal_delay), self.col, self.evk,
-        )  # fmt: skip
+        return {
+            "threshold": p.blacklist_below, "court": p.court, "act_days": p.act_days,
+            "removal": REMOVALS.index(p.removal), "term": p.listing_days,
+            "release": -1 if p.release_days is None else p.release_days,
+            "aggravated": p.aggravated_share,
+            # looked up daily: whoever keeps them (surveillance, courts) may come later in the
+            # init order
+            "fp_on": "false_points" in self.sim.people.fields,
+            "red_on": red_on, "red_above": p.redlist_above if red_on else 0.0,
+            "red_clean": p.redlist_clean, "disclose": p.disclose, "appeals": p.appeals,
+            "keys": self.day_keys(list(STREAMS), day),
+            "probs": self.probs, "delay": p.appeal_delay,
+        }  # fmt: skip

@@ -12,19 +12,15 @@ assumptions: ``docs/odd_lookups.md``.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field
 
 from scsim.kernels.row import nth_neighbour
 from scsim.params import ModuleParams, Rate
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
 
-R_FRIENDS, R_STRANGERS, R_LISTED = range(3)
-E_FRIEND, E_STRANGER = range(2)
 C_CLEAN, C_LISTED = range(2)
 
 
@@ -37,42 +33,33 @@ class LookupsParams(ModuleParams):
     )
 
 
-LookupsArgs = namedtuple(
-    "LookupsArgs",
-    [
-        "dkey", "friend_rate", "stranger_rate", "indptr", "indices", "active", "n", "seen",
-        "disclosed",
-        "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
-def _found(rec, ev, a, kind, seen, disclosed, target, col):
+def _found(rec, ev, a, kind, seen, disclosed, target, col_found):
     """Count a look-up of ``target``; log it for an audited looker, naming the target."""
     listed = disclosed and seen[target]
     if listed:
-        rec[a.region, col + R_LISTED] += 1.0
+        rec[a.region, col_found] += 1.0
     emit(ev, a, kind, C_LISTED if listed else C_CLEAN, 0.0, np.float64(target))
 
 
 @njit(inline="always", cache=True)
 def lookups_after(
     a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, active, n, seen,
-    disclosed, col, evk,
+    disclosed, col_lookups_friends, col_lookups_strangers, col_lookups_listed_found,
+    kind_friend, kind_stranger,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     if u_hi(h) < friend_rate and a.degree > 0:
-        rec[a.region, col + R_FRIENDS] += 1.0
+        rec[a.region, col_lookups_friends] += 1.0
         k = below(agent_hash_k(dkey, a.i, 0), a.degree)
         friend = nth_neighbour(a.i, k, indptr, indices, active)
-        _found(rec, ev, a, evk + E_FRIEND, seen, disclosed, friend, col)
+        _found(rec, ev, a, kind_friend, seen, disclosed, friend, col_lookups_listed_found)
     if u_lo(h) < stranger_rate and n > np.uint64(1):
-        rec[a.region, col + R_STRANGERS] += 1.0
+        rec[a.region, col_lookups_strangers] += 1.0
         other = np.uint64(below(agent_hash_k(dkey, a.i, 1), n - np.uint64(1)))
         if other >= a.i:
             other += np.uint64(1)
-        _found(rec, ev, a, evk + E_STRANGER, seen, disclosed, other, col)
+        _found(rec, ev, a, kind_stranger, seen, disclosed, other, col_lookups_listed_found)
     return np.uint8(0)
 
 
@@ -80,11 +67,41 @@ class Lookups(Module):
     """Daily look-ups of a friend and of a stranger; see the module docstring."""
 
     name = "lookups"
-    Args = LookupsArgs
     phase = "behaviour"
-    records = ("lookups_friends", "lookups_strangers", "lookups_listed_found")
+    records = (
+        Record(
+            "lookups_friends", "look-ups of a friend's score", unit="look-ups", kind="flow",
+            section="other",
+        ),
+        Record(
+            "lookups_strangers", "look-ups of a stranger's score", unit="look-ups", kind="flow",
+            section="other",
+        ),
+        Record(
+            "lookups_listed_found", "look-ups that found a blacklisted citizen",
+            unit="look-ups", kind="flow", section="lists",
+        ),
+    )  # fmt: skip
     after = lookups_after
     events = ("friend", "stranger")
+
+    @property
+    def fields(self) -> tuple:
+        """The hook's fields; the graph's ``indptr`` is uint32 or uint64 (by its size)."""
+        return (
+            Scalar("dkey", np.uint64, doc="the day's key of the look-up stream"),
+            Scalar("friend_rate", np.float64, doc="daily chance of looking up a friend"),
+            Scalar("stranger_rate", np.float64, doc="daily chance of looking up a stranger"),
+            Table("indptr", self.sim.graph.indptr.dtype, doc="the graph's row starts"),
+            Table("indices", np.uint32, doc="the graph's neighbours"),
+            Table("active", np.uint8, doc="the graph's tie mask (one element: every slot)"),
+            Scalar("n", np.uint64, doc="citizens"),
+            PerAgent(
+                "seen", np.bool_, optional=True,
+                doc="yesterday's blacklist as the public sees it (when disclosed)",
+            ),
+            Scalar("disclosed", np.bool_, doc="the lists module discloses the blacklist"),
+        )  # fmt: skip
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -96,12 +113,13 @@ class Lookups(Module):
         # yesterday's blacklist as the public sees it (a copy: today's pass rewrites ``listed``)
         self.seen = np.zeros(self.sim.n if self.disclosed else 1, dtype=np.bool_)
 
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         if self.disclosed:
             np.copyto(self.seen, self.sim.people.listed)
         g = self.sim.graph
-        return LookupsArgs(
-            self.day_key("look", day), self.params.friend_rate, self.params.stranger_rate,
-            g.indptr, g.indices, g.mask, np.uint64(self.sim.n), self.seen, self.disclosed, self.col,
-            self.evk,
-        )  # fmt: skip
+        return {
+            "dkey": self.day_key("look", day), "friend_rate": self.params.friend_rate,
+            "stranger_rate": self.params.stranger_rate, "indptr": g.indptr,
+            "indices": g.indices, "active": g.mask, "n": np.uint64(self.sim.n),
+            "seen": self.seen, "disclosed": self.disclosed,
+        }  # fmt: skip

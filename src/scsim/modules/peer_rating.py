@@ -20,20 +20,18 @@ moves L a share ``generosity + norm_pressure x (M - 3) / 2`` (clipped to [0, 1])
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.kernels.row import nth_neighbour
+from scsim.modules.scoring import graph_fields, graph_values
 from scsim.params import ModuleParams, Probability, Uniform
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, emit
+from scsim.protocol.declare import Field as Declared
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi
 
 STARS = 5
-R_RATINGS, R_STAR_SUM, R_RATING_SUM, R_TOP, R_BELOW = range(5)
-E_RATED, E_FOLLOWED = range(2)
 _LANE = np.uint64(0xFFFF)
 _LANES = 65536.0
 
@@ -90,14 +88,26 @@ class PeerRatingParams(ModuleParams):
         return self
 
 
-PeerRatingArgs = namedtuple(
-    "PeerRatingArgs",
-    [
-        "dkey", "interact_prob", "contacts", "indptr", "indices", "active", "packed", "likability",
-        "rating", "status_bias", "log_keep", "rater_weight", "lo", "inv_span", "star_span",
-        "follow", "shade", "top_stars", "perk_floor", "count_below", "col", "evk",
-    ],
-)  # fmt: skip
+FIELDS = (
+    Scalar("dkey", np.uint64, doc="the day's key of the meeting stream"),
+    Scalar("interact_prob", np.float64, doc="chance of meeting contacts today"),
+    Scalar("contacts", np.int64, doc="neighbours met on such a day"),
+    PerAgent("likability", np.float32, doc="how likable the citizen is, in [0, 1]"),
+    PerAgent("peer_rating", np.float32, doc="peer rating, in stars [1, 5]"),
+    Scalar("status_bias", np.float64, doc="weight of the visible score in the stars"),
+    Scalar("log_keep", np.float64, doc="log(1 - smoothing)"),
+    Scalar("rater_weight", np.float64, doc="extra weight of a rater at the top of the range"),
+    Scalar("lo", np.float32, doc="lowest score"),
+    Scalar("inv_span", np.float64, doc="1 / (highest - lowest score)"),
+    Scalar("star_span", np.float32, doc="score points per star"),
+    Scalar("follow", np.float32, doc="share of the gap to the rating closed daily (weighted)"),
+    Scalar("shade", np.float64, doc="share of the way to 5 stars raters shade today"),
+    Scalar("top_stars", np.float32, doc="rated at least this: top rated"),
+    Scalar("perk_floor", np.float32, doc="the lowest perk threshold"),
+    Scalar("count_below", np.bool_, doc="perks are given: count the citizens below them"),
+    Scalar("col_peer_below_perks", np.int64, doc="without perks: -1 (never read)"),
+)
+"""The fields of the peer rating, beside ``graph_fields``."""
 
 
 @njit(inline="always", cache=True)
@@ -120,16 +130,16 @@ def draw_stars(h, like):
 
 @njit(inline="always", cache=True)
 def peer_rating_delta(
-    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability, rating,
-    status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade, top_stars,
-    perk_floor, count_below, col, evk,
+    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability,
+    peer_rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade,
+    col_peer_ratings, col_peer_star_sum, kind_rated, kind_followed,
 ):  # fmt: skip
     i = a.i
     if a.degree > 0 and u_hi(agent_hash(dkey, i)) < interact_prob:
         own = np.float64(a.score - lo) * inv_span
         like = (1.0 - status_bias) * np.float64(likability[i]) + status_bias * own
         like += (1.0 - like) * shade
-        p = np.float64(rating[i])
+        p = np.float64(peer_rating[i])
         given = 0.0
         for c in range(contacts):
             pick = below(agent_hash_k(dkey, i, 2 * c), a.degree)
@@ -138,29 +148,28 @@ def peer_rating_delta(
             weight = 1.0 + rater_weight * np.float64(abs(packed[j]) - lo) * inv_span
             p = rated(p, np.float64(stars), weight, log_keep)
             given += stars
-            emit(ev, a, evk + E_RATED, stars - 1, 0.0, np.float64(j))
-        rating[i] = np.float32(p)
-        rec[a.region, col + R_RATINGS] += contacts
-        rec[a.region, col + R_STAR_SUM] += given
-    target = lo + (rating[i] - np.float32(1.0)) * star_span
+            emit(ev, a, kind_rated, stars - 1, 0.0, np.float64(j))
+        peer_rating[i] = np.float32(p)
+        rec[a.region, col_peer_ratings] += contacts
+        rec[a.region, col_peer_star_sum] += given
+    target = lo + (peer_rating[i] - np.float32(1.0)) * star_span
     d = follow * (target - a.score)
     if d != 0:
-        emit(ev, a, evk + E_FOLLOWED, -1, d, -1)
+        emit(ev, a, kind_followed, -1, d, -1)
     return d
 
 
 @njit(inline="always", cache=True)
 def peer_rating_after(
-    a, score, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability,
-    rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade, top_stars,
-    perk_floor, count_below, col, evk,
+    a, score, rec, ev, peer_rating, top_stars, perk_floor, count_below, col_peer_rating_sum,
+    col_peer_top_rated, col_peer_below_perks,
 ):  # fmt: skip
-    p = rating[a.i]
-    rec[a.region, col + R_RATING_SUM] += p
+    p = peer_rating[a.i]
+    rec[a.region, col_peer_rating_sum] += p
     if p >= top_stars:
-        rec[a.region, col + R_TOP] += 1.0
+        rec[a.region, col_peer_top_rated] += 1.0
     if count_below and score < perk_floor:
-        rec[a.region, col + R_BELOW] += 1.0
+        rec[a.region, col_peer_below_perks] += 1.0
     return np.uint8(0)
 
 
@@ -168,21 +177,41 @@ class PeerRating(Module):
     """Ratings from contacts, weighted by the raters' scores; see the module docstring."""
 
     name = "peer_rating"
-    Args = PeerRatingArgs
     phase = "behaviour"
     delta = peer_rating_delta
     after = peer_rating_after
     events = ("rated", "followed")
-    measures = ("peer_rating_sum",)
+
+    @property
+    def fields(self) -> tuple[Declared, ...]:
+        return (*FIELDS, *graph_fields(self.sim))
 
     @property
     def causes(self) -> tuple[str, ...]:
         return tuple(f"{k}_star{'s' if k > 1 else ''}" for k in range(1, STARS + 1))
 
     @property
-    def records(self) -> tuple[str, ...]:
-        below = ("peer_below_perks",) if self.count_below else ()
-        return ("peer_ratings", "peer_star_sum", "peer_rating_sum", "peer_top_rated", *below)
+    def records(self) -> tuple[Record, ...]:
+        below = (
+            (Record("peer_below_perks", "citizens scored below every perk", section="scoring"),)
+            if self.count_below
+            else ()
+        )
+        return (
+            Record(
+                "peer_ratings", "ratings given", unit="ratings", kind="flow", section="scoring"
+            ),
+            Record("peer_star_sum", "stars given", unit="stars", kind="flow", section="scoring"),
+            Record(
+                "peer_rating_sum", "peer ratings, summed over citizens", unit="stars",
+                kind="measure", section="scoring",
+            ),
+            Record(
+                "peer_top_rated", f"citizens rated at least {self.params.top_stars:g} stars",
+                section="scoring",
+            ),
+            *below,
+        )  # fmt: skip
 
     def init(self) -> None:
         sim, p = self.sim, self.params
@@ -207,22 +236,24 @@ class PeerRating(Module):
     def finish(self, day: int) -> None:
         """The public mean rating follows the day's mean stars given (summed over regions in
         order, so it is the same for any thread count)."""
-        today = self.sim.records[day, :, self.col + R_RATINGS].sum()
+        records = self.sim.day_records(day)
+        today = records[:, self.column("peer_ratings")].sum()
         if today > 0:
-            given = self.sim.records[day, :, self.col + R_STAR_SUM].sum() / today
+            given = records[:, self.column("peer_star_sum")].sum() / today
             self.norm += (1.0 - 0.5 ** (1.0 / self.params.norm_half_life)) * (given - self.norm)
 
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         sim, p = self.sim, self.params
         lo, hi = sim.score_range
         log_keep = np.log1p(-p.smoothing) if p.smoothing < 1 else -np.inf
-        return PeerRatingArgs(
-            self.day_key("meet", day), p.interact_prob, p.contacts, sim.graph.indptr,
-            sim.graph.indices, sim.graph.mask, sim.packed[sim.current], self.likability,
-            self.rating,
-            p.status_bias, log_keep, p.rater_weight, np.float32(lo), 1.0 / (hi - lo),
-            np.float32((hi - lo) / (STARS - 1)), np.float32(p.follow * self.weight),
-            min(1.0, max(0.0, p.generosity + p.norm_pressure * (self.norm - 3.0) / 2.0)),
-            np.float32(p.top_stars), self.below,
-            self.count_below, self.col, self.evk,
-        )  # fmt: skip
+        absent = {} if self.count_below else {"col_peer_below_perks": -1}
+        return {
+            "dkey": self.day_key("meet", day), "interact_prob": p.interact_prob,
+            "contacts": p.contacts, **graph_values(sim), "status_bias": p.status_bias,
+            "log_keep": log_keep, "rater_weight": p.rater_weight, "lo": np.float32(lo),
+            "inv_span": 1.0 / (hi - lo), "star_span": np.float32((hi - lo) / (STARS - 1)),
+            "follow": np.float32(p.follow * self.weight),
+            "shade": min(1.0, max(0.0, p.generosity + p.norm_pressure * (self.norm - 3.0) / 2.0)),
+            "top_stars": np.float32(p.top_stars), "perk_floor": self.below,
+            "count_below": self.count_below, **absent,
+        }  # fmt: skip

@@ -22,20 +22,16 @@ points form this module's score component ``policy``. Sanctions in force run the
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field
 
 from scsim.modules.lists import NO_APPEAL
 from scsim.params import ModuleParams, Probability, Rate, Strict
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi, uniform_array
 from scsim.timeline import LISTINGS, RECORDS
 
-R_ENROLLED, R_NEW, R_AMNESTIED_LISTINGS, R_AMNESTIED_RECORDS = range(4)
-E_ENROLLED, E_AMNESTIED = range(2)
 C_VOLUNTARY, C_MANDATORY, C_LISTING, C_RECORDS = range(4)
 
 
@@ -77,19 +73,11 @@ class PolicyParams(ModuleParams):
         return None
 
 
-PolicyArgs = namedtuple(
-    "PolicyArgs",
-    [
-        "enrolled", "ekey", "rates", "perk_at", "mandatory", "amnesty", "listed", "wrongful",
-        "appeals", "appeal_due", "record_points", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def policy_delta(
     a, rec, ev, enrolled, ekey, rates, perk_at, mandatory, amnesty, listed, wrongful, appeals,
-    appeal_due, record_points, col, evk,
+    appeal_due, record_points, col_enrolled, col_newly_enrolled, col_amnestied_listings,
+    col_amnestied_records, kind_enrolled, kind_amnestied,
 ):  # fmt: skip
     """Enrol (voluntarily by perks, or by mandate); carry out the day's amnesty; return the
     record points an amnesty restores."""
@@ -106,10 +94,10 @@ def policy_delta(
             cause = C_VOLUNTARY
         if join:
             enrolled[i] = True
-            rec[a.region, col + R_NEW] += 1.0
-            emit(ev, a, evk + E_ENROLLED, cause, 0.0, -1)
+            rec[a.region, col_newly_enrolled] += 1.0
+            emit(ev, a, kind_enrolled, cause, 0.0, -1)
     if enrolled[i]:
-        rec[a.region, col + R_ENROLLED] += 1.0
+        rec[a.region, col_enrolled] += 1.0
     restored = np.float32(0.0)
     if amnesty == 0:
         return restored
@@ -119,13 +107,13 @@ def policy_delta(
             wrongful[i] = False
         if appeals:
             appeal_due[i] = NO_APPEAL
-        rec[a.region, col + R_AMNESTIED_LISTINGS] += 1.0
-        emit(ev, a, evk + E_AMNESTIED, C_LISTING, 0.0, -1)
+        rec[a.region, col_amnestied_listings] += 1.0
+        emit(ev, a, kind_amnestied, C_LISTING, 0.0, -1)
     if (amnesty & RECORDS) != 0 and record_points[i] < 0:
         restored = -record_points[i]
         record_points[i] = np.float32(0.0)
-        rec[a.region, col + R_AMNESTIED_RECORDS] += 1.0
-        emit(ev, a, evk + E_AMNESTIED, C_RECORDS, restored, -1)
+        rec[a.region, col_amnestied_records] += 1.0
+        emit(ev, a, kind_amnestied, C_RECORDS, restored, -1)
     return restored
 
 
@@ -134,9 +122,35 @@ class Policy(Module):
     and docs/odd_policy.md."""
 
     name = "policy"
-    Args = PolicyArgs
     phase = "scoring"
-    records = ("enrolled", "newly_enrolled", "amnestied_listings", "amnestied_records")
+    fields = (
+        PerAgent("enrolled", np.bool_, doc="enrolled in the system (drawn on day 0)"),
+        Scalar("ekey", np.uint64, doc="the day's key of the enrolment stream"),
+        Table("rates", np.float64, doc="daily chance of enrolling: base rate, per perk"),
+        Table("perk_at", np.float32, doc="the score at which each perk would be held"),
+        Scalar("mandatory", np.bool_, doc="enrolment is mandatory"),
+        Scalar("amnesty", np.int64, doc="the day's amnesty (LISTINGS | RECORDS bits; 0: none)"),
+        PerAgent("listed", np.bool_, optional=True, doc="on the blacklist (lists module)"),
+        PerAgent("wrongful", np.bool_, optional=True, doc="listed wrongly (lists module)"),
+        Scalar("appeals", np.bool_, doc="listings can be appealed (an appeal_due field)"),
+        PerAgent("appeal_due", np.int32, optional=True, doc="day an appeal is decided (lists)"),
+        PerAgent("record_points", np.float32, optional=True, doc="points on file (expiry)"),
+    )
+    records = (
+        Record("enrolled", "citizens enrolled in the system", section="other"),
+        Record(
+            "newly_enrolled", "citizens newly enrolled in the system", kind="flow",
+            section="other",
+        ),
+        Record(
+            "amnestied_listings", "citizens taken off the blacklist by amnesty", kind="flow",
+            section="lists",
+        ),
+        Record(
+            "amnestied_records", "records wiped by amnesty", unit="citizens", kind="flow",
+            section="lists",
+        ),
+    )  # fmt: skip
     events = ("enrolled", "amnestied")
     delta = policy_delta
 
@@ -150,7 +164,6 @@ class Policy(Module):
             share = self.params.enrolment.initial_share
             share = 1.0 if share is None else share
             people.add("enrolled", uniform_array(self.sim.seed, "policy.enrolled", n) < share)
-        self.enrolled = people.enrolled
 
     def perk_thresholds(self) -> np.ndarray:
         """The score at which each perk in force would be held (a redlist perk: the redlist
@@ -162,17 +175,12 @@ class Policy(Module):
         at = [p.min_score if p.min_score is not None else red for p in perks.perks]
         return np.array([np.inf if x is None else x for x in at], dtype=np.float32)
 
-    def _field(self, name: str, dtype) -> np.ndarray:
-        values = self.sim.people.fields.get(name)
-        return values if values is not None else np.zeros(1, dtype=dtype)
-
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         e = self.params.enrolment
-        return PolicyArgs(
-            self.enrolled, self.day_key("enrol", day),
-            np.array([e.base_rate, e.per_perk], dtype=np.float64), self.perk_thresholds(),
-            e.mandatory, np.int64(self.sim.timeline.amnesty(day)),
-            self._field("listed", np.bool_), self._field("wrongful", np.bool_),
-            "appeal_due" in self.sim.people.fields, self._field("appeal_due", np.int32),
-            self._field("record_points", np.float32), self.col, self.evk,
-        )  # fmt: skip
+        return {
+            "ekey": self.day_key("enrol", day),
+            "rates": np.array([e.base_rate, e.per_perk], dtype=np.float64),
+            "perk_at": self.perk_thresholds(), "mandatory": e.mandatory,
+            "amnesty": self.sim.timeline.amnesty(day),
+            "appeals": "appeal_due" in self.sim.people.fields,
+        }  # fmt: skip

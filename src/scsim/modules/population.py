@@ -9,8 +9,6 @@ kernels are in ``population_kernels.py``, codes and region tables in ``populatio
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
@@ -175,19 +173,12 @@ class PopulationParams(ModuleParams):
         return occupations
 
 
-PopulationArgs = namedtuple("PopulationArgs", [])
-
-
 class Population(Module):
     """Generates the citizens once, before day 0; see the module docstring."""
 
     name = "population"
     phase = "behaviour"
     makes_people = True
-    Args = PopulationArgs
-    records = ()
-    delta = None
-    after = None
 
     def __init__(self, params: PopulationParams, sim) -> None:
         super().__init__(params, sim)
@@ -212,9 +203,6 @@ class Population(Module):
             "urban_share": self.urban_share, "income_level": self.income_level,
             "camera_density": self.camera_density,
         }  # fmt: skip
-
-    def args(self, day: int) -> tuple:
-        return PopulationArgs()
 
     def occupation_cdf(self) -> np.ndarray:
         """Cumulative catalogue shares by region (rows) for the employed: rural occupations

@@ -10,21 +10,13 @@ population module. ``LIFESTYLE`` is a documented default catalogue for presets.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
-from scsim.modules.catalogue import (
-    CATALOGUE_FIELDS,
-    CatalogueRates,
-    Entry,
-    check_catalogue,
-    pick,
-)
+from scsim.modules.catalogue import CATALOGUE, CatalogueRates, Entry, check_catalogue, pick
 from scsim.params import ModuleParams
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi
 
 
@@ -61,20 +53,18 @@ LIFESTYLE = [
 """Default catalogue (seeds 001, 003 name the categories and the signs of their effects; rates
 and sizes are assumptions, stated in docs/ODD.md)."""
 
-PurchasesArgs = namedtuple("PurchasesArgs", ["dkey", "effects", *CATALOGUE_FIELDS, "col", "evk"])
-
 
 @njit(inline="always", cache=True)
 def purchases_delta(
     a, rec, ev, dkey, effects, total, totals, shaped, rates, traits, trait_of, slope, ages, age,
-    col, evk,
+    col_purchase, kind_purchase,
 ):  # fmt: skip
     u = u_hi(agent_hash(dkey, a.i))
     if u >= (totals[a.i] if shaped else total):
         return np.float32(0.0)
     c = pick(u, a.i, rates, traits, trait_of, slope, ages, age) if rates.size > 1 else 0
-    rec[a.region, col + c] += 1.0
-    emit(ev, a, evk, c, effects[c], -1)
+    rec[a.region, col_purchase + c] += 1.0
+    emit(ev, a, kind_purchase, c, effects[c], -1)
     return effects[c]
 
 
@@ -83,14 +73,29 @@ class Purchases(Module):
     the stream named after the first category (a one-category catalogue keeps its stream)."""
 
     name = "purchases"
-    Args = PurchasesArgs
     phase = "behaviour"
     delta = purchases_delta
     events = ("purchase",)
+    fields = (
+        Scalar("dkey", np.uint64, doc="the day's key of the catalogue's stream"),
+        Table("effects", np.float32, doc="each category's weighted score effect"),
+        *CATALOGUE,
+    )
 
     @property
-    def records(self) -> tuple[str, ...]:
-        return tuple(f"purchases_{c.name}" for c in self.params.categories)
+    def records(self) -> tuple[Record, ...]:
+        return tuple(
+            Record(
+                f"purchases_{c.name}",
+                f"purchases and lifestyle: {c.name.replace('_', ' ')}",
+                "acts",
+                "flow",
+                group="purchase",
+                section="behaviour",
+                meta={"category": c.name},
+            )
+            for c in self.params.categories
+        )
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -105,8 +110,8 @@ class Purchases(Module):
         """Rates, weighted effects, traits and ages from the parameters in force."""
         self.init()
 
-    def args(self, day: int) -> tuple:
-        return PurchasesArgs(
-            self.day_key(self.params.categories[0].name, day), self.effects,
-            *self.catalogue.args(), self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {
+            "dkey": self.day_key(self.params.categories[0].name, day), "effects": self.effects,
+            **self.catalogue.values(),
+        }  # fmt: skip

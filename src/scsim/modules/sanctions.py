@@ -20,7 +20,6 @@ occupation the population module marks ``barred_when_listed`` are counted (seed 
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -28,7 +27,7 @@ from numba import njit, prange
 from pydantic import Field, model_serializer, model_validator
 
 from scsim.params import ModuleParams, Name, Strict
-from scsim.protocol import SANCTIONED, Module, emit
+from scsim.protocol import SANCTIONED, Module, PerAgent, Record, Scalar, Table, emit
 
 MAX_TIERS = 8
 """Tiers held by a citizen are a uint8 bit mask."""
@@ -39,7 +38,8 @@ MAX_DAYS = np.uint16(65535)
 ROLE_CHILD = 2
 """Population's ``role`` code of a child of the household head (fallback without ``age``)."""
 
-E_IMPOSED, E_LIFTED, E_FAMILY = range(3)
+GROUPS = ("imposed", "family")
+"""A tier may not take these names: ``sanction_<name>`` would name a group of records."""
 
 
 class Tier(Strict):
@@ -71,6 +71,15 @@ class Tier(Strict):
         "no listed household member for a family tier), before its days run out (the SPC's "
         "restrictions end when a defaulter leaves the list); false: it runs its days",
     )
+
+    @model_validator(mode="after")
+    def _free_name(self) -> Tier:
+        if self.name in GROUPS:
+            raise ValueError(
+                f"the name {self.name!r} is reserved: sanction_{self.name} names the records of "
+                "every tier; choose another name"
+            )
+        return self
 
     @model_validator(mode="after")
     def _threshold(self) -> Tier:
@@ -148,32 +157,23 @@ class SanctionsParams(ModuleParams):
         return [Tier(name="travel", days=self.ban_days)]
 
 
-SanctionsArgs = namedtuple(
-    "SanctionsArgs",
-    [
-        "listed", "until", "held_days", "held", "fam_held", "fam_hit", "school_age",
-        "occupation", "barred", "tier_days", "by_list", "below", "family", "visible", "fam_col",
-        "max_below", "any_family", "jobs_on", "jobs_col", "lift", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def sanctions_after(
-    a, score, rec, ev, listed, until, held_days, held, fam_held, fam_hit, school_age,
-    occupation, barred, tier_days, by_list, below, family, visible, fam_col,
-    max_below, any_family, jobs_on, jobs_col, lift, col, evk,
+    a, score, rec, ev, listed, sanction_until, sanction_days, sanctions_held, sanctions_family,
+    fam_hit, school_age, occupation, barred, tier_days, by_list, below, family, visible, fam_col,
+    max_below, any_family, jobs_on, jobs_col, lift, col_banned, col_newly_banned, col_sanction,
+    col_sanction_imposed, kind_imposed, kind_lifted, kind_family,
 ):  # fmt: skip
     i = a.i
     day = a.day
     lst = listed[i]
     fam = np.int64(fam_hit[i]) if any_family else np.int64(0)
-    mask = np.int64(held[i])
+    mask = np.int64(sanctions_held[i])
     # An agent neither listed, below a score trigger, in a listed household, nor holding a
     # sanction since yesterday has nothing to change or count (most agents, SC-core).
     if not (lst or score < max_below or fam != 0 or mask != 0):
         return np.uint8(0)
-    fmask = np.int64(fam_held[i]) if any_family else np.int64(0)
+    fmask = np.int64(sanctions_family[i]) if any_family else np.int64(0)
     new_fmask = fmask
     new_mask = np.int64(0)
     child = any_family and school_age[i]
@@ -183,44 +183,44 @@ def sanctions_after(
         bit = np.int64(1) << t
         own = lst if by_list[t] else score < below[t]
         via = (not own) and family[t] and child and (fam & bit) != 0
-        u = until[t, i]
+        u = sanction_until[t, i]
         if lift[t] and u > day and not (own or via):  # the trigger ended: lifted today
             u = np.int32(day)
-            until[t, i] = u
+            sanction_until[t, i] = u
         if (own or via) and u <= day:
             u = np.int32(day + tier_days[t])
-            until[t, i] = u
+            sanction_until[t, i] = u
             imposed = True
-            rec[a.region, col + 3 + 2 * t] += 1.0
+            rec[a.region, col_sanction_imposed + t] += 1.0
             if via:
                 new_fmask |= bit
-                emit(ev, a, evk + E_FAMILY, t, 0.0, -1)
+                emit(ev, a, kind_family, t, 0.0, -1)
             else:
                 new_fmask &= ~bit
-                emit(ev, a, evk + E_IMPOSED, t, 0.0, -1)
+                emit(ev, a, kind_imposed, t, 0.0, -1)
         if u > day:
             new_mask |= bit
-            rec[a.region, col + 2 + 2 * t] += 1.0
+            rec[a.region, col_sanction + t] += 1.0
             if (new_fmask & bit) != 0:
-                rec[a.region, col + fam_col[t]] += 1.0
-            d = held_days[t, i]
+                rec[a.region, fam_col[t]] += 1.0
+            d = sanction_days[t, i]
             if d < MAX_DAYS:
-                held_days[t, i] = d + np.uint16(1)
+                sanction_days[t, i] = d + np.uint16(1)
             if visible[t] and u > day + 1:
                 out = SANCTIONED
         elif (mask & bit) != 0:  # held yesterday, not today
             new_fmask &= ~bit
-            emit(ev, a, evk + E_LIFTED, t, 0.0, -1)
+            emit(ev, a, kind_lifted, t, 0.0, -1)
     if new_mask != 0:
-        rec[a.region, col] += 1.0
+        rec[a.region, col_banned] += 1.0
     if imposed:
-        rec[a.region, col + 1] += 1.0
+        rec[a.region, col_newly_banned] += 1.0
     if new_mask != mask:
-        held[i] = np.uint8(new_mask)
+        sanctions_held[i] = np.uint8(new_mask)
     if new_fmask != fmask:
-        fam_held[i] = np.uint8(new_fmask)
+        sanctions_family[i] = np.uint8(new_fmask)
     if jobs_on and lst and barred[occupation[i]]:
-        rec[a.region, col + jobs_col] += 1.0
+        rec[a.region, jobs_col] += 1.0
     return out
 
 
@@ -248,11 +248,32 @@ class Sanctions(Module):
     module docstring and docs/odd_sanctions.md."""
 
     name = "sanctions"
-    Args = SanctionsArgs
     phase = "sanctions"
     after = sanctions_after
     events = ("imposed", "lifted", "family")
     requires = ("lists",)
+    fields = (
+        PerAgent("listed", np.bool_, doc="on the blacklist (lists module)"),
+        PerAgent("sanction_until", np.int32, fill=-1, rows="tier_names", doc="held iff > day"),
+        PerAgent("sanction_days", np.uint16, fill=0, rows="tier_names", doc="days held"),
+        PerAgent("sanctions_held", np.uint8, fill=0, doc="bit t: holds tier t today"),
+        PerAgent("sanctions_family", np.uint8, optional=True, doc="bit t: held via the family"),
+        PerAgent("fam_hit", np.uint8, optional=True, doc="bit t: the household met t's trigger"),
+        PerAgent("school_age", np.bool_, optional=True, doc="a school-age child"),
+        PerAgent("occupation", np.uint8, optional=True, doc="occupation (population module)"),
+        Table("barred", np.bool_, doc="occupations barred to the listed, by code"),
+        Table("tier_days", np.int64, doc="each tier's duration"),
+        Table("by_list", np.bool_, doc="each tier's trigger is the blacklist"),
+        Table("below", np.float32, doc="each tier's score threshold (-1: none)"),
+        Table("family", np.bool_, doc="each tier also falls on school-age children"),
+        Table("visible", np.bool_, doc="each tier sets the SANCTIONED flag"),
+        Table("fam_col", np.int64, doc="each tier's sanction_<name>_family column (-1: none)"),
+        Scalar("max_below", np.float32, doc="the highest threshold"),
+        Scalar("any_family", np.bool_, doc="family tiers fall on someone"),
+        Scalar("jobs_on", np.bool_, doc="barred jobs are counted"),
+        Scalar("jobs_col", np.int64, doc="the barred_from_job column (-1: none)"),
+        Table("lift", np.bool_, doc="each tier is lifted when its trigger ends"),
+    )
 
     def __init__(self, params: SanctionsParams, sim) -> None:
         super().__init__(params, sim)
@@ -260,36 +281,46 @@ class Sanctions(Module):
         self.jobs_on = False
 
     @property
-    def causes(self) -> tuple[str, ...]:
+    def tier_names(self) -> tuple[str, ...]:
         return tuple(t.name for t in self.tiers)
 
     @property
-    def records(self) -> tuple[str, ...]:
-        names = ["banned", "newly_banned"]
+    def causes(self) -> tuple[str, ...]:
+        return self.tier_names
+
+    @property
+    def records(self) -> tuple[Record, ...]:
+        """banned, newly_banned, then a group per kind of count: each tier held, imposed, on
+        family members (family tiers only), then barred_from_job."""
+        held, imposed, family = [], [], []
         for t in self.tiers:
-            names += [f"sanction_{t.name}", f"sanction_{t.name}_imposed"]
-        names += [f"sanction_{t.name}_family" for t in self.tiers if t.family]
-        if self.jobs_on:
-            names.append("barred_from_job")
-        return tuple(names)
+            name, what = f"sanction_{t.name}", t.name.replace("_", " ")
+            on = {"section": "sanctions", "meta": {"tier": t.name}}
+            held.append(Record(name, f"citizens banned: {what}", group="sanction", **on))
+            label = f"citizens newly banned: {what}"
+            imposed.append(
+                Record(f"{name}_imposed", label, kind="flow", group="sanction_imposed", **on)
+            )
+            if t.family:
+                label = f"children banned for a relative: {what}"
+                family.append(Record(f"{name}_family", label, group="sanction_family", **on))
+        jobs = Record(
+            "barred_from_job", "blacklisted citizens in a barred job", section="sanctions"
+        )
+        return (
+            Record("banned", "citizens under any sanction", section="sanctions", headline=True),
+            Record("newly_banned", "citizens newly sanctioned", kind="flow", section="sanctions"),
+            *held,
+            *imposed,
+            *family,
+            *((jobs,) if self.jobs_on else ()),
+        )
 
     def init(self) -> None:
-        people, n = self.sim.people, self.sim.n
-        tiers = self.tiers
-        k = len(tiers)
-        self.until = np.full((k, n), -1, dtype=np.int32)
-        self.held_days = np.zeros((k, n), dtype=np.uint16)
-        for t, tier in enumerate(tiers):  # one field per tier (people.parquet columns)
-            people.add(f"sanction_until_{tier.name}", self.until[t])
-            people.add(f"sanction_days_{tier.name}", self.held_days[t])
-        self.held = people.add("sanctions_held", np.zeros(n, dtype=np.uint8))
-        self.family = np.array([t.family for t in tiers], dtype=np.bool_)
+        self.family = np.array([t.family for t in self.tiers], dtype=np.bool_)
         self.refresh()
-        fam_col = np.full(k, -1, dtype=np.int64)
-        fam_col[self.family] = 2 + 2 * k + np.arange(int(self.family.sum()))
-        self.fam_col = fam_col
-        self._init_family(people)
-        self._init_jobs(people)
+        self._init_family(self.sim.people)
+        self._init_jobs(self.sim.people)
 
     def refresh(self) -> None:
         """Durations, triggers, thresholds and visibility from the parameters in force."""
@@ -316,14 +347,10 @@ class Sanctions(Module):
         self.any_family = bool(
             self.family.any() and household is not None and school is not None and school.any()
         )
-        if not self.any_family:  # one-element stand-ins the hook never indexes
-            self.school_age = np.zeros(1, dtype=np.bool_)
-            self.fam_held = np.zeros(1, dtype=np.uint8)
-            self.fam_hit = np.zeros(1, dtype=np.uint8)
-            self.starts = None
+        if not self.any_family:  # the family state is absent (one-element stand-ins)
             return
         self.school_age = school.astype(np.bool_)
-        self.fam_held = people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
+        people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
         self.fam_hit = np.zeros(n, dtype=np.uint8)  # school-age citizens' rebuilt daily
         change = np.flatnonzero(household[1:] != household[:-1]) + 1
         self.starts = np.concatenate([[0], change, [n]]).astype(np.int64)
@@ -337,23 +364,22 @@ class Sanctions(Module):
         if any(m.name == "population" for m in self.sim.modules):
             barred = getattr(self.sim.module("population"), "barred_occupations", None)
         self.jobs_on = bool(self.params.bar_jobs and occupation is not None and barred is not None)
-        if self.jobs_on:
-            self.occupation = occupation
-            self.barred = np.zeros(256, dtype=np.bool_)  # any uint8 code indexes safely
+        self.barred = np.zeros(256 if self.jobs_on else 1, dtype=np.bool_)
+        if self.jobs_on:  # any uint8 code indexes safely
             self.barred[: len(barred)] = barred
-        else:
-            self.occupation = np.zeros(1, dtype=np.uint8)
-            self.barred = np.zeros(1, dtype=np.bool_)
-        self.jobs_col = 2 + 2 * len(self.tiers) + int(self.family.sum())
 
-    def args(self, day: int) -> tuple:
-        return SanctionsArgs(
-            self.sim.people.listed, self.until, self.held_days, self.held, self.fam_held,
-            self.fam_hit, self.school_age, self.occupation, self.barred, self.tier_days,
-            self.by_list, self.below, self.family, self.visible, self.fam_col, self.max_below,
-            self.any_family, self.jobs_on, np.int64(self.jobs_col), self.lift, self.col,
-            self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        fam_col = [self.column(f"sanction_{t.name}_family") if t.family else -1 for t in self.tiers]
+        values = {
+            "barred": self.barred, "tier_days": self.tier_days, "by_list": self.by_list,
+            "below": self.below, "family": self.family, "visible": self.visible,
+            "fam_col": np.array(fam_col, dtype=np.int64), "max_below": self.max_below,
+            "any_family": self.any_family, "jobs_on": self.jobs_on,
+            "jobs_col": self.column("barred_from_job") if self.jobs_on else -1, "lift": self.lift,
+        }  # fmt: skip
+        if self.any_family:
+            values |= {"fam_hit": self.fam_hit, "school_age": self.school_age}
+        return values
 
     def finish(self, day: int) -> None:
         """Which households have a member meeting a family tier's trigger (read tomorrow)."""
@@ -361,6 +387,5 @@ class Sanctions(Module):
             sim = self.sim
             household_hits(
                 self.with_child, self.starts, self.school_age, sim.people.listed,
-                sim.packed[sim.current], self.family_tiers, self.by_list, self.below,
-                self.fam_hit,
+                sim.published_scores(), self.family_tiers, self.by_list, self.below, self.fam_hit,
             )  # fmt: skip

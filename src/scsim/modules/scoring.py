@@ -10,7 +10,7 @@ citizens each friend's share is logged as a ``scoring.friend`` event with the fr
 
 from __future__ import annotations
 
-from collections import namedtuple
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -18,10 +18,44 @@ from pydantic import Field, model_validator
 
 from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends, attribution_stride
 from scsim.params import ModuleParams, Name
-from scsim.protocol import Module
+from scsim.protocol import Module, PerAgent, Scalar, Table
+from scsim.protocol.declare import Field as Declared
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
 
 Penalty = Field(le=0, ge=-1000)
-_NO_FLAGS = np.zeros(1, dtype=np.uint8)  # stand-in when no module reads public flags
+
+
+def graph_fields(sim: Sim) -> tuple[Declared, ...]:
+    """Fields of a hook that walks the neighbours and reads their published scores (as the
+    day's pass reads them): ``indptr`` is uint32 or uint64 by edge count, declared as built."""
+    return (
+        Table("indptr", sim.graph.indptr.dtype, doc="the graph's row offsets"),
+        Table("indices", np.uint32, doc="the graph's neighbours"),
+        Table("active", np.uint8, doc="the graph's tie mask (one element: no mask)"),
+        PerAgent("packed", np.float32, doc="published scores (sign bit: visibly sanctioned)"),
+    )
+
+
+def graph_values(sim: Sim) -> dict:
+    """The ``graph_fields`` values on the coming day."""
+    g = sim.graph
+    return {
+        "indptr": g.indptr, "indices": g.indices, "active": g.mask,
+        "packed": sim.published_scores(),
+    }  # fmt: skip
+
+
+FIELDS = (
+    Scalar("pull", np.float32, doc="daily pull towards the neighbours' mean (weighted)"),
+    Scalar("per_sanctioned", np.float32, doc="per neighbour visibly sanctioned (weighted)"),
+    Scalar("per_listed", np.float32, doc="per neighbour disclosed on a blacklist (weighted)"),
+    Scalar("per_offended", np.float32, doc="per neighbour with a fresh record (weighted)"),
+    PerAgent("public", np.uint8, optional=True, doc="published flags (when kept)"),
+    Scalar("attribute", np.uint64, doc="attribute every k-th citizen's friends (0: none)"),
+)
+"""The fields of the friends terms, beside ``graph_fields``."""
 
 
 class ScoringParams(ModuleParams):
@@ -99,24 +133,15 @@ class ScoringParams(ModuleParams):
         return np.array([self.keep_of(c) for c in components], dtype=np.float32)
 
 
-ScoringArgs = namedtuple(
-    "ScoringArgs",
-    [
-        "pull", "per_sanctioned", "per_listed", "per_offended", "indptr", "indices", "active",
-        "packed", "public", "attribute", "col", "evk",
-    ],
-)  # fmt: skip
-
-
 @njit(inline="always", cache=True)
 def scoring_delta(
     a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, active, packed,
-    public, attribute, col, evk,
+    public, attribute, kind_friend,
 ):  # fmt: skip
     delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
     if a.audit and attribute > 0 and a.i % attribute == 0:
         attribute_friends(
-            a, ev, evk, indptr, indices, active, packed, public, pull, per_sanctioned,
+            a, ev, kind_friend, indptr, indices, active, packed, public, pull, per_sanctioned,
             per_listed, per_offended,
         )  # fmt: skip
     return delta + per_listed * np.float32(a.nb_listed) + per_offended * np.float32(a.nb_offended)
@@ -126,10 +151,13 @@ class Scoring(Module):
     """Friends terms of the daily score change; the engine clips the result to ``range``."""
 
     name = "scoring"
-    Args = ScoringArgs
     phase = "scoring"
     delta = scoring_delta
     events = ("friend",)
+
+    @property
+    def fields(self) -> tuple[Declared, ...]:
+        return (*FIELDS, *graph_fields(self.sim))
 
     @property
     def component(self) -> str:
@@ -148,19 +176,15 @@ class Scoring(Module):
         p = self.params
         return p.friend_listed_penalty != 0 or p.friend_offence_penalty != 0
 
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         p, w, sim = self.params, np.float32(self.weight), self.sim
-        return ScoringArgs(
-            np.float32(p.friend_pull) * w,
-            np.float32(p.friend_sanction_penalty) * w,
-            np.float32(p.friend_listed_penalty) * w,
-            np.float32(p.friend_offence_penalty) * w,
-            sim.graph.indptr,
-            sim.graph.indices,
-            sim.graph.mask,
-            sim.packed[sim.current],
-            sim.public[sim.current] if sim.public is not None else _NO_FLAGS,
-            np.uint64(attribution_stride(sim.events.stride, sim.events.size, p.attribute_sample)),
-            self.col,
-            self.evk,
-        )
+        public = sim.published_flags()
+        return {
+            "pull": np.float32(p.friend_pull) * w,
+            "per_sanctioned": np.float32(p.friend_sanction_penalty) * w,
+            "per_listed": np.float32(p.friend_listed_penalty) * w,
+            "per_offended": np.float32(p.friend_offence_penalty) * w,
+            **graph_values(sim),
+            **({"public": public} if public is not None else {}),
+            "attribute": attribution_stride(sim.events.stride, sim.events.size, p.attribute_sample),
+        }

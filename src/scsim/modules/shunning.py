@@ -33,7 +33,6 @@ New ties go into ``spare_slots`` extra slots at the end of every CSR row (alloca
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Literal
 
 import numpy as np
@@ -45,13 +44,16 @@ from scsim.modules import shunning_kernels as K
 from scsim.network.fragmentation import components, mean_clustering
 from scsim.network.graph import FRIENDS, Graph, indptr_from_degree
 from scsim.params import ModuleParams, Probability
-from scsim.protocol import LISTED, OFFENDED, SANCTIONED, Module
+from scsim.protocol import LISTED, OFFENDED, SANCTIONED, Module, PerAgent, Record, Scalar
 
 TRIGGERS = {"sanctioned": SANCTIONED, "listed": LISTED, "offended": OFFENDED}
 
 NETWORK_MEASURES = ("components", "largest_component", "clustering")
-"""National network measures taken every ``measure_every`` days (region 0's row; records are
-stored as integers, so the mean clustering is kept in parts per million)."""
+"""The records of the national network measures taken every ``measure_every`` days (region 0's
+row), in the order ``finish`` takes them."""
+
+NATIONAL = {"national": True}
+"""National values, held in region 0's row (the other regions' rows are 0)."""
 
 
 class ShunningParams(ModuleParams):
@@ -103,11 +105,8 @@ class ShunningParams(ModuleParams):
         return triggers
 
 
-ShunningArgs = namedtuple("ShunningArgs", ["hurt", "trigger", "col", "evk"])
-
-
 @njit(inline="always", cache=True)
-def shunning_after(a, score, rec, ev, hurt, trigger, col, evk):
+def shunning_after(a, score, rec, ev, hurt, trigger):
     """Remember whether a friend hurt the citizen today (read by ``finish``)."""
     n = np.int64(0)
     if trigger & SANCTIONED:
@@ -145,12 +144,65 @@ class Shunning(Module):
 
     name = "shunning"
     phase = "sanctions"
-    Args = ShunningArgs
-    measures = ("clustering",)
+    fields = (
+        PerAgent("hurt", np.uint8, doc="a friend hurt the citizen's score today (1)"),
+        Scalar("trigger", np.uint8, doc="the public flags that hurt a friend's score"),
+    )
     records = (
-        "ties_cut", "ties_formed", "tie_ends", "isolated", "listed_ties", "listed_citizens",
-        "unlisted_ties", "unlisted_citizens", "candidates", "pool_score_sum",
-        "new_friend_score_sum", "active_ties", *NETWORK_MEASURES,
+        Record(
+            "ties_cut", "friendship ties cut", unit="ties", kind="flow", section="network",
+            headline=True,
+        ),
+        Record(
+            "ties_formed", "friendship ties formed", unit="ties", kind="flow", section="network",
+        ),
+        Record(
+            "tie_ends", "friends citizens have (each tie counted at both ends)", unit="ties",
+            section="network",
+        ),
+        Record("isolated", "citizens left without any friend", section="network"),
+        Record(
+            "listed_ties", "friends of blacklisted citizens (ties summed over them)",
+            unit="ties", section="network",
+        ),
+        Record(
+            "listed_citizens", "blacklisted citizens (whose friends are counted)",
+            section="network",
+        ),
+        Record(
+            "unlisted_ties", "friends of citizens not blacklisted (ties summed over them)",
+            unit="ties", section="network",
+        ),
+        Record(
+            "unlisted_citizens", "citizens not blacklisted (whose friends are counted)",
+            section="network",
+        ),
+        Record(
+            "candidates", "possible new friends considered", kind="flow", section="network",
+        ),
+        Record(
+            "pool_score_sum", "mean score of the possible new friends, summed over ties formed",
+            unit="points", kind="flow", section="network",
+        ),
+        Record(
+            "new_friend_score_sum", "score of the new friends, summed over ties formed",
+            unit="points", kind="flow", section="network",
+        ),
+        Record(
+            "active_ties", "friendship ties", unit="ties", section="network", meta=NATIONAL,
+        ),
+        Record(
+            "components", "separate parts of the friendship network", unit="parts",
+            section="network", meta=NATIONAL,
+        ),
+        Record(
+            "largest_component", "citizens in the largest connected part of the network",
+            section="network", meta=NATIONAL,
+        ),
+        Record(
+            "clustering", "share of pairs of friends who are friends themselves (sample mean)",
+            unit="share", kind="measure", section="network", meta=NATIONAL,
+        ),
     )  # fmt: skip
     after = shunning_after
 
@@ -160,7 +212,8 @@ class Shunning(Module):
 
     def init(self) -> None:
         sim, p = self.sim, self.params
-        sim.graph, self.rev = widen(sim.graph, p.spare_slots)
+        wide, self.rev = widen(sim.graph, p.spare_slots)
+        sim.replace_graph(wide)
         n = sim.n
         self.degree = np.empty(n, dtype=np.int32)
         K.active_degrees(sim.graph.indptr, sim.graph.active, self.degree)
@@ -181,58 +234,69 @@ class Shunning(Module):
         self.measured = np.zeros(len(NETWORK_MEASURES))
         self._none = np.zeros(1, dtype=np.uint8)
 
-    def args(self, day: int) -> tuple:
-        return ShunningArgs(self.hurt, self.trigger, self.col, self.evk)
+    def kernel_values(self, day: int) -> dict:
+        return {"hurt": self.hurt, "trigger": self.trigger}
 
     def finish(self, day: int) -> None:
+        """Cut and form ties, then complete the day's records (the kernels count straight
+        into the day's record table, at this module's columns)."""
         sim, p, g = self.sim, self.params, self.sim.graph
+        col = self.column
         region = sim.region if sim.region is not None else np.zeros(1, dtype=np.uint16)
-        rec = np.zeros((sim.n_regions, K.N_DAILY), dtype=np.float64)
-        before, now = 1 - sim.current, sim.current
-        public = sim.public if sim.public is not None else (self._none, self._none)
+        rec = sim.day_records(day)
+        rec[:, [col(r.name) for r in self.records]] = 0.0
         if p.cut_prob > 0:
             key = self.day_key("cut", day)
+            public = sim.published_flags(yesterday=True)
             K.mark_cuts(
-                key, g.indptr, g.indices, g.active, self.hurt, sim.packed[before],
-                public[before], self.trigger, p.cut_prob,
+                key, g.indptr, g.indices, g.active, self.hurt,
+                sim.published_scores(yesterday=True),
+                public if public is not None else self._none, self.trigger, p.cut_prob,
             )  # fmt: skip
             K.apply_cuts(
-                g.indptr, g.indices, g.active, self.rev, self.hurt, self.degree, region, rec
-            )
+                g.indptr, g.indices, g.active, self.rev, self.hurt, self.degree, region, rec,
+                col("ties_cut"),
+            )  # fmt: skip
         if p.form_rate > 0 and p.spare_slots > 0:
-            self._form(day, region, public[now], rec)
+            self._form(day, region, rec)
         listed = sim.people.fields.get("listed", self._none)
-        K.degree_records(self.degree, listed, region, rec)
+        K.degree_records(
+            self.degree, listed, region, rec, col("tie_ends"), col("isolated"),
+            col("listed_ties"), col("listed_citizens"), col("unlisted_ties"),
+            col("unlisted_citizens"),
+        )  # fmt: skip
         if day % p.measure_every == 0 or day == sim.days - 1:
             stride = -(-sim.n // p.clustering_sample)
             count, largest = components(g.indptr, g.indices, g.active)
             clustering = mean_clustering(g.indptr, g.indices, g.active, stride)
             self.measured[:] = (count, largest, clustering)
-        cols = slice(self.col, self.col + len(self.records))
-        sim.records[day, :, cols] = 0.0
-        sim.records[day, :, self.col : self.col + K.N_DAILY] = rec
-        national = [rec[:, K.R_TIE_ENDS].sum() / 2, *self.measured]
-        sim.records[day, 0, self.col + K.N_DAILY : cols.stop] = national
+        rec[0, col("active_ties")] = rec[:, col("tie_ends")].sum() / 2
+        for name, value in zip(NETWORK_MEASURES, self.measured, strict=True):
+            rec[0, col(name)] = value
 
-    def _form(self, day: int, region: np.ndarray, public: np.ndarray, rec: np.ndarray) -> None:
+    def _form(self, day: int, region: np.ndarray, rec: np.ndarray) -> None:
         sim, p, g = self.sim, self.params, self.sim.graph
         lo, hi = sim.score_range
         keys = np.array([self.day_key("form", day), self.day_key("candidate", day)])
         seeking = p.score_seeking if p.visible else 0.0
         knobs = np.array([p.form_rate, p.candidates, seeking, lo, hi], dtype=np.float64)
-        blocks = np.zeros((-(-sim.n // BLOCK), sim.n_regions, K.N_DAILY), dtype=np.float64)
-        packed = sim.packed[sim.current]
+        candidates = np.zeros((-(-sim.n // BLOCK), sim.n_regions), dtype=np.float64)
+        packed = sim.published_scores()
+        public = sim.published_flags()
+        public = public if public is not None else self._none
         K.propose(
             keys, knobs, g.indptr, g.indices, g.active, self.degree, p.spare_slots, packed,
             public, self.trigger, self.cand_region, self.region_start, self.proposal, self.pool,
-            blocks,
+            candidates,
         )  # fmt: skip
-        for b in range(blocks.shape[0]):  # block order: the same sums for any thread count
-            rec += blocks[b]
+        col = self.column("candidates")
+        for b in range(candidates.shape[0]):  # block order: the same sums for any thread count
+            rec[:, col] += candidates[b]
         layer = g.layer if g.layer is not None else self._none[:0]
         K.form_ties(
             self.proposal, self.pool, g.indptr, g.indices, g.active, self.rev, layer, FRIENDS,
-            self.degree, p.spare_slots, packed, region, rec,
+            self.degree, p.spare_slots, packed, region, rec, self.column("ties_formed"),
+            self.column("new_friend_score_sum"), self.column("pool_score_sum"),
         )  # fmt: skip
 
     def isolation(self) -> np.ndarray:

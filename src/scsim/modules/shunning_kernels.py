@@ -7,6 +7,9 @@ the per-slot mask the day's gather reads (1: a tie, 0: cut or unused). During ``
 ``MARK`` of ``active`` flags a tie an agent chose to cut; marks are set by each agent in its
 own row only (in parallel), then applied to both slots of the tie in agent order, so the result
 is the same for any thread count.
+
+The daily kernels count into the day's record table (regions x columns) at the columns they are
+given (``Shunning.column`` of each record).
 """
 
 from __future__ import annotations
@@ -22,12 +25,6 @@ from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
 
 MARK = np.uint8(2)
 """Bit of an ``active`` byte: the tie was chosen to be cut today (set and cleared in finish)."""
-
-# per-region record columns of the daily kernels, in ``Shunning.records`` order
-R_CUT, R_FORMED, R_TIE_ENDS, R_ISOLATED = 0, 1, 2, 3
-R_LISTED_TIES, R_LISTED, R_UNLISTED_TIES, R_UNLISTED = 4, 5, 6, 7
-R_CANDIDATES, R_POOL_SCORE, R_FRIEND_SCORE = 8, 9, 10
-N_DAILY = 11
 
 
 @njit(parallel=True, cache=True)
@@ -99,8 +96,9 @@ def mark_cuts(key, indptr, indices, active, hurt, packed, public, trigger, cut_p
 
 
 @njit(cache=True)
-def apply_cuts(indptr, indices, active, rev, hurt, degree, region, rec):
-    """Cut every marked tie on both sides, in agent order; count cuts by the cutter's region."""
+def apply_cuts(indptr, indices, active, rev, hurt, degree, region, rec, col_cut):
+    """Cut every marked tie on both sides, in agent order; count cuts by the cutter's region
+    (column ``col_cut``)."""
     n = indptr.size - 1
     for i in range(n):
         if hurt[i] == 0:
@@ -113,7 +111,7 @@ def apply_cuts(indptr, indices, active, rev, hurt, degree, region, rec):
                     active[r] = 0
                     degree[i] -= 1
                     degree[indices[e]] -= 1
-                    rec[region[i] if region.size > 1 else 0, R_CUT] += 1.0
+                    rec[region[i] if region.size > 1 else 0, col_cut] += 1.0
 
 
 @njit(inline="always", cache=True)
@@ -147,18 +145,18 @@ def _eligible(i, c, indptr, indices, active, spare, packed, public, trigger):
 
 @njit(parallel=True, cache=True)
 def propose(keys, knobs, indptr, indices, active, degree, spare, packed, public, trigger,
-            region, region_start, proposal, pool, rec):  # fmt: skip
+            region, region_start, proposal, pool, candidates):  # fmt: skip
     """Each agent that lost ties (fewer active than its original row) and has a free spare slot
     seeks a friend with daily chance ``form_rate``: it draws ``candidates`` citizens of its
     region and picks one among the eligible (not itself, not offending, not already a friend,
     with a free slot) with weight ``exp(seeking * (score - hi) / (hi - lo))`` (``seeking`` is 0
-    when scores are not visible: a uniform pick). ``rec[block, region]`` counts the eligible
-    candidates and sums their scores."""
+    when scores are not visible: a uniform pick). ``candidates[block, region]`` counts the
+    eligible candidates."""
     form_rate, n_cand, seeking = knobs[0], np.int64(knobs[1]), knobs[2]
     lo, hi = knobs[3], knobs[4]
     n = indptr.size - 1
     inv = 1.0 / (hi - lo)
-    for b in prange(rec.shape[0]):
+    for b in prange(candidates.shape[0]):
         for i in range(b * BLOCK, min((b + 1) * BLOCK, n)):
             proposal[i] = -1
             base = np.int64(indptr[i + 1]) - np.int64(indptr[i]) - spare
@@ -182,7 +180,7 @@ def propose(keys, knobs, indptr, indices, active, degree, spare, packed, public,
                     count += 1
             if count == 0 or total <= 0.0:
                 continue
-            rec[b, g, R_CANDIDATES] += count
+            candidates[b, g] += count
             pool[i] = score_sum / count
             target = u_lo(h) * total
             acc = 0.0
@@ -197,10 +195,10 @@ def propose(keys, knobs, indptr, indices, active, degree, spare, packed, public,
 
 @njit(cache=True)
 def form_ties(proposal, pool, indptr, indices, active, rev, layer, friends_bit, degree, spare,
-              packed, region, rec):  # fmt: skip
+              packed, region, rec, col_formed, col_friend_score, col_pool_score):  # fmt: skip
     """Link proposers to their picks in agent order, while both still have a free slot and are
-    not yet tied; by the proposer's region, count ties formed and sum the new friends' scores
-    and the proposers' pool means."""
+    not yet tied; by the proposer's region, count ties formed (``col_formed``) and sum the new
+    friends' scores (``col_friend_score``) and the proposers' pool means (``col_pool_score``)."""
     for i in range(proposal.size):
         j = proposal[i]
         if j < 0:
@@ -221,27 +219,28 @@ def form_ties(proposal, pool, indptr, indices, active, rev, layer, friends_bit, 
         degree[i] += 1
         degree[j] += 1
         g = region[i] if region.size > 1 else 0
-        rec[g, R_FORMED] += 1.0
-        rec[g, R_FRIEND_SCORE] += abs(packed[j])
-        rec[g, R_POOL_SCORE] += pool[i]
+        rec[g, col_formed] += 1.0
+        rec[g, col_friend_score] += abs(packed[j])
+        rec[g, col_pool_score] += pool[i]
 
 
 @njit(cache=True)
-def degree_records(degree, listed, region, rec):
-    """Tie ends (active degrees), isolated citizens, and the degrees of listed and unlisted
-    citizens, by region."""
+def degree_records(degree, listed, region, rec, col_tie_ends, col_isolated, col_listed_ties,
+                   col_listed, col_unlisted_ties, col_unlisted):  # fmt: skip
+    """Tie ends (active degrees), isolated citizens, and the degrees (sums of active ties) and
+    counts of listed and unlisted citizens, by region, in the columns named."""
     for i in range(degree.size):
         g = region[i] if region.size > 1 else 0
         d = degree[i]
-        rec[g, R_TIE_ENDS] += d
+        rec[g, col_tie_ends] += d
         if d == 0:
-            rec[g, R_ISOLATED] += 1.0
+            rec[g, col_isolated] += 1.0
         if listed.size > 1 and listed[i]:
-            rec[g, R_LISTED_TIES] += d
-            rec[g, R_LISTED] += 1.0
+            rec[g, col_listed_ties] += d
+            rec[g, col_listed] += 1.0
         else:
-            rec[g, R_UNLISTED_TIES] += d
-            rec[g, R_UNLISTED] += 1.0
+            rec[g, col_unlisted_ties] += d
+            rec[g, col_unlisted] += 1.0
 
 
 @njit(parallel=True, cache=True)

@@ -21,17 +21,16 @@ the same counterfactual days.
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import Literal
 
 import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
-from scsim.modules.chilling import chill_args
-from scsim.modules.surveillance import PLACES, SIGHT_FIELDS, Place, sight, sight_args
+from scsim.modules.chilling import CHILL, chill_values
+from scsim.modules.surveillance import PLACES, SIGHT, Place, sight, sight_values
 from scsim.params import ModuleParams, Name, Probability, Strict, Uniform
-from scsim.protocol import Module, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, agent_hash_k, u_hi, u_lo
 
 DEFAULT_DISSENT = Uniform(low=0.0, high=0.02)
@@ -121,17 +120,6 @@ class SpeechParams(ModuleParams):
         return None
 
 
-SpeechArgs = namedtuple(
-    "SpeechArgs",
-    [
-        "dkey", "dissent", "scale", "lo", "inv_span", "chill", "pick", "topic_cdf",
-        "channel_cdf", "detect", "penalties", "places", "detail", *SIGHT_FIELDS,
-        "ch_risk", "ch_effect", "col", "evk",
-    ],
-)  # fmt: skip
-
-R_ATTEMPTED, R_DETECTED, R_SILENCED, R_TOPICS = range(4)
-E_UNSEEN, E_RECORDED, E_SILENCED = range(3)
 K_TOPIC, K_CHILL = range(2)  # second draws of an agent-day (``agent_hash_k``)
 
 
@@ -145,10 +133,10 @@ def _pick(cdf, u):
 
 
 @njit(inline="always", cache=True)
-def _silenced(rec, ev, a, col, evk):
+def _silenced(rec, ev, a, col_speech_silenced, kind_silenced):
     """Count an act the citizen would have made without the chill."""
-    rec[a.region, col + R_SILENCED] += 1.0
-    emit(ev, a, evk + E_SILENCED, -1, 0.0, -1)
+    rec[a.region, col_speech_silenced] += 1.0
+    emit(ev, a, kind_silenced, -1, 0.0, -1)
     return np.float32(0.0)
 
 
@@ -156,7 +144,9 @@ def _silenced(rec, ev, a, col, evk):
 def speech_delta(
     a, rec, ev, dkey, dissent, scale, lo, inv_span, chill, pick, topic_cdf, channel_cdf,
     detect, penalties, places, detail, sv_on, sv_key, sv_cover, sv_src, sv_region, sv_buf,
-    sv_col, sv_evk, ch_risk, ch_effect, col, evk,
+    sv_col, sv_evk, ch_risk, ch_effect, col_speech_attempted, col_speech_detected,
+    col_speech_silenced, col_speech_topic, col_speech_channel, kind_unseen, kind_recorded,
+    kind_silenced,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     unchilled = np.float64(dissent[a.i]) * scale
@@ -166,10 +156,11 @@ def speech_delta(
     u = u_hi(h)
     if u >= propensity:
         if u < unchilled:  # would have spoken at a higher score
-            return _silenced(rec, ev, a, col, evk)
+            return _silenced(rec, ev, a, col_speech_silenced, kind_silenced)
         return np.float32(0.0)
     if ch_effect > 0 and u_hi(agent_hash_k(dkey, a.i, K_CHILL)) < ch_effect * ch_risk[a.i]:
-        return _silenced(rec, ev, a, col, evk)  # held back by fear (chilling)
+        # held back by fear (chilling)
+        return _silenced(rec, ev, a, col_speech_silenced, kind_silenced)
     t = 0
     c = 0
     if pick:  # topic and channel from a second hash, only on the path of an act
@@ -177,11 +168,11 @@ def speech_delta(
         t = _pick(topic_cdf, u_hi(h2))
         c = _pick(channel_cdf, u_lo(h2))
     g = a.region
-    rec[g, col + R_ATTEMPTED] += 1.0
+    rec[g, col_speech_attempted] += 1.0
     cause = -1
-    at = col + R_TOPICS + topic_cdf.size + 2 * c  # this channel's (attempted, detected)
+    at = col_speech_channel + 2 * c  # this channel's (attempted, detected)
     if detail:
-        rec[g, col + R_TOPICS + t] += 1.0
+        rec[g, col_speech_topic + t] += 1.0
         rec[g, at] += 1.0
         cause = t * channel_cdf.size + c
     penalty = penalties[t, c]
@@ -193,12 +184,12 @@ def speech_delta(
     else:
         seen = u_lo(h) < detect[c]
     if seen:
-        rec[g, col + R_DETECTED] += 1.0
+        rec[g, col_speech_detected] += 1.0
         if detail:
             rec[g, at + 1] += 1.0
-        emit(ev, a, evk + E_RECORDED, cause, penalty, -1)
+        emit(ev, a, kind_recorded, cause, penalty, -1)
         return penalty
-    emit(ev, a, evk + E_UNSEEN, cause, 0.0, -1)
+    emit(ev, a, kind_unseen, cause, 0.0, -1)
     return np.float32(0.0)
 
 
@@ -207,11 +198,29 @@ class Speech(Module):
     topic's penalty x its channel's factor. See the module docstring."""
 
     name = "speech"
-    Args = SpeechArgs
     phase = "behaviour"
     delta = speech_delta
     events = ("unseen", "recorded", "silenced")
     offence = True
+    fields = (
+        Scalar("dkey", np.uint64, doc="the day's key of the act stream"),
+        PerAgent("dissent", np.float32, doc="daily propensity to speak out (or population's)"),
+        Scalar("scale", np.float64, doc="propensity per unit of dissent"),
+        Scalar("lo", np.float32, doc="lowest score"),
+        Scalar("inv_span", np.float64, doc="1 / (highest - lowest score)"),
+        Scalar("chill", np.bool_, doc="the propensity falls linearly with the score"),
+        Scalar("pick", np.bool_, doc="more than one topic or channel: draw them"),
+        Table("topic_cdf", np.float64, doc="cumulative shares of the topics"),
+        Table("channel_cdf", np.float64, doc="cumulative shares of the channels"),
+        Table("detect", np.float64, doc="each channel's detection chance (no surveillance)"),
+        Table("penalties", np.float32, ndim=2, doc="penalty by topic and channel (weighted)"),
+        Table("places", np.int64, doc="each channel's place (surveillance)"),
+        Scalar("detail", np.bool_, doc="records per topic and channel are kept"),
+        *SIGHT,
+        *CHILL,
+        Scalar("col_speech_topic", np.int64, doc="without detail records: -1 (never read)"),
+        Scalar("col_speech_channel", np.int64, doc="without detail records: -1 (never read)"),
+    )
 
     @property
     def detail(self) -> bool:
@@ -227,13 +236,34 @@ class Speech(Module):
         return p.channels or [Channel(name="any", share=1.0, detect_prob=p.detect_prob)]
 
     @property
-    def records(self) -> tuple[str, ...]:
-        names = ["speech_attempted", "speech_detected", "speech_silenced"]
+    def records(self) -> tuple[Record, ...]:
+        def acts(name: str, label: str, **kw) -> Record:
+            return Record(name, label, unit="acts", kind="flow", section="speech", **kw)
+
+        out = [
+            acts("speech_attempted", "speech acts made"),
+            acts("speech_detected", "speech acts detected"),
+            Record(
+                "speech_silenced", "citizens silenced", kind="flow", section="speech",
+                headline=True,
+            ),
+        ]  # fmt: skip
         if self.detail:
-            names += [f"speech_topic_{t.name}" for t in self._topics()]
+            for t in self._topics():
+                words = t.name.replace("_", " ")
+                out.append(
+                    acts(f"speech_topic_{t.name}", f"speech acts on {words}", group="speech_topic",
+                         meta={"topic": t.name})
+                )  # fmt: skip
             for c in self._channels():
-                names += [f"speech_channel_{c.name}", f"speech_channel_{c.name}_detected"]
-        return tuple(names)
+                words, meta = c.name.replace("_", " "), {"channel": c.name}
+                out += [
+                    acts(f"speech_channel_{c.name}", f"speech acts by {words}",
+                         group="speech_channel", meta=meta),
+                    acts(f"speech_channel_{c.name}_detected", f"speech acts by {words} detected",
+                         group="speech_channel", meta=meta),
+                ]  # fmt: skip
+        return tuple(out)
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -266,15 +296,18 @@ class Speech(Module):
         )
         self.places = np.array([PLACES.index(c.place) for c in channels], dtype=np.int64)
 
-    def args(self, day: int) -> tuple:
+    def kernel_values(self, day: int) -> dict:
         lo, hi = self.sim.score_range
-        return SpeechArgs(
-            self.day_key("act", day), self.dissent, self.scale, np.float32(lo), 1.0 / (hi - lo),
-            self.params.chill == "linear", self.topic_cdf.size > 1 or self.channel_cdf.size > 1,
-            self.topic_cdf, self.channel_cdf, self.detect, self.penalties, self.places,
-            self.detail, *sight_args(self, day), *chill_args(self, "speech_effect"), self.col,
-            self.evk,
-        )  # fmt: skip
+        absent = {} if self.detail else {"col_speech_topic": -1, "col_speech_channel": -1}
+        return {
+            "dkey": self.day_key("act", day), "scale": self.scale,
+            "lo": np.float32(lo), "inv_span": 1.0 / (hi - lo),
+            "chill": self.params.chill == "linear",
+            "pick": self.topic_cdf.size > 1 or self.channel_cdf.size > 1,
+            "topic_cdf": self.topic_cdf, "channel_cdf": self.channel_cdf, "detect": self.detect,
+            "penalties": self.penalties, "places": self.places, "detail": self.detail,
+            **sight_values(self, day), **chill_values(self, "speech_effect"), **absent,
+        }  # fmt: skip
 
 
 def _cdf(shares: list[float]) -> np.ndarray:

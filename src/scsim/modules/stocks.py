@@ -8,7 +8,12 @@ day 0), so the column holds the level at the end of each day, per region.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from scsim.protocol import Module
 
 
 def initial_levels(
@@ -25,8 +30,11 @@ def initial_levels(
     return out
 
 
-def carry(records: np.ndarray, day: int, cols: list[int], initial: np.ndarray) -> None:
-    """Turn the day's net flows in ``cols`` of ``records`` (days x regions x columns) into
-    levels: add the previous day's level, or ``initial`` (regions x stocks) on day 0."""
-    before = initial if day == 0 else records[day - 1][:, cols]
-    records[day][:, cols] += before
+def carry(module: Module, day: int, stocks: str, initial: np.ndarray) -> None:
+    """Turn the day's net flows in the module's record (or contiguous record group) ``stocks``,
+    one column per column of ``initial`` (regions x stocks), into levels: add the previous
+    day's level, or ``initial`` on day 0."""
+    first = module.column(stocks)
+    cols = slice(first, first + initial.shape[1])
+    before = initial if day == 0 else module.sim.day_records(day - 1)[:, cols]
+    module.sim.day_records(day)[:, cols] += before

@@ -10,11 +10,12 @@ if the source is pooled (``pooling`` on, the source ``pooled``, from ``pool_from
 unpooled record stays in its department and is only counted.
 
 How behaviour modules ask "was this act detected, by whom, correctly?": a module that can be
-watched appends ``SIGHT_FIELDS`` to its ``Args`` (filled by ``sight_args``) and, on the rare path
-of an act, calls the inline ``sight`` with the act's place and penalty. With surveillance off
-``sv_on`` is False and the module keeps its own ``detect_prob``, so its draws and results are
-unchanged. Sightings use surveillance's own streams (``surveillance.sight.<module>``): switching
-surveillance on or off never moves a behaviour module's act draws (common random numbers).
+watched declares the ``SIGHT`` fields (its ``kernel_values`` gives them with ``sight_values``)
+and, on the rare path of an act, calls the inline ``sight`` with the act's place and penalty.
+With surveillance off ``sv_on`` is False and the module keeps its own ``detect_prob``, so its
+draws and results are unchanged. Sightings use surveillance's own streams
+(``surveillance.sight.<module>``): switching surveillance on or off never moves a behaviour
+module's act draws (common random numbers).
 
 The true actor is always kept. A pooled misidentification is buffered per block with the
 wrongly accused citizen (a uniformly drawn other citizen of the actor's region), sorted by
@@ -25,7 +26,6 @@ wrongful listings; a won appeal restores it).
 
 from __future__ import annotations
 
-from collections import namedtuple
 from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
@@ -35,7 +35,7 @@ from pydantic import Field, field_validator
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows
 from scsim.params import ModuleParams, Name, Probability, Strict
-from scsim.protocol import Module, Scalar, Table, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
 
 if TYPE_CHECKING:
@@ -47,16 +47,14 @@ Place = Literal[
 PLACES: tuple[str, ...] = get_args(Place)
 """Where acts happen; a place sets which sources can see an act."""
 
-# record columns, relative to ``col``; then (seen, false) per source
-R_ACTS, R_POOLED, R_UNPOOLED, R_DELIVERED, R_SOURCES = range(5)
-# event kinds, relative to ``evk``
-E_SEEN, E_MISATTRIBUTED, E_FALSE_RECORD = range(3)
+# ``sight`` is called by other modules with surveillance's first record column (``sv_col``) and
+# first event kind (``sv_evk``): its offsets follow the order of ``Surveillance.records`` (acts,
+# pooled, unpooled, false_delivered, then (seen, false) per source) and of ``events``
+R_ACTS, R_POOLED, R_UNPOOLED, R_SOURCES = 0, 1, 2, 4
+E_SEEN, E_MISATTRIBUTED = range(2)
 # columns of ``sv_src`` (per source, today) and of a misattribution buffer row
 S_MIS, S_POOLED = range(2)
 B_TARGET, B_ACTOR, B_PENALTY, B_SOURCE = range(4)
-
-SIGHT_FIELDS = ("sv_on", "sv_key", "sv_cover", "sv_src", "sv_region", "sv_buf", "sv_col", "sv_evk")
-"""Fields a watched behaviour module appends to its ``Args`` (before ``col``, ``evk``)."""
 
 
 class Source(Strict):
@@ -173,13 +171,11 @@ def sight(a, rec, ev, place, penalty, sv_key, sv_cover, sv_src, sv_region, sv_bu
     return named
 
 
-SurveillanceArgs = namedtuple(
-    "SurveillanceArgs", ["due_target", "due_info", "cursor", "false_points", "col", "evk"]
-)
-
-
 @njit(inline="always", cache=True)
-def surveillance_delta(a, rec, ev, due_target, due_info, cursor, false_points, col, evk):
+def surveillance_delta(
+    a, rec, ev, due_target, due_info, cursor, false_points, col_surveillance_false_delivered,
+    kind_false_record,
+):  # fmt: skip
     """Apply yesterday's false records against this citizen (sorted by citizen; each block
     keeps a cursor, since agents are visited in increasing order within a block)."""
     b = a.block
@@ -190,8 +186,8 @@ def surveillance_delta(a, rec, ev, due_target, due_info, cursor, false_points, c
     while k < due_target.size and due_target[k] == a.i:
         p = np.float32(due_info[k, 1])
         total += p
-        rec[a.region, col + R_DELIVERED] += 1.0
-        emit(ev, a, evk + E_FALSE_RECORD, np.int64(due_info[k, 2]), p, np.int64(due_info[k, 0]))
+        rec[a.region, col_surveillance_false_delivered] += 1.0
+        emit(ev, a, kind_false_record, np.int64(due_info[k, 2]), p, np.int64(due_info[k, 0]))
         k += 1
     cursor[b] = k
     false_points[a.i] += total
@@ -203,17 +199,46 @@ class Surveillance(Module):
     docs/odd_surveillance.md."""
 
     name = "surveillance"
-    Args = SurveillanceArgs
     phase = "behaviour"
     delta = surveillance_delta
     events = ("seen", "misattributed", "false_record")
     offence = True
+    fields = (
+        Table("due_target", np.uint64, doc="yesterday's false records: accused, by citizen"),
+        Table("due_info", np.float64, ndim=2, doc="their (actor, penalty, source)"),
+        Table("cursor", np.int64, doc="each block's next false record to deliver"),
+        PerAgent("false_points", np.float32, doc="points of false records (shared; ensured)"),
+    )
 
     @property
-    def records(self) -> tuple[str, ...]:
-        fixed = ("acts", "pooled", "unpooled", "false_delivered")
-        per_source = [f"{k}_{s.name}" for s in self.params.sources for k in ("seen", "false")]
-        return tuple(f"surveillance_{r}" for r in (*fixed, *per_source))
+    def records(self) -> tuple[Record, ...]:
+        def act(name: str, label: str) -> Record:
+            return Record(f"surveillance_{name}", label, unit="acts", kind="flow")
+
+        fixed = (  # the order ``sight`` counts in (``R_*``)
+            act("acts", "acts under surveillance"),
+            act("pooled", "acts recorded by a pooled source"),
+            act("unpooled", "acts recorded by a source outside the pool"),
+        )
+        per_source = []
+        for s in self.params.sources:
+            meta = {"source": s.name}
+            per_source += [
+                Record(
+                    f"surveillance_seen_{s.name}", f"acts recorded by {s.name}", unit="acts",
+                    kind="flow", group="surveillance_sources", meta=meta,
+                ),
+                Record(
+                    f"surveillance_false_{s.name}",
+                    f"acts {s.name} recorded against the wrong citizen", unit="records",
+                    kind="flow", group="surveillance_sources", false=True, meta=meta,
+                ),
+            ]  # fmt: skip
+        delivered = Record(
+            "surveillance_false_delivered", "false records made against citizens",
+            unit="records", kind="flow", false=True, headline=True,
+        )  # fmt: skip
+        return (*fixed, delivered, *per_source)
 
     @property
     def causes(self) -> tuple[str, ...]:
@@ -274,20 +299,20 @@ class Surveillance(Module):
         worst = BLOCK * acts * int(np.count_nonzero(mis > 0))
         return int(min(worst, np.ceil(mean + 12.0 * np.sqrt(mean) + 64.0)))
 
-    def sight(self, caller: str, day: int) -> tuple:
-        """The ``SIGHT_FIELDS`` values a watched module passes to its hook on ``day``."""
+    def sight(self, caller: str, day: int) -> dict:
+        """The ``SIGHT`` values a watched module passes to its hook on ``day``: ``sv_col``
+        and ``sv_evk`` are the first record column and event kind, from which ``sight``
+        counts in the order of ``records`` and ``events``."""
         p = self.params
         src = self.src_after if day >= p.pool_from_day else self.src_before
-        return (
-            True, self.day_key(f"sight.{caller}", day), self.cover, src, self.region_span,
-            self.buf, self.col, self.evk,
-        )  # fmt: skip
+        return {
+            "sv_on": True, "sv_key": self.day_key(f"sight.{caller}", day), "sv_cover": self.cover,
+            "sv_src": src, "sv_region": self.region_span, "sv_buf": self.buf,
+            "sv_col": self.column("surveillance_acts"), "sv_evk": self.kinds["kind_seen"],
+        }  # fmt: skip
 
-    def args(self, day: int) -> tuple:
-        return SurveillanceArgs(
-            self.due_target, self.due_info, self.cursor, self.sim.people.false_points,
-            self.col, self.evk,
-        )  # fmt: skip
+    def kernel_values(self, day: int) -> dict:
+        return {"due_target": self.due_target, "due_info": self.due_info, "cursor": self.cursor}
 
     def finish(self, day: int) -> None:
         """Gather the day's pooled misattributions in block order, sort them by accused
@@ -307,22 +332,17 @@ class Surveillance(Module):
         self.buf[:, 0, :] = 0.0
 
 
-_OFF = (
-    False, np.uint64(0), np.zeros((1, len(PLACES), 1)), np.zeros((1, 2)),
-    np.zeros((1, 2), dtype=np.int64), np.zeros((1, 2, 4)), 0, 0,
-)  # fmt: skip
+_OFF = {
+    "sv_on": False, "sv_key": np.uint64(0), "sv_cover": np.zeros((1, len(PLACES), 1)),
+    "sv_src": np.zeros((1, 2)), "sv_region": np.zeros((1, 2), dtype=np.int64),
+    "sv_buf": np.zeros((1, 2, 4)), "sv_col": 0, "sv_evk": 0,
+}  # fmt: skip
+"""Inert ``SIGHT`` values when surveillance is off (``sv_on`` False: nothing else is read)."""
 
 
 def _watching(sim: Sim) -> Surveillance | None:
     """The enabled surveillance module, if any."""
     return next((m for m in sim.modules if isinstance(m, Surveillance)), None)
-
-
-def sight_args(module: Module, day: int) -> tuple:
-    """``SIGHT_FIELDS`` for a watched module: surveillance's tables, or inert stand-ins (with
-    ``sv_on`` False) when surveillance is off."""
-    m = _watching(module.sim)
-    return m.sight(module.name, day) if m is not None else _OFF
 
 
 SIGHT = (
@@ -339,8 +359,10 @@ SIGHT = (
 
 
 def sight_values(module: Module, day: int) -> dict:
-    """The ``SIGHT`` fields' values for a watched module on ``day``."""
-    return dict(zip(SIGHT_FIELDS, sight_args(module, day), strict=True))
+    """The ``SIGHT`` fields' values for a watched module on ``day`` (inert when
+    surveillance is off)."""
+    m = _watching(module.sim)
+    return m.sight(module.name, day) if m is not None else _OFF
 
 
 def sight_key(module: Module, act: str, day: int) -> np.uint64:

@@ -167,6 +167,10 @@ def plain_record(name: str, measure: bool = False) -> Record:
 def columns(records: list[Record], first: int) -> dict[str, int]:
     """``col_<name>`` and ``col_<group>`` -> absolute column, for records starting at
     ``first``; a group must be contiguous."""
+    names = {r.name for r in records}
+    clash = sorted(names & {r.group for r in records if r.group})
+    if clash:
+        raise ContractError(f"record {clash[0]!r} has a group's name (col_{clash[0]} is ambiguous)")
     cols: dict[str, int] = {}
     seen_groups: dict[str, int] = {}
     for k, r in enumerate(records):

@@ -148,9 +148,9 @@ class Module:
     def kernel_fields(self) -> tuple[str, ...]:
         """The names the hooks read after their leading parameters (the kernel's parameters
         for this module, each passed as ``<module>_<name>``), in order of first use."""
-        if hasattr(self, "Args"):
-            return self.Args._fields
-        key = (type(self), self.delta, self.after)
+        # by the hooks' functions: a hook read from an instance is a method bound to it, and a
+        # cache keyed by it would keep every Sim alive
+        key = (type(self), *(getattr(h, "__func__", h) for h in (self.delta, self.after)))
         if key not in _FIELDS:
             _FIELDS[key] = self._hook_params()
         return _FIELDS[key]
@@ -186,8 +186,6 @@ class Module:
         """The values of ``kernel_fields()`` on ``day`` (scalars as their declared dtype);
         ``check``: also check every value against its declaration (when the kernel is built and
         after a timeline change)."""
-        if hasattr(self, "Args"):
-            return tuple(self.args(day))
         given = self.kernel_values(day)
         declared = {f.name: f for f in self.fields}
         if check and set(given) - set(declared):

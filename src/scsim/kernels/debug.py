@@ -1,0 +1,155 @@
+"""The fused kernel in plain Python: what a generated kernel imports in debug mode.
+
+``scsim.fusion.kernel_source(..., python=True)`` writes the same day as the compiled kernel,
+but its names come from here: ``njit`` keeps the function as it is, ``prange`` is ``range``,
+prefetches do nothing, and the module hooks and the agent view are their Python functions
+(``py_func``), so ``pdb`` (or a ``breakpoint()`` in a hook) stops inside a module. Helpers a hook
+calls (``emit``, the random streams ...) still run compiled. Slow: for small populations.
+
+It also traces one citizen (``tracing``): the agent view it saw, each hook's return value and
+the records that hook added, and its new score (``Sim.trace``).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from numba.core.extending import _Intrinsic
+from numba.core.registry import CPUDispatcher as Dispatcher
+
+from scsim.kernels.agent import agent_view as _agent_view
+from scsim.kernels.agent import score_bin as _score_bin
+from scsim.kernels.agent import with_recorded as _with_recorded
+
+agent_view = _agent_view.py_func
+score_bin = _score_bin.py_func
+with_recorded = _with_recorded.py_func
+
+
+def njit(*args: Any, **options: Any) -> Any:
+    """``numba.njit``'s signature, keeping the function in Python."""
+    if args and callable(args[0]):
+        return args[0]
+    return lambda f: f
+
+
+prange = range
+
+
+def prefetch(*args: Any) -> None:
+    """No prefetch in Python."""
+
+
+prefetch_at = prefetch_ahead = prefetch_row = prefetch
+
+
+def claim(counter: np.ndarray) -> int:
+    """Take the next block (one thread: no atomics needed)."""
+    taken = int(counter[0])
+    counter[0] += 1
+    return taken
+
+
+def hook(dispatcher: Callable) -> Callable:
+    """A module hook as a Python function whose numba helpers (random streams, ``emit`` ...)
+    are Python too: numbers then stay numpy scalars of the kernel's types (a compiled helper
+    would hand back Python ints, and a uint64 hash overflows its next call)."""
+    return _in_python(dispatcher.py_func, {})
+
+
+def _in_python(func: Callable, done: dict) -> Callable:
+    """``func`` with every numba function it names replaced by its Python twin."""
+    if func in done:
+        return done[func]
+    names = dict(func.__globals__)
+    twin = types.FunctionType(
+        func.__code__, names, func.__name__, func.__defaults__, func.__closure__
+    )
+    done[func] = twin
+    for name, value in func.__globals__.items():
+        if isinstance(value, Dispatcher):
+            names[name] = _in_python(value.py_func, done)
+        elif isinstance(value, _Intrinsic):
+            names[name] = INTRINSICS.get(name, _no_intrinsic(name))
+    return twin
+
+
+def _no_intrinsic(name: str) -> Callable:
+    def missing(*args: Any) -> None:
+        raise NotImplementedError(f"the numba intrinsic {name!r} has no Python twin")
+
+    return missing
+
+
+INTRINSICS = {
+    "prefetch": prefetch, "prefetch_at": prefetch, "prefetch_row": prefetch, "claim": claim,
+}  # fmt: skip
+"""Python twins of the numba intrinsics hooks may call."""
+
+
+class FusedKernel:
+    """``scsim.fusion.FusedKernel`` for a kernel in Python: nothing to compile, one thread."""
+
+    def __init__(self, kernel: Callable) -> None:
+        self.kernel = kernel
+        self.signatures: list = []
+
+    def compile(self, signature: tuple) -> None:
+        """Nothing to compile."""
+
+    def __call__(self, *args: object) -> None:
+        with np.errstate(all="ignore"):  # as compiled: integers wrap, x / 0 is inf or nan
+            self.kernel(np.zeros(1, dtype=np.int64), 1, *args)
+
+
+_TRACE: dict[str, Any] = {"citizen": None, "steps": None}
+
+
+@contextmanager
+def tracing(citizen: int) -> Iterator[list[dict[str, Any]]]:
+    """Collect, while the Python kernel runs, what happens to ``citizen`` (only that citizen's
+    day is computed: the pass skips every other agent)."""
+    steps: list[dict[str, Any]] = []
+    _TRACE.update(citizen=citizen, steps=steps)
+    try:
+        yield steps
+    finally:
+        _TRACE.update(citizen=None, steps=None)
+
+
+def wanted(agent: int) -> bool:
+    """Whether the pass computes this agent (all of them unless one is traced)."""
+    return _TRACE["citizen"] is None or agent == _TRACE["citizen"]
+
+
+def snap(agent: int, rec: np.ndarray, region: int) -> np.ndarray | None:
+    """The traced citizen's region row of the block's records, before a hook runs."""
+    return rec[region].copy() if agent == _TRACE["citizen"] else None
+
+
+def traced(module: str, kind: str, agent: int, value: Any, rec: np.ndarray, region: int,
+           before: np.ndarray | None) -> None:  # fmt: skip
+    """Note a hook's return value and the records it added for the traced citizen."""
+    if before is None or _TRACE["steps"] is None:
+        return
+    added = rec[region] - before
+    cols = np.flatnonzero(added)
+    steps = _TRACE["steps"]
+    steps.append(
+        {"module": module, "hook": kind, "value": _plain(value),
+         "records": {int(c): float(added[c]) for c in cols}}
+    )  # fmt: skip
+
+
+def seen(agent: int, a: Any) -> None:
+    """Note the agent view the traced citizen's hooks read."""
+    if agent == _TRACE["citizen"] and _TRACE["steps"] is not None:
+        _TRACE["steps"].append({"module": "engine", "hook": "view", "value": a._asdict()})
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value

@@ -313,3 +313,28 @@ def test_the_friends_memory_is_read_from_the_run(tmp_path):
     assert lookup_module.friends_keep(run) == float(np.float32(0.5 ** (1 / 30)))
     plain = open_run(make_run(tmp_path / "plain", n=500, days=3))
     assert lookup_module.friends_keep(plain) == 1.0
+
+
+def test_false_records_are_the_events_modules_declare_false(tmp_path):
+    """A misidentified camera sighting is a false record in the look-up; an infraction called
+    ``false_information`` is a real act, not a false record (the name says nothing)."""
+    from scsim import api
+    from tests.modules.test_surveillance import cameras, watched
+
+    kinds = [{"name": "false_information", "rate": 0.05, "detect_prob": 0.0, "penalty": -15.0,
+              "place": "street"}]  # fmt: skip
+    run = api.run(watched(cameras(0.3), kinds)).save(tmp_path / "run", report=False)
+    manifest = json.loads((run / "manifest.json").read_text())
+    assert manifest["false_events"] == ["surveillance.misattributed", "surveillance.false_record"]
+    events = pq.read_table(run / "events.parquet").to_pydict()
+    wronged = {c for c, k in zip(events["citizen"], events["kind"], strict=True)
+               if k == "surveillance.false_record"}  # fmt: skip
+    acted = {c for c, k in zip(events["citizen"], events["kind"], strict=True)
+             if k == "infractions.recorded"} - wronged  # fmt: skip
+    assert wronged and acted
+    found = lookup_module.lookup(run, min(wronged))["wrong_records"]
+    assert found["any"] and {e["kind"] for e in found["false_events"]} >= {
+        "surveillance.false_record"
+    }
+    clean = lookup_module.lookup(run, min(acted))["wrong_records"]
+    assert not clean["false_events"]

@@ -202,6 +202,7 @@ class Surveillance(Module):
     phase = "behaviour"
     delta = surveillance_delta
     events = ("seen", "misattributed", "false_record")
+    false_events = ("misattributed", "false_record")
     offence = True
     fields = (
         Table("due_target", np.uint64, doc="yesterday's false records: accused, by citizen"),

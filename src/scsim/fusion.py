@@ -110,7 +110,7 @@ def _source_digest() -> str:
     """Hash of the package sources a fused kernel inlines (numba's cache does not track them)."""
     pkg = Path(scsim.__file__).parent
     h = hashlib.sha256()
-    for sub in ("rng.py", "fusion.py", "kernels", "modules", "network"):
+    for sub in ("rng.py", "fusion.py", "kernels", "modules", "network", "protocol"):
         for path in sorted((pkg / sub).rglob("*.py")) if (pkg / sub).is_dir() else [pkg / sub]:
             h.update(path.read_bytes())
     return h.hexdigest()

@@ -185,20 +185,34 @@ class Module:
     def kernel_args(self, day: int, check: bool = False) -> tuple:
         """The values of ``kernel_fields()`` on ``day`` (scalars as their declared dtype);
         ``check``: also check every value against its declaration (when the kernel is built and
-        after a timeline change)."""
+        after a timeline change), and plan where each value comes from for the days after."""
         given = self.kernel_values(day)
+        plan = None if check else self.__dict__.get("_plan")
+        if plan is not None and all(name in given for name in plan[1]):
+            return tuple(
+                given[name] if how is None else how if how is not _SCALAR else f(given[name])
+                for name, how, f in plan[0]
+            )
         declared = {f.name: f for f in self.fields}
         if check and set(given) - set(declared):
             raise ContractError(
                 f"module {self.name!r}: kernel_values gives {sorted(set(given) - set(declared))}"
                 f", which no field declares (declared: {sorted(declared)})"
             )
-        values = []
+        values, steps = [], []
         for name in self.kernel_fields():
             value, f = self._value(name, declared, given)
             if f is not None and (check or isinstance(f, Scalar)):
                 value = f.check(self.name, value, self.sim.n)
             values.append(value)
+            if name not in given:  # a column, a kind, state, a people field: fixed
+                steps.append((name, value, None))
+            elif isinstance(f, Scalar):
+                steps.append((name, _SCALAR, np.dtype(f.dtype).type))
+            else:
+                steps.append((name, None, None))
+        # the fast path takes what kernel_values gives as it is: checked on the days above
+        self._plan = (steps, [name for name, how, _ in steps if how is None or how is _SCALAR])
         return tuple(values)
 
     def _value(
@@ -230,6 +244,9 @@ class Module:
             )
         return value, f
 
+
+_SCALAR = object()
+"""In a module's plan: a value ``kernel_values`` gives, cast to its declared scalar dtype."""
 
 _FIELDS: dict[tuple, tuple[str, ...]] = {}
 """Each module class's kernel fields (read from its hooks' signatures once)."""

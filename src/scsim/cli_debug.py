@@ -42,13 +42,13 @@ def trace(
 ) -> None:
     """What each module did to one citizen on one day: its score change, public flags and
     the records it added."""
-    from scsim.trace import trace as trace_day
+    from scsim.engine import Sim
 
     sc = load_or_fail(scenario, n, None, seed)
     for name, value, top in (("CITIZEN", citizen, sc.population.n), ("DAY", day, sc.days)):
         if not 0 <= value < top:
             raise fail(f"{name}: {value} is not allowed; expected an integer from 0 to {top - 1}")
-    t = trace_day(sc, citizen, day)
+    t = Sim(sc).trace(citizen, day)
     v = t["view"]
     out.print(
         f"citizen {citizen}, day {day}: score {t['score_before']:.2f} -> {t['score']:.2f}; "

@@ -258,7 +258,7 @@ class Sim:
         each hook's return value and the records it added (``scsim.trace``)."""
         from scsim.trace import trace
 
-        return trace(self.scenario, citizen, day)
+        return trace(self, citizen, day)
 
     def published_scores(self, yesterday: bool = False) -> np.ndarray:
         """Scores as neighbours read them (magnitude = score, sign bit = visibly sanctioned):

@@ -3,28 +3,31 @@ citizen alone, on the state the compiled kernel left the evening before."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scsim.engine import Sim
 from scsim.fusion import fused_kernel
 from scsim.kernels.debug import tracing
-from scsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
 
 
-def trace(scenario: Scenario, citizen: int, day: int) -> dict[str, Any]:
-    """Run ``scenario`` to the evening of ``day - 1`` (compiled), then ``day`` in Python for
-    ``citizen`` only, and return what each hook did: ``{"citizen", "day", "score_before",
-    "score", "view", "steps": [{"module", "hook", "value", "records"}]}`` (``value``: a delta's
-    score change or an after hook's public flags; ``records``: name -> what the hook added)."""
+def trace(sim: Sim, citizen: int, day: int) -> dict[str, Any]:
+    """Run ``sim``'s scenario afresh to the evening of ``day - 1`` (compiled), then ``day`` in
+    Python for ``citizen`` only, and return what each hook did: ``{"citizen", "day",
+    "score_before", "score", "view", "steps": [{"module", "hook", "value", "records"}]}``
+    (``value``: a delta's score change or an after hook's public flags; ``records``: name ->
+    what the hook added)."""
+    scenario = sim.scenario
     if not 0 <= citizen < scenario.population.n:
         raise ValueError(
             f"citizen: {citizen} is not allowed; expected 0 to {scenario.population.n - 1}"
         )
     if not 0 <= day < scenario.days:
         raise ValueError(f"day: {day} is not allowed; expected 0 to {scenario.days - 1}")
-    sim = Sim(scenario).build()
+    sim = type(sim)(scenario).build()
     for d in range(day):
         sim.step(d)
     kernel = fused_kernel(sim.hooks, *sim.kernel_flags, python=True)

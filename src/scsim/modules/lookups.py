@@ -17,8 +17,9 @@ from numba import njit
 from pydantic import Field
 
 from scsim.kernels.row import nth_neighbour
+from scsim.modules.neighbours import graph_fields, graph_values
 from scsim.params import ModuleParams, Rate
-from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
+from scsim.protocol import Module, PerAgent, Record, Scalar, emit
 from scsim.rng import agent_hash, agent_hash_k, below, u_hi, u_lo
 
 C_CLEAN, C_LISTED = range(2)
@@ -92,9 +93,7 @@ class Lookups(Module):
             Scalar("dkey", np.uint64, doc="the day's key of the look-up stream"),
             Scalar("friend_rate", np.float64, doc="daily chance of looking up a friend"),
             Scalar("stranger_rate", np.float64, doc="daily chance of looking up a stranger"),
-            Table("indptr", self.sim.graph.indptr.dtype, doc="the graph's row starts"),
-            Table("indices", np.uint32, doc="the graph's neighbours"),
-            Table("active", np.uint8, doc="the graph's tie mask (one element: every slot)"),
+            *graph_fields(self.sim, scores=False),
             Scalar("n", np.uint64, doc="citizens"),
             PerAgent(
                 "seen", np.bool_, optional=True,
@@ -116,10 +115,8 @@ class Lookups(Module):
     def kernel_values(self, day: int) -> dict:
         if self.disclosed:
             np.copyto(self.seen, self.sim.people.listed)
-        g = self.sim.graph
         return {
             "dkey": self.day_key("look", day), "friend_rate": self.params.friend_rate,
-            "stranger_rate": self.params.stranger_rate, "indptr": g.indptr,
-            "indices": g.indices, "active": g.mask, "n": np.uint64(self.sim.n),
-            "seen": self.seen, "disclosed": self.disclosed,
+            "stranger_rate": self.params.stranger_rate, **graph_values(self.sim, scores=False),
+            "n": np.uint64(self.sim.n), "seen": self.seen, "disclosed": self.disclosed,
         }  # fmt: skip

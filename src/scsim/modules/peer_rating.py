@@ -25,7 +25,7 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.kernels.row import nth_neighbour
-from scsim.modules.scoring import graph_fields, graph_values
+from scsim.modules.neighbours import graph_fields, graph_values
 from scsim.params import ModuleParams, Probability, Uniform
 from scsim.protocol import Module, PerAgent, Record, Scalar, emit
 from scsim.protocol.declare import Field as Declared

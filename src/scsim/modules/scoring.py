@@ -17,34 +17,15 @@ from numba import njit
 from pydantic import Field, model_validator
 
 from scsim.modules.attribution import FRIEND_CAUSES, attribute_friends, attribution_stride
+from scsim.modules.neighbours import graph_fields, graph_values
 from scsim.params import ModuleParams, Name
-from scsim.protocol import Module, PerAgent, Scalar, Table
+from scsim.protocol import Module, PerAgent, Scalar
 from scsim.protocol.declare import Field as Declared
 
 if TYPE_CHECKING:
-    from scsim.engine import Sim
+    pass
 
 Penalty = Field(le=0, ge=-1000)
-
-
-def graph_fields(sim: Sim) -> tuple[Declared, ...]:
-    """Fields of a hook that walks the neighbours and reads their published scores (as the
-    day's pass reads them): ``indptr`` is uint32 or uint64 by edge count, declared as built."""
-    return (
-        Table("indptr", sim.graph.indptr.dtype, doc="the graph's row offsets"),
-        Table("indices", np.uint32, doc="the graph's neighbours"),
-        Table("active", np.uint8, doc="the graph's tie mask (one element: no mask)"),
-        PerAgent("packed", np.float32, doc="published scores (sign bit: visibly sanctioned)"),
-    )
-
-
-def graph_values(sim: Sim) -> dict:
-    """The ``graph_fields`` values on the coming day."""
-    g = sim.graph
-    return {
-        "indptr": g.indptr, "indices": g.indices, "active": g.mask,
-        "packed": sim.published_scores(),
-    }  # fmt: skip
 
 
 FIELDS = (

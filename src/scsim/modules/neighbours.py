@@ -1,0 +1,33 @@
+"""The fields of a hook that walks a citizen's neighbours (friends terms, peer rating,
+look-ups): the graph's arrays, and the published scores when the hook reads them."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from scsim.protocol import PerAgent, Table
+from scsim.protocol.declare import Field
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
+
+
+def graph_fields(sim: Sim, scores: bool = True) -> tuple[Field, ...]:
+    """``indptr`` (uint32 or uint64 by edge count, declared as built), ``indices``, ``active``
+    and, with ``scores``, ``packed`` (published scores, as the day's pass reads them)."""
+    fields = (
+        Table("indptr", sim.graph.indptr.dtype, doc="the graph's row offsets"),
+        Table("indices", np.uint32, doc="the graph's neighbours"),
+        Table("active", np.uint8, doc="the graph's tie mask (one element: no mask)"),
+    )
+    packed = PerAgent("packed", np.float32, doc="published scores (sign bit: visibly sanctioned)")
+    return (*fields, packed) if scores else fields
+
+
+def graph_values(sim: Sim, scores: bool = True) -> dict:
+    """The ``graph_fields`` values on the coming day."""
+    g = sim.graph
+    values = {"indptr": g.indptr, "indices": g.indices, "active": g.mask}
+    return values | {"packed": sim.published_scores()} if scores else values

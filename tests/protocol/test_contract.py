@@ -88,3 +88,12 @@ def test_values_go_by_name_so_the_order_of_a_hooks_parameters_does_not_matter(mo
     assert plain.record("records_expired").sum() > 0
     assert np.array_equal(plain.records, reordered.records)
     assert np.array_equal(plain.people.record_points, reordered.people.record_points)
+
+
+class BareRecord(Expiry):
+    records = ("records_expired",)
+
+
+def test_a_record_without_its_metadata_stops_the_build(monkeypatch):
+    with pytest.raises(ContractError, match="record 'records_expired' is not a scsim.protocol"):
+        _sim(monkeypatch, "expiry", BareRecord).build()

@@ -159,11 +159,6 @@ class Record:
         return out | ({"group": self.group} if self.group else {}) | self.meta
 
 
-def plain_record(name: str, measure: bool = False) -> Record:
-    """A record known only by its name (a run written before records carried metadata)."""
-    return Record(name, name.replace("_", " "), kind="measure" if measure else "stock")
-
-
 def columns(records: list[Record], first: int) -> dict[str, int]:
     """``col_<name>`` and ``col_<group>`` -> absolute column, for records starting at
     ``first``; a group must be contiguous."""

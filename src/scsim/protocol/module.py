@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from scsim.protocol.declare import ContractError, Field, PerAgent, Record, Scalar, plain_record
+from scsim.protocol.declare import ContractError, Field, PerAgent, Record, Scalar
 from scsim.rng import stream_day_key
 
 if TYPE_CHECKING:
@@ -135,11 +135,14 @@ class Module:
     # -- the contract with the engine ------------------------------------------------------
 
     def record_list(self) -> list[Record]:
-        """The module's records as ``Record``s (a bare name is a record known by name only)."""
-        measures = getattr(self, "measures", ())
-        return [
-            r if isinstance(r, Record) else plain_record(r, r in measures) for r in self.records
-        ]
+        """The module's records, each a ``Record`` (its label and unit reach every reader)."""
+        bare = [r for r in self.records if not isinstance(r, Record)]
+        if bare:
+            raise ContractError(
+                f"module {self.name!r}: record {bare[0]!r} is not a scsim.protocol.Record "
+                "(give it a label and a unit)"
+            )
+        return list(self.records)
 
     def hooks(self) -> dict[str, Any]:
         """The module's hooks by kind ("delta", "after")."""

@@ -17,7 +17,7 @@ from scsim.cli_calibrate import calibrate
 from scsim.cli_debug import debug, kernel, trace
 from scsim.cli_schema import new, schema
 from scsim.cli_sweep import sweep
-from scsim.console import err, fail, load_or_fail, out
+from scsim.console import ScenarioArg, err, fail, load_or_fail, out
 
 app = typer.Typer(
     help="scsim: simulate social credit systems on synthetic populations.",
@@ -26,7 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
+Scenario = ScenarioArg
 N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
 Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
 Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]

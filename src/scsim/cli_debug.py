@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from scsim.console import fail, load_or_fail, out
+from scsim.console import ScenarioArg, fail, load_or_fail, out
 
-Scenario = Annotated[str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")]
+Scenario = ScenarioArg
 SmallN = Annotated[int, typer.Option("--n", help="population size (population.n)")]
 DEBUG_MAX_N = 20_000
 """The plain-Python day is ~10^4 times slower than the compiled one."""

@@ -3,11 +3,16 @@ loading with flags."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")
+]
+"""A command's SCENARIO argument."""
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)  # paths and figures are never wrapped mid-word

@@ -38,9 +38,6 @@ class Records:
         """What one count is ("citizens", "acts" ...)."""
         return self.meta.get(column, {}).get("unit") or "citizens"
 
-    def kind(self, column: str) -> str:
-        return self.meta.get(column, {}).get("kind") or "stock"
-
     def units(self, columns: list[str]) -> str:
         """The y-axis title of a figure of ``columns``: their unit, or "count" when mixed."""
         found = {self.unit(c) for c in columns}

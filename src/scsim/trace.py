@@ -42,9 +42,5 @@ def trace(sim: Sim, citizen: int, day: int) -> dict[str, Any]:
     after = float(np.abs(sim.published_scores(yesterday=True)[citizen]))
     return {
         "citizen": citizen, "day": day, "score_before": before, "score": after,
-        "view": {k: _plain(v) for k, v in (view or {}).items()}, "steps": steps,
+        "view": view or {}, "steps": steps,
     }  # fmt: skip
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value

@@ -148,7 +148,8 @@ def traced(module: str, kind: str, agent: int, value: Any, rec: np.ndarray, regi
 def seen(agent: int, a: Any) -> None:
     """Note the agent view the traced citizen's hooks read."""
     if agent == _TRACE["citizen"] and _TRACE["steps"] is not None:
-        _TRACE["steps"].append({"module": "engine", "hook": "view", "value": a._asdict()})
+        view = {k: _plain(v) for k, v in a._asdict().items()}
+        _TRACE["steps"].append({"module": "engine", "hook": "view", "value": view})
 
 
 def _plain(value: Any) -> Any:

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from scsim.cli_calibrate import calibrate
 from scsim.cli_debug import debug, kernel, trace
+from scsim.cli_plan import MAX_N, check_memory, plan, too_many
 from scsim.cli_schema import new, schema
 from scsim.cli_sweep import sweep
-from scsim.console import ScenarioArg, err, fail, load_or_fail, out
+from scsim.console import Days, N, ScenarioArg, Seed, Threads, err, fail, load_or_fail, out
 
 app = typer.Typer(
     help="scsim: simulate social credit systems on synthetic populations.",
@@ -27,10 +28,6 @@ app = typer.Typer(
 )
 
 Scenario = ScenarioArg
-N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
-Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
-Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]
-Threads = Annotated[int | None, typer.Option("--threads", help="worker threads [all cores]")]
 
 
 def _threads(requested: int | None) -> int:
@@ -110,12 +107,15 @@ def run(
     from scsim.results import write_run
     from scsim.scenario import preset_names
 
+    if n is not None and n >= MAX_N:
+        raise too_many(scenario, n, days)
     sc = load_or_fail(scenario, n, days, seed)
     k = _threads(threads)
     if out_dir is None:
         out_dir = Path("runs") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
     if out_dir.exists():
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
+    check_memory(sc)
     sim = _build_and_run(sc, k, progress=True)
     write_run(sim, out_dir, scenario if scenario in preset_names() else None, k, png=png)
     t = sim.timings
@@ -395,6 +395,7 @@ app.command()(new)
 app.command()(kernel)
 app.command()(trace)
 app.command()(debug)
+app.command()(plan)
 
 
 def main() -> None:  # pragma: no cover

@@ -13,6 +13,10 @@ ScenarioArg = Annotated[
     str, typer.Argument(help="a preset name (see `scsim presets`) or a YAML file")
 ]
 """A command's SCENARIO argument."""
+N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
+Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
+Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]
+Threads = Annotated[int | None, typer.Option("--threads", help="worker threads [all cores]")]
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)  # paths and figures are never wrapped mid-word

@@ -75,15 +75,15 @@ class Sim:
             self.people.add(name, values)
         self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
+        self.field_owner = dict.fromkeys(fields, "network")
+        """Who added each people field (a module's name, or "network")."""
         for m in self.modules:  # who the citizens are, before a network that reads it
             if m.makes_people:
-                m.allocate()
-                m.init()
+                self._init_module(m)
         self.graph = complete_network(self.scenario.network, graph, self.people, self.seed)
         for m in self.modules:  # may widen the graph (shunning's spare slots)
             if not m.makes_people:
-                m.allocate()
-                m.init()
+                self._init_module(m)
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
@@ -118,6 +118,12 @@ class Sim:
         self.timings["jit_s"] = time.perf_counter() - t0
         self.built = True
         return self
+
+    def _init_module(self, m: Module) -> None:
+        before = set(self.people.fields)
+        m.allocate()
+        m.init()
+        self.field_owner.update({k: m.name for k in self.people.fields if k not in before})
 
     def _allocate(self) -> None:
         lo, hi = self.score_range

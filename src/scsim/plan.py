@@ -1,0 +1,345 @@
+"""Memory planned up front: how much a run will need, by part, before it is built.
+
+``estimate(scenario)`` builds the scenario twice at a small size (``PROBE_N``, kernel not
+compiled) and counts the bytes every part holds (each buffer once: a people field that is a row
+of a module's table is counted with the table): the people fields of each module, the network,
+the scores and their components, the daily records and the audit sample. Two sizes give each
+part a fixed and a per-citizen share, so the part at N citizens is ``fixed + N x per citizen``.
+A short pilot run of the smaller probe (``PILOT_DAYS`` days, the kernel compiled or loaded from
+the cache as the real run would) measures the audit's events per audited citizen and day and
+what the process itself holds (interpreter, libraries, the compiled kernel). Writing the results
+adds, for a while, the report's figures, two columns of the people table and a sorted copy of
+the event log (``WRITE_*``, measured by ``bench/plan_accuracy.py``).
+
+``available_memory()`` is what this process may use: the smaller of the container's limit
+(cgroup) and the memory the kernel reports available.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scsim.scenario import Scenario
+
+PROBE_N = (10_000, 20_000)
+"""Citizens of the two probe builds (their difference gives each part's bytes per citizen)."""
+PILOT_DAYS = 20
+"""Days of the pilot run that measures events per audited citizen-day."""
+WRITE_FIXED = 140e6
+"""Bytes the writing of results adds whatever the size: the report's figures (plotly) and
+Arrow's memory pool. Measured, bench/plan_accuracy.py."""
+WRITE_PER_CITIZEN = 12
+"""Bytes per citizen the people table adds (its citizen id and score columns; the other
+columns are the people fields themselves, not copied)."""
+WRITE_EVENTS = 1.6
+"""Extra bytes per byte of kept events while the event log is sorted by citizen and written."""
+MEMORY_ENV = "SCSIM_MEMORY"
+"""Environment variable: the memory scsim may plan for, instead of what the machine has."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of a run's memory: ``fixed + n x per_citizen`` bytes."""
+
+    name: str
+    label: str
+    fixed: float
+    per_citizen: float
+    kind: str = "state"
+    """state (held for the whole run), process (interpreter, libraries, kernel) or transient
+    (while the results are written)."""
+
+    def at(self, n: int) -> float:
+        return self.fixed + n * self.per_citizen
+
+
+@dataclass
+class Plan:
+    """A run's memory estimate by part, for ``n`` citizens over ``days`` days."""
+
+    scenario: str
+    n: int
+    days: int
+    parts: list[Part]
+    available: int
+    bound: bool = False
+    """Only a lower bound (``lower_bound``): what any run of this size must hold."""
+
+    def total(self, kind: str) -> float:
+        return sum(p.at(self.n) for p in self.parts if p.kind == kind)
+
+    @property
+    def peak(self) -> float:
+        """Process + state + the largest transient (results are written after the run)."""
+        return self.total("process") + self.total("state") + self.total("transient")
+
+    @property
+    def fits(self) -> bool:
+        return self.peak <= self.available
+
+    def ranks(self) -> float:
+        """Processes of this machine's size that would hold the run (each holds the process
+        part and its share of the rest), as one population split over MPI ranks would."""
+        own = self.total("process")
+        room = self.available - own
+        if room <= 0:
+            return math.inf
+        return max(1, math.ceil((self.peak - own) / room))
+
+    def refusal(self) -> str:
+        """Why the run is refused, with the estimate and what would hold it."""
+        ranks = self.ranks()
+        need = "at least" if self.bound else "about"
+        hold = (
+            f"{ranks} processes with this much memory each (MPI ranks) would hold it"
+            if ranks != math.inf
+            else "no number of processes of this size would hold it"
+        )
+        fit = "at most" if self.bound else "about"
+        return (
+            f"population.n: {self.n:,} citizens of {self.scenario} over {self.days} days need "
+            f"{need} {gib(self.peak)} of memory (scsim plan {self.scenario} --n {self.n} shows "
+            f"the parts); this machine has {gib(self.available)} available; {hold}, or choose a "
+            f"smaller --n ({fit} {self.largest_n():,} citizens fit)"
+        )
+
+    def largest_n(self) -> int:
+        """The most citizens that fit in the available memory (parts scale linearly)."""
+        fixed = sum(p.fixed for p in self.parts)
+        per = sum(p.per_citizen for p in self.parts)
+        return max(0, int((self.available - fixed) / per)) if per > 0 else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "part": p.label,
+                "kind": p.kind,
+                "bytes_per_citizen": p.per_citizen,
+                "bytes": p.at(self.n),
+            }
+            for p in self.parts
+        ]
+
+
+def gib(nbytes: float) -> str:
+    """Bytes as people read them: 812 MB, 6.4 GB, 1.2 TB (powers of 1 000)."""
+    for size, unit in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB")):
+        if nbytes >= size:
+            return f"{nbytes / size:.3g} {unit}"
+    return f"{nbytes / 1e3:.3g} kB"
+
+
+def _cgroup_limit() -> int | None:
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            return int(text)
+    return None
+
+
+def available_memory() -> int:
+    """Bytes this process may use: ``SCSIM_MEMORY`` when set (plan for a share of a shared
+    machine), else the smaller of the cgroup limit and MemAvailable."""
+    if os.environ.get(MEMORY_ENV):
+        try:
+            return parse_bytes(os.environ[MEMORY_ENV])
+        except ValueError:
+            raise ValueError(
+                f"{MEMORY_ENV}: {os.environ[MEMORY_ENV]!r} is not a size; expected a number of "
+                "bytes with a unit, such as 24GB, 512MiB or 1.5TB"
+            ) from None
+    candidates = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                candidates.append(int(line.split()[1]) * 1024)
+    except OSError:
+        candidates.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    limit = _cgroup_limit()
+    if limit is not None:
+        candidates.append(limit)
+    return min(candidates)
+
+
+def resident() -> int:
+    """This process's resident memory now, in bytes."""
+    try:
+        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:  # not Linux: the peak so far
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _arrays(value: Any) -> list[np.ndarray]:
+    """The arrays a module attribute holds (an array, or a dict, list or tuple of them)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, np.ndarray)]
+    return []
+
+
+LABELS = {
+    "network": "network (ties)",
+    "scores": "scores and score components",
+    "records": "daily records and score histograms",
+    "audit": "audit sample: daily scores and event buffers",
+    "events": "audit sample: events kept",
+    "process": "interpreter, libraries and the compiled kernel",
+    "write": "writing the results (people table, event log)",
+}
+
+
+def measure(sim: Any) -> dict[str, int]:
+    """Bytes each part of a built Sim holds, every buffer counted once (a view with the array
+    it views), by part: "scores", "network", each module's name, "records", "audit"."""
+    seen: set[int] = set()
+    parts: dict[str, int] = {}
+
+    def take(part: str, arrays: list[np.ndarray]) -> None:
+        for a in arrays:
+            root = _root(a)
+            if id(root) not in seen:
+                seen.add(id(root))
+                parts[part] = parts.get(part, 0) + root.nbytes
+
+    take("scores", [a for a in (sim.packed, sim.parts, sim.public) if a is not None])
+    take("network", [a for a in vars(sim.graph).values() if isinstance(a, np.ndarray)])
+    for name, a in sim.people.fields.items():
+        take(sim.field_owner.get(name, "population"), [a])
+    for m in sim.modules:
+        for key, value in vars(m).items():
+            if key not in ("sim", "params"):
+                take(m.name, _arrays(value))
+    take("records", [sim.records, sim.histograms, sim.rec, sim.hist])
+    ev = sim.events
+    take("audit", [ev.buffer, ev.score_by_citizen, ev.parts_by_citizen])
+    return parts
+
+
+def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:
+    from scsim.scenario import validate
+
+    data = scenario.model_dump(mode="json")
+    data["population"]["n"] = n
+    if days is not None:
+        data["days"] = days
+        data["timeline"] = [e for e in data.get("timeline", []) if e["day"] < days]
+    return validate(data)
+
+
+def audited(n: int, audit_sample: int) -> int:
+    """Citizens in the audit sample of a run of ``n`` (``scsim.events``: every stride-th)."""
+    if audit_sample <= 0:
+        return 0
+    stride = -(-n // audit_sample)
+    return -(-n // stride)
+
+
+def estimate(scenario: Scenario, available: int | None = None, pilot: bool = True) -> Plan:
+    """The memory a run of ``scenario`` will need, by part (see the module's docstring);
+    without ``pilot``, no events are counted (the parts that need no kernel)."""
+    from scsim.engine import Sim
+
+    n, days = scenario.population.n, scenario.days
+    small, large = (Sim(_resized(scenario, size)).build(compile_kernel=False) for size in PROBE_N)
+    a, b = measure(small), measure(large)
+    step = PROBE_N[1] - PROBE_N[0]
+    parts = []
+    for name in dict.fromkeys([*b, *a]):
+        if name == "audit":  # sized at n below: its blocks' room depends on the sample's stride
+            continue
+        per = max(0.0, (b.get(name, 0) - a.get(name, 0)) / step)
+        fixed = max(0.0, a.get(name, 0) - per * PROBE_N[0])
+        parts.append(Part(name, LABELS.get(name, f"{name} module"), fixed, per))
+    audit = _audit_bytes(scenario, large.graph.max_degree, len(large.components))
+    parts.append(Part("audit", LABELS["audit"], audit, 0.0))
+    del small, large
+    event_bytes = _pilot_events(scenario) if pilot else 0.0  # per audited citizen and day
+    kept = event_bytes * audited(n, scenario.output.audit_sample) * days
+    parts.append(Part("events", LABELS["events"], kept, 0.0))
+    gc.collect()
+    parts.append(Part("process", LABELS["process"], resident(), 0.0, "process"))
+    write = Part(
+        "write", LABELS["write"], WRITE_FIXED + WRITE_EVENTS * kept, WRITE_PER_CITIZEN, "transient"
+    )
+    parts.append(write)
+    memory = available_memory() if available is None else available
+    return Plan(scenario.name, n, days, parts, memory)
+
+
+def _audit_bytes(scenario: Scenario, max_degree: int, n_components: int) -> float:
+    """Bytes of the audit sample's buffers at the scenario's size (``EventLog.shapes``)."""
+    from scsim.events import EventLog
+    from scsim.fusion import BLOCK
+
+    n = scenario.population.n
+    log = EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
+    shapes = log.shapes(max_degree, n_components).values()
+    return float(sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in shapes))
+
+
+def _pilot_events(scenario: Scenario) -> float:
+    """Bytes of kept events per audited citizen and day, from a short run of the small probe
+    (its kernel compiled, or loaded from the cache, as the real run's will be)."""
+    from scsim.engine import Sim
+
+    if scenario.output.audit_sample <= 0:
+        return 0.0
+    days = min(PILOT_DAYS, scenario.days)
+    sim = Sim(_resized(scenario, PROBE_N[0], days)).run()
+    kept = sum(c.nbytes for c in sim.events._chunks)
+    return kept / max(1, sim.events.size * days)
+
+
+def lower_bound(scenario: Scenario, n: int, available: int | None = None) -> Plan:
+    """A plan with only what any run of ``n`` citizens must hold (score buffers, one score
+    component, the network's offsets and mean ties, the audit sample), built from the scenario
+    alone: instant, for refusing a size far beyond the machine before anything is built."""
+    from scsim.events import EventLog
+    from scsim.fusion import BLOCK
+
+    network = scenario.network
+    ties = getattr(network, "k", 0) or getattr(network, "friends_k", 0)
+    log = EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
+    audit = sum(math.prod(s) * np.dtype(d).itemsize for s, d in log.shapes(0, 1).values())
+    parts = [
+        Part("scores", LABELS["scores"], 0.0, 8 + 4),
+        Part("network", LABELS["network"], 0.0, 8 + 4 * ties),
+        Part("audit", LABELS["audit"], float(audit), 0.0),
+    ]
+    memory = available_memory() if available is None else available
+    return Plan(scenario.name, n, scenario.days, parts, memory, bound=True)
+
+
+def parse_bytes(text: str) -> int:
+    """``24GB``, ``24 GiB``, ``512MB``, ``1.5TB`` or a number of bytes; ValueError otherwise."""
+    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?)b?", text.strip().lower())
+    if match is None:
+        raise ValueError(text)
+    number, prefix, binary = match.groups()
+    power = "kmgt".index(prefix) + 1 if prefix else 0
+    value = float(number) * (1024 if binary else 1000) ** power
+    if not value >= 1:
+        raise ValueError(text)
+    return int(value)

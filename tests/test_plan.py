@@ -1,0 +1,131 @@
+"""The memory plan: parts extrapolated from two small builds equal a real build's, the audit is
+sized without allocating it, and a run that will not fit is refused before it is built."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from scsim.cli import app
+from scsim.engine import Sim
+from scsim.events import EventLog
+from scsim.plan import PROBE_N, estimate, lower_bound, measure, parse_bytes
+from scsim.scenario import load_scenario
+
+runner = CliRunner()
+
+STATE = {"process", "events", "write", "audit"}
+"""Parts not compared with a build's arrays: the process, the events a run keeps, the writing
+(measured by bench/plan_accuracy.py) and the audit (sized by its shapes, tested below)."""
+
+
+@pytest.mark.parametrize("name", ["sc-core", "all-modules", "beijing-2020"])
+def test_parts_at_another_size_equal_that_builds_arrays(name):
+    # every part is fixed + n x per citizen: from builds at 10 000 and 20 000 citizens, the
+    # estimate at 60 000 is that build's bytes, to 1 % (the regional network's ties and the
+    # households are random, so its bytes per citizen vary by a fraction of a percent)
+    n = 60_000
+    scenario = load_scenario(name, {"population.n": n, "days": 30})
+    plan = estimate(scenario, available=10**12, pilot=False)
+    built = measure(Sim(scenario).build(compile_kernel=False))
+    planned = {p.name: p.at(n) for p in plan.parts if p.name not in STATE}
+    assert set(planned) == set(built) - STATE
+    for part, nbytes in built.items():
+        if part not in STATE:
+            assert planned[part] == pytest.approx(nbytes, rel=0.01), part
+
+
+def test_a_view_is_counted_with_the_array_it_views():
+    # sanctions' tiers are one (tiers, n) table whose rows are people fields: a view adds no
+    # bytes, a copy adds its own
+    sim = Sim(load_scenario("all-modules", {"population.n": 5000, "days": 10}))
+    sim.build(compile_kernel=False)
+    assert any(a.base is not None for a in sim.people.fields.values())  # the case exists
+    before = sum(measure(sim).values())
+    sim.people.add("a_view", sim.people.fields["age"][:])
+    assert sum(measure(sim).values()) == before
+    sim.people.add("a_copy", sim.people.fields["age"].copy())
+    assert sum(measure(sim).values()) == before + sim.people.fields["age"].nbytes
+
+
+@pytest.mark.parametrize("audit", [0, 7, 1000, 50_000])
+def test_the_audit_is_sized_by_the_shapes_it_is_allocated_with(audit):
+    log = EventLog(20_000, audit, 5, 40)
+    shapes = log.shapes(12, 4)
+    log.allocate(12, 4)
+    for name, (shape, dtype) in shapes.items():
+        array = getattr(log, name)
+        assert array.shape == shape and array.dtype == dtype
+    assert sum(math.prod(s) * np.dtype(d).itemsize for s, d in shapes.values()) == sum(
+        getattr(log, name).nbytes for name in shapes
+    )
+
+
+def test_the_lower_bound_is_below_the_estimate():
+    scenario = load_scenario("sc-core", {"population.n": 50_000, "days": 30})
+    assert lower_bound(scenario, 50_000).peak < estimate(scenario).peak
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [("24GB", 24 * 10**9), ("24 GiB", 24 * 2**30), ("512mb", 512 * 10**6), ("1.5TB", 1.5e12),
+     ("1000", 1000)],
+)  # fmt: skip
+def test_sizes_read_as_people_write_them(text, value):
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["x", "-1GB", "0", "12 XB", ""])
+def test_a_size_that_is_not_one_is_refused(text):
+    with pytest.raises(ValueError):
+        parse_bytes(text)
+
+
+def test_plan_prints_parts_that_add_up_to_the_peak():
+    res = runner.invoke(app, ["plan", "sc-core", "--n", "30000", "--days", "20", "--json"])
+    assert res.exit_code == 0, res.output
+    plan = json.loads(res.stdout)
+    assert plan["peak_bytes"] == pytest.approx(sum(p["bytes"] for p in plan["parts"]))
+    assert plan["fits"] and plan["ranks"] == 1 and plan["largest_n"] > 30_000
+
+
+def test_plan_for_a_smaller_machine_says_how_many_processes_would_hold_it():
+    res = runner.invoke(
+        app, ["plan", "sc-core", "--n", "5000000", "--days", "20"] + ["--memory", "1GB"]
+    )
+    assert res.exit_code == 0, res.output
+    assert "does not fit" in res.stdout and "processes of this size" in res.stdout
+
+
+def test_a_bad_memory_size_names_the_option():
+    res = runner.invoke(app, ["plan", "sc-core", "--memory", "lots"])
+    assert res.exit_code == 2 and "--memory: 'lots' is not a size" in res.stderr
+
+
+def test_a_run_too_large_for_the_machine_is_refused_before_it_is_built(run_cli, tmp_path):
+    out = tmp_path / "run"
+    res = run_cli("run", "sc-core", "--n", "3000000000", "--days", "10", "--out", str(out))
+    assert res.returncode == 2, res.stderr
+    assert "need at least" in res.stderr and "available" in res.stderr
+    assert "Traceback" not in res.stderr and not out.exists()
+    assert not (tmp_path / "run.partial").exists()
+
+
+def test_beyond_32_bit_ids_the_refusal_says_what_it_would_take(run_cli):
+    res = run_cli("run", "china-2020", "--n", "10000000000")
+    assert res.returncode == 2
+    assert "fewer than 4,294,967,296" in res.stderr and "at least 1" in res.stderr
+
+
+def test_scsim_memory_sets_the_machine_to_plan_for(monkeypatch, tmp_path):
+    monkeypatch.setenv("SCSIM_MEMORY", "200MB")
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "sc-core", "--n", f"{PROBE_N[1] * 60}", "--out", str(out)])
+    assert res.exit_code == 2 and "200 MB available" in res.stderr and not out.exists()
+    monkeypatch.setenv("SCSIM_MEMORY", "plenty")
+    res = runner.invoke(app, ["run", "sc-core", "--n", "1000", "--days", "5", "--out", str(out)])
+    assert res.exit_code == 2 and "SCSIM_MEMORY: 'plenty' is not a size" in res.stderr

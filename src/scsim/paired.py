@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import scsim
 from scsim.protocol.declare import Record
 from scsim.results import quantiles_from_histogram, region_names, staged
+from scsim.runs import first_difference
 from scsim.scenario import Scenario
 from scsim.stats import paired_interval, welch_interval
 
@@ -84,23 +85,6 @@ TRAJECTORIES = ("banned", "mean_score")
 
 class CompareError(ValueError):
     """Two scenarios that cannot be compared; the message names the field and both values."""
-
-
-def differences(a: Any, b: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
-    """Every (dotted path, value in a, value in b) where two JSON-like values differ."""
-    if isinstance(a, dict) and isinstance(b, dict):
-        for key in [*a, *(k for k in b if k not in a)]:
-            yield from differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
-    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for k, (x, y) in enumerate(zip(a, b, strict=True)):
-            yield from differences(x, y, f"{path}[{k}]")
-    elif a != b:
-        yield path, a, b
-
-
-def first_difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
-    """The first (dotted path, value in a, value in b) where two JSON-like values differ."""
-    return next(differences(a, b, path), None)
 
 
 def check_same_population(a: Scenario, b: Scenario) -> None:

@@ -16,10 +16,7 @@ from typing import IO, Any
 from rich.markup import escape
 from rich.table import Table
 
-from scsim.runs import Run, connect
-
-ERROR_LINES = 3
-"""DuckDB's message is cut before its 'LINE 1: ...' excerpt and after this many lines."""
+from scsim.runs import Run, connect, short_message
 
 
 class QueryError(ValueError):
@@ -33,16 +30,6 @@ class QueryResult:
     columns: list[str]
     rows: list[tuple]
     omitted: int
-
-
-def short_message(error: Exception) -> str:
-    """DuckDB's error message up to its first blank line or 'LINE n:' excerpt."""
-    lines = []
-    for line in str(error).splitlines():
-        if not line.strip() or line.startswith("LINE "):
-            break
-        lines.append(line.rstrip())
-    return "\n".join(lines[:ERROR_LINES]) or str(error).strip()
 
 
 def _connect(runs: Run | str | Path | Iterable[Run | str | Path]) -> Any:

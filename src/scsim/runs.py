@@ -19,7 +19,7 @@ column missing from one run is NULL there), and a ``manifest`` table:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -185,6 +185,37 @@ def read_citizen(path: Path, citizen: int) -> pa.Table:
         return f.schema_arrow.empty_table()
     table = f.read_row_groups(groups)
     return table.filter(pc.equal(table["citizen"], citizen))
+
+
+ERROR_LINES = 3
+"""DuckDB's message is cut before its 'LINE 1: ...' excerpt and after this many lines."""
+
+
+def short_message(error: Exception) -> str:
+    """DuckDB's error message up to its first blank line or 'LINE n:' excerpt."""
+    lines = []
+    for line in str(error).splitlines():
+        if not line.strip() or line.startswith("LINE "):
+            break
+        lines.append(line.rstrip())
+    return "\n".join(lines[:ERROR_LINES]) or str(error).strip()
+
+
+def differences(a: Any, b: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    """Every (dotted path, value in a, value in b) where two JSON-like values differ."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in [*a, *(k for k in b if k not in a)]:
+            yield from differences(a.get(key), b.get(key), f"{path}.{key}" if path else key)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for k, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from differences(x, y, f"{path}[{k}]")
+    elif a != b:
+        yield path, a, b
+
+
+def first_difference(a: Any, b: Any, path: str) -> tuple[str, Any, Any] | None:
+    """The first (dotted path, value in a, value in b) where two JSON-like values differ."""
+    return next(differences(a, b, path), None)
 
 
 def flatten(node: dict[str, Any], prefix: str = "") -> dict[str, Any]:

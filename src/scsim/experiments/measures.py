@@ -35,8 +35,7 @@ def measure(run_dir: Path, outcomes: dict[str, Outcome], allow_empty: bool = Fal
     no row gives NaN (the check on a short pilot run, whose days may not include the asked one)."""
     import duckdb
 
-    from scsim.query import short_message
-    from scsim.runs import connect
+    from scsim.runs import connect, short_message
 
     con = connect(run_dir)
     values: dict[str, float] = {}

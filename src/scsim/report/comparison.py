@@ -47,7 +47,7 @@ def _rows(entries: list[dict[str, Any]], with_region: bool, scaled: bool) -> lis
 
 def _change(summary: dict[str, Any]) -> str:
     """What B changes, in a phrase: its one differing setting, or how many differ."""
-    from scsim.paired import differences
+    from scsim.runs import differences
 
     changed = [
         (p, x, y)
@@ -159,7 +159,7 @@ def _trajectories(trajectories: dict[str, dict[str, list[float]]], names: tuple[
 
 def render_comparison(summary: dict[str, Any]) -> str:
     """The comparison report: what was compared, paired differences, forest plot, trajectories."""
-    from scsim.paired import differences
+    from scsim.runs import differences
 
     a, b = summary["a"], summary["b"]
     names = (a["name"], b["name"])

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scsim import results
-from scsim.checkpoint import META, Checkpoints, directory_of
+from scsim.checkpoint import META, CheckpointError, Checkpoints, directory_of
 from scsim.cli import app
 from scsim.engine import Sim
 from scsim.scenario import load_raw, load_scenario, preset_names, validate
@@ -299,3 +299,10 @@ def test_a_checkpoint_a_run_makes_is_complete_and_then_removed(tmp_path):
     assert Sim.load_checkpoint(tmp_path / "c" / meta["state"]).day == 10
     saver.remove()
     assert not (tmp_path / "c").exists()
+
+
+def test_a_state_that_cannot_be_saved_stops_the_run_before_day_0(tmp_path):
+    sim = Sim(load_scenario("sc-core", {"population.n": 500, "days": 3})).build()
+    sim.module("scoring").note = lambda: None  # a module attribute pickle cannot hold
+    with pytest.raises(CheckpointError, match="the run's state cannot be saved"):
+        Checkpoints(sim, tmp_path / "c", 1, {})

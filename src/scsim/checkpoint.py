@@ -377,6 +377,12 @@ class Checkpoints:
         self.meta = {**meta, "every": every}
         self.background = hasattr(os, "fork") if background is None else background
         self.child: int | None = None
+        try:  # cheap (arrays are not copied): a state that cannot be saved stops the run now
+            _Pickler(io.BytesIO()).dump(sim)
+        except Exception as e:
+            raise CheckpointError(
+                f"{directory}: the run's state cannot be saved ({type(e).__name__}: {e})"
+            ) from None
 
     def __call__(self, day: int) -> None:
         done = day + 1

@@ -82,8 +82,8 @@ def run(
     sim = _build(sc, k, progress=True)
     preset = scenario if scenario in preset_names() else None
     meta = {"preset": preset, "threads": k, "png": png, "out": str(out_dir)}
-    saver = checkpoints(sim, out_dir, every, meta)
     try:
+        saver = checkpoints(sim, out_dir, every, meta)
         with saver or nullcontext():
             run_days(sim, saver)
     except CheckpointError as e:

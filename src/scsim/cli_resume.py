@@ -153,8 +153,8 @@ def resume(
     except CheckpointError as e:
         raise fail(str(e)) from None
     sim.timings["resume_s"] = time.perf_counter() - t0
-    saver = Checkpoints(sim, directory, meta["every"], {**meta, "threads": k})
     try:
+        saver = Checkpoints(sim, directory, meta["every"], {**meta, "threads": k})
         with saver:
             run_days(sim, saver)
     except CheckpointError as e:

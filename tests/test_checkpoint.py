@@ -20,7 +20,8 @@ import pytest
 from typer.testing import CliRunner
 
 from scsim import results
-from scsim.checkpoint import META, CheckpointError, Checkpoints, directory_of
+from scsim.checkpoint import META, CheckpointError, directory_of
+from scsim.checkpoint_writer import Checkpoints
 from scsim.cli import app
 from scsim.engine import Sim
 from scsim.scenario import load_raw, load_scenario, preset_names, validate

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from scsim.console import err, fail, out
 
 if TYPE_CHECKING:
-    from scsim.checkpoint import Checkpoints
+    from scsim.checkpoint_writer import Checkpoints
     from scsim.engine import Sim
 
 CheckpointEvery = Annotated[
@@ -47,7 +47,8 @@ def checkpoints(
     sim: Sim, out_dir: Path, every: int | None, meta: dict[str, Any]
 ) -> Checkpoints | None:
     """The run's checkpoints (``on_day`` and context manager), or None without ``every``."""
-    from scsim.checkpoint import FORMAT, Checkpoints, directory_of
+    from scsim.checkpoint import FORMAT, directory_of
+    from scsim.checkpoint_writer import Checkpoints
 
     if every is None:
         return None
@@ -130,7 +131,8 @@ def resume(
 
     import numba
 
-    from scsim.checkpoint import CheckpointError, Checkpoints, read_meta, restore
+    from scsim.checkpoint import CheckpointError, read_meta, restore
+    from scsim.checkpoint_writer import Checkpoints
     from scsim.console import threads_or_fail
 
     suffix = ".checkpoint"

@@ -127,6 +127,22 @@ def test_people_fields_stay_views_of_module_state(tmp_path):
     assert np.shares_memory(sim.events.parts, sim.events.parts_by_citizen)
 
 
+def test_any_arrays_that_share_memory_share_it_after_loading(tmp_path):
+    """Views through a memoryview too; memory shared otherwise cannot be kept: refused."""
+    sim = Sim(load_scenario("sc-core", {"population.n": 500, "days": 3})).build()
+    a = np.arange(10.0)
+    sim.module("scoring").extra = (a[::-1], np.frombuffer(memoryview(a)[2:], np.float64))
+    sim.save_checkpoint(tmp_path / "s.bin")
+    back, through = Sim.load_checkpoint(tmp_path / "s.bin").module("scoring").extra
+    back[0] = -1.0
+    assert through[7] == -1.0 and through[0] == 2.0
+    raw = bytearray(80)
+    sim.module("scoring").extra = (np.frombuffer(raw), np.frombuffer(raw, offset=8))
+    with pytest.raises(CheckpointError, match="share memory, but neither is a view"):
+        sim.save_checkpoint(tmp_path / "t.bin")
+    assert not (tmp_path / "t.bin").exists()
+
+
 def test_resumed_twice_and_on_one_or_two_threads(tmp_path):
     sc = _shunning()
     whole = tables(Sim(sc).run())

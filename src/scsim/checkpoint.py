@@ -119,6 +119,18 @@ class _Pickler(pickle.Pickler):
         self._alive: list[np.ndarray] = []  # ids stay unique while pickling
         self.modules: set[str] = {"scsim.engine", "scsim.checkpoint"}
 
+    def dump(self, obj: object) -> None:
+        super().dump(obj)
+        spans = sorted(
+            (*np.lib.array_utils.byte_bounds(r), r.shape, r.dtype.str) for r in self.roots
+        )
+        for a, b in zip(spans, spans[1:], strict=False):
+            if b[0] < a[1]:  # written apart, they would no longer share memory
+                raise CheckpointError(
+                    f"arrays {a[2]} {a[3]} and {b[2]} {b[3]} share memory, but neither is a "
+                    "view of the other: a checkpoint cannot keep them shared"
+                )
+
     def reducer_override(self, obj: object) -> object:
         self.modules.add(type(obj).__module__)
         return NotImplemented
@@ -127,8 +139,8 @@ class _Pickler(pickle.Pickler):
         if type(obj) is not np.ndarray or obj.size == 0 or not _raw(obj.dtype):
             return None
         root = obj
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        while (base := _base(root)) is not None:
+            root = base
         if not _raw(root.dtype) or not (root.flags.c_contiguous or root.flags.f_contiguous):
             return None  # memory of another kind: pickled by value
         r = self._root_index.get(id(root))
@@ -145,6 +157,14 @@ class _Pickler(pickle.Pickler):
 def dry_run(sim: Sim) -> None:
     """Pickle the state without the arrays' bytes (cheap); raise what pickle raises."""
     _Pickler(io.BytesIO()).dump(sim)
+
+
+def _base(a: np.ndarray) -> np.ndarray | None:
+    """The array whose memory ``a`` views (through a memoryview too), or None."""
+    base = a.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return base if isinstance(base, np.ndarray) else None
 
 
 def _raw(dtype: np.dtype) -> bool:

@@ -122,7 +122,7 @@ def resume(
         ),
     ],
     threads: Annotated[
-        int | None, typer.Option("--threads", help="worker threads [the run's]")
+        int | None, typer.Option("--threads", help="worker threads (default: the run's)")
     ] = None,
 ) -> None:
     """Continue an interrupted run from its newest checkpoint; write its run directory and

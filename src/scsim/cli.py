@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+from contextlib import nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,9 +17,11 @@ from rich.table import Table
 from scsim.cli_calibrate import calibrate
 from scsim.cli_debug import debug, kernel, trace
 from scsim.cli_plan import MAX_N, check_memory, plan, too_many
+from scsim.cli_resume import CheckpointEvery, check_every, checkpoints, finish, resume, run_days
 from scsim.cli_schema import new, schema
 from scsim.cli_sweep import sweep
 from scsim.console import Days, N, ScenarioArg, Seed, Threads, err, fail, load_or_fail, out
+from scsim.console import threads_or_fail as _threads
 
 app = typer.Typer(
     help="scsim: simulate social credit systems on synthetic populations.",
@@ -30,33 +33,7 @@ app = typer.Typer(
 Scenario = ScenarioArg
 
 
-def _threads(requested: int | None) -> int:
-    import numba
-
-    most = numba.config.NUMBA_NUM_THREADS
-    if requested is None:
-        return most
-    if not 1 <= requested <= most:
-        raise fail(
-            f"--threads: {requested} is not allowed; expected an integer from 1 to {most} "
-            "(set NUMBA_NUM_THREADS to allow more)"
-        )
-    return requested
-
-
-def _print_summary(run_dir: Path, n: int, factor: float) -> None:
-    """What happened, in the words of the report's opening paragraph."""
-    import pyarrow.parquet as pq
-
-    from scsim.report import numeric_columns
-    from scsim.report.summary import sentences
-
-    series = numeric_columns(pq.read_table(run_dir / "timeseries.parquet"))
-    for sentence in sentences(series, n, factor):
-        out.print(sentence, highlight=False)
-
-
-def _build_and_run(scenario, threads: int, progress: bool):
+def _build(scenario, threads: int, progress: bool):
     import numba
 
     from scsim.engine import Sim
@@ -70,23 +47,7 @@ def _build_and_run(scenario, threads: int, progress: bool):
         sim.build()
     except ScenarioError as e:  # a rule that only the built population can check
         raise fail(str(e)) from None
-    if not progress:
-        return sim.run()
-    columns = (
-        TextColumn("day {task.completed:>5.0f}/{task.total:.0f}"),
-        BarColumn(),
-        TextColumn("{task.fields[rate]} agent-steps/s"),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task("run", total=sim.days, rate="-")
-
-        def on_day(day: int) -> None:
-            speed = bar.tasks[0].speed
-            rate = f"{speed * sim.n / 1e6:,.1f} M" if speed else "-"
-            bar.update(task, completed=day + 1, rate=rate)
-
-        return sim.run(on_day=on_day)
+    return sim
 
 
 @app.command()
@@ -102,9 +63,10 @@ def run(
     png: Annotated[
         bool, typer.Option(help="also save the report's figures as PNG (starts Chromium, ~6 s)")
     ] = False,
+    every: CheckpointEvery = None,
 ) -> None:
     """Run a scenario and write its run directory and HTML report."""
-    from scsim.results import write_run
+    from scsim.checkpoint import CheckpointError
     from scsim.scenario import preset_names
 
     if n is not None and n >= MAX_N:
@@ -115,23 +77,20 @@ def run(
         out_dir = Path("runs") / f"{sc.name}-{datetime.now():%Y%m%d-%H%M%S}"
     if out_dir.exists():
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
+    check_every(every, out_dir)
     check_memory(sc)
-    sim = _build_and_run(sc, k, progress=True)
-    write_run(sim, out_dir, scenario if scenario in preset_names() else None, k, png=png)
-    t = sim.timings
-    out.print(
-        f"{sim.n:,} citizens x {sim.days} days in {t['step_s']:.2f} s "
-        f"({sim.n * sim.days / t['step_s'] / 1e6:,.1f} M agent-steps/s; "
-        f"build {t['build_s']:.2f} s, compile {t['jit_s']:.2f} s)"
-    )
-    if sc.population.represents > 1:
-        from scsim.scale import people, stands_for
-
-        everyone = people(sim.n * sc.population.represents)
-        out.print(f"{stands_for(sc.population.represents)} The run stands for {everyone} people.")
-    _print_summary(out_dir, sim.n, sc.population.represents)
-    out.print(f"run directory: {out_dir}")
-    out.print(f"report:        {out_dir / 'report.html'}")
+    sim = _build(sc, k, progress=True)
+    preset = scenario if scenario in preset_names() else None
+    meta = {"preset": preset, "threads": k, "png": png, "out": str(out_dir)}
+    try:
+        saver = checkpoints(sim, out_dir, every, meta)
+        with saver or nullcontext():
+            run_days(sim, saver)
+    except CheckpointError as e:
+        raise fail(str(e)) from None
+    finish(sim, out_dir, preset, k, png)
+    if saver is not None:
+        saver.remove()
 
 
 @app.command()
@@ -158,7 +117,7 @@ def bench(
 
     sc = load_or_fail(scenario, n, days, seed)
     k = _threads(threads)
-    sim = _build_and_run(sc, k, progress=False)
+    sim = _build(sc, k, progress=False).run()
     t = sim.timings
 
     def total(name: str) -> float:
@@ -396,6 +355,7 @@ app.command()(kernel)
 app.command()(trace)
 app.command()(debug)
 app.command()(plan)
+app.command()(resume)
 
 
 def main() -> None:  # pragma: no cover

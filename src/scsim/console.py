@@ -45,3 +45,18 @@ def load_or_fail(spec: str, n: int | None, days: int | None, seed: int | None) -
     for line in beyond_run(scenario):
         err.print(f"[yellow]warning:[/] {escape(line)}", highlight=False, soft_wrap=True)
     return scenario
+
+
+def threads_or_fail(requested: int | None) -> int:
+    """The worker threads of a ``--threads`` option (all cores without it), or exit 2."""
+    import numba
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if requested is None:
+        return most
+    if not 1 <= requested <= most:
+        raise fail(
+            f"--threads: {requested} is not allowed; expected an integer from 1 to {most} "
+            "(set NUMBA_NUM_THREADS to allow more)"
+        )
+    return requested

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -63,6 +64,8 @@ class Sim:
         self.config = scenario.modules
         """The modules block in force today (the timeline changes it)."""
         self.timings: dict[str, float] = {}
+        self.day = 0
+        """Days run so far (the next day to run)."""
         self.built = False
 
     def build(self, compile_kernel: bool = True) -> Sim:
@@ -97,26 +100,17 @@ class Sim:
         own += [self.region] if self.region is not None else []
         own += [self.people.enrolled] if self.gated else []
         seen = {a.ctypes.data for a in own}
-        self.hooks = [
-            Hooks(
-                m.name, m.kernel_fields(), m.delta, m.after,
-                self.components.index(m.component) if m.component else -1,
-                m.offence, m.phase == "scoring", m.phase in GATED_PHASES and m.gated,
-                per_agent_arrays(m.kernel_fields(), m.kernel_args(0, check=True), self.n, seen),
-            )
+        streams = [
+            per_agent_arrays(m.kernel_fields(), m.kernel_args(0, check=True), self.n, seen)
             for m in self.modules
-        ]  # fmt: skip
+        ]
         self.kernel_flags = (
             self.n_regions > 1, self.public is not None, self.gated,
             self.graph.active is not None, bool((self.keep < 1).any()),
         )  # fmt: skip
-        if not compile_kernel:
-            return self
-        self.kernel = fused_kernel(self.hooks, *self.kernel_flags, python=self.python)
-        self.signature = tuple(numba.typeof(x) for x in self._kernel_args(0, check=True))
-        self.kernel.compile(self.signature)
-        self.timings["jit_s"] = time.perf_counter() - t0
-        self.built = True
+        self._link(streams, compile_kernel)
+        if compile_kernel:
+            self.timings["jit_s"] = time.perf_counter() - t0
         return self
 
     def _init_module(self, m: Module) -> None:
@@ -124,6 +118,36 @@ class Sim:
         m.allocate()
         m.init()
         self.field_owner.update({k: m.name for k in self.people.fields if k not in before})
+
+    def _link(self, streams: list[tuple], compile_kernel: bool = True) -> None:
+        """Make the hooks of the modules (``streams``: each one's prefetched per-agent arrays)
+        and load or compile the fused kernel for the arguments of the day to run next (after
+        ``build``, or after a checkpoint is loaded: ``scsim.checkpoint``)."""
+        self.hooks = [
+            Hooks(
+                m.name, m.kernel_fields(), m.delta, m.after,
+                self.components.index(m.component) if m.component else -1,
+                m.offence, m.phase == "scoring", m.phase in GATED_PHASES and m.gated, s,
+            )
+            for m, s in zip(self.modules, streams, strict=True)
+        ]  # fmt: skip
+        if not compile_kernel:
+            return
+        self.kernel = fused_kernel(self.hooks, *self.kernel_flags, python=self.python)
+        args = self._kernel_args(min(self.day, self.days - 1), check=True)
+        self.signature = tuple(numba.typeof(x) for x in args)
+        self.kernel.compile(self.signature)
+        self.built = True
+
+    def __getstate__(self) -> dict:
+        """The state a checkpoint keeps: all but the kernel and the hooks, which ``_link``
+        makes again (``scsim.checkpoint``)."""
+        state = dict(self.__dict__)
+        for name in ("kernel", "hooks", "signature"):
+            state.pop(name, None)
+        state["_streams"] = [h.streams for h in self.__dict__.get("hooks", ())]
+        state["_kernel"] = getattr(self.__dict__.get("kernel"), "name", None)
+        return state
 
     def _allocate(self) -> None:
         lo, hi = self.score_range
@@ -213,6 +237,7 @@ class Sim:
         self.events.collect()
         for m in self.modules:
             m.finish(day)
+        self.day = day + 1
 
     def _check_signature(self, day: int, args: tuple) -> None:
         """A timeline change must keep every kernel argument's type (no recompile mid-run)."""
@@ -226,16 +251,31 @@ class Sim:
             )
 
     def run(self, on_day: Callable[[int], None] | None = None) -> Sim:
-        """Run every day of the scenario; ``on_day(day)`` is called after each day."""
+        """Run the days of the scenario not run yet; ``on_day(day)`` is called after each."""
         if not self.built:
             self.build()
-        t0 = time.perf_counter()
-        for day in range(self.days):
+        t0 = time.perf_counter() - self.timings.get("step_s", 0.0)  # a resumed run's too
+        for day in range(self.day, self.days):
             self.step(day)
+            self.timings["step_s"] = time.perf_counter() - t0
             if on_day is not None:
                 on_day(day)
         self.timings["step_s"] = time.perf_counter() - t0
         return self
+
+    def save_checkpoint(self, path: str | Path) -> int:
+        """Write the complete state of this run after the days run so far to the file
+        ``path``, atomically (``scsim.checkpoint``); return its size in bytes."""
+        from scsim.checkpoint import write_state
+
+        return write_state(self, Path(path))
+
+    @staticmethod
+    def load_checkpoint(path: str | Path) -> Sim:
+        """The run saved by ``save_checkpoint``, ready to ``run`` its remaining days."""
+        from scsim.checkpoint import read_state
+
+        return read_state(Path(path))
 
     @property
     def state_bytes(self) -> int:

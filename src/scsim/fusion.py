@@ -302,6 +302,7 @@ def fused_kernel(
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
+    module.day_step.name = name
     return module.day_step
 
 
@@ -310,6 +311,9 @@ class FusedKernel:
     ``numba.get_num_threads()`` workers, each running ``day_blocks`` on blocks claimed from the
     shared counter ``next_block``; called with the kernel's arguments (``KERNEL_PARAMS``, then
     the fields)."""
+
+    name = ""
+    """The generated module's name, ``scsim_fused_<digest>`` (set when it is loaded)."""
 
     def __init__(self, kernel: Callable) -> None:
         self.kernel = kernel

@@ -128,6 +128,13 @@ class Module:
         """Day keys of several sub-streams (one per catalogue entry), as a uint64 array."""
         return np.array([self.day_key(s, day) for s in streams], dtype=np.uint64)
 
+    def __getstate__(self) -> dict:
+        """What a checkpoint keeps (``scsim.checkpoint``): all but the plan of
+        ``kernel_args``, which the first day after loading makes again."""
+        state = dict(self.__dict__)
+        state.pop("_plan", None)
+        return state
+
     def column(self, record: str) -> int:
         """The record table column of one of this module's records (or groups)."""
         return self.columns[f"col_{record}"]

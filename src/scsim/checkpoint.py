@@ -1,0 +1,384 @@
+"""Checkpoints: the complete state of a run after a day, written atomically, and the run
+continued from it (``scsim run --checkpoint-every``, ``scsim resume``).
+
+A state file holds the pickled ``Sim`` (protocol 5; ``Sim.__getstate__`` leaves out the fused
+kernel and the hooks, which ``Sim._link`` makes again from the on-disk kernel cache) with every
+numpy array out of band: each block of memory that arrays share (an array and its views: the
+people fields that are rows of a module's 2-D state, the audit log's transposed views, ...) is
+written once as raw bytes, and every array refers to it by offset, shape and strides, so after
+loading the views are views of the same memory again. Layout: ``MAGIC``, the pickle, the raw
+blocks, then a JSON trailer (version tag, day, each part's size and CRC-32), its length and
+``END``. A file is written to a temporary name in its directory, flushed, fsynced and renamed
+over, so a ``kill -9`` leaves the old file or the new one, never a torn one.
+
+A run's checkpoint directory ``<out>.checkpoint/`` (beside the run directory, which only
+appears when the run ends) holds ``state-<day>.bin`` and ``checkpoint.json``, which names the
+state file and holds what ``scsim resume`` needs. The JSON is replaced after the state file it
+names is complete, and older state files are deleted only after that.
+
+``scsim.checkpoint_writer.Checkpoints`` saves a running Sim every few days.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import json
+import os
+import pickle
+import struct
+import zlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+import scsim
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
+
+FORMAT = 1
+MAGIC = b"scsim checkpoint\n"
+END = b"\nscsim checkpoint end\n"
+META = "checkpoint.json"
+CHUNK = 64 << 20
+"""Bytes written or read (and checksummed) at a time."""
+KERNEL_CODE = ("rng.py", "fusion.py", "kernels", "modules", "network", "protocol")
+"""Files of the package the state's meaning depends on besides the classes it holds."""
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be written or resumed; the message names the path and why."""
+
+
+def directory_of(out: Path) -> Path:
+    """The checkpoint directory of a run whose run directory is ``out``."""
+    return out.with_name(out.name + ".checkpoint")
+
+
+# --------------------------------------------------------------------- the version tag
+
+
+def _digest(module_names: list[str]) -> str:
+    """Hash of the package files the state depends on: the kernel's sources and the modules
+    whose classes the pickle holds."""
+    import hashlib
+
+    pkg = Path(scsim.__file__).parent
+    files = set()
+    for sub in KERNEL_CODE:
+        files.update((pkg / sub).rglob("*.py") if (pkg / sub).is_dir() else [pkg / sub])
+    for name in module_names:
+        try:
+            where = importlib.import_module(name).__file__
+        except ImportError:  # gone, or a module of one's own not loaded
+            where = None
+        files.add(Path(where) if where else pkg / f"missing:{name}")
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(str(path.relative_to(pkg) if pkg in path.parents else path.name).encode())
+        h.update(path.read_bytes() if path.is_file() else b"(none)")
+    return h.hexdigest()[:16]
+
+
+def tag(module_names: list[str]) -> dict[str, str]:
+    """What must match for a checkpoint to be resumed: scsim's and numba's versions and the
+    hash of the code the state depends on."""
+    import numba
+
+    return {"scsim": scsim.__version__, "numba": numba.__version__, "code": _digest(module_names)}
+
+
+def _describe(t: dict) -> str:
+    return f"scsim {t.get('scsim')} (numba {t.get('numba')}, code {t.get('code')})"
+
+
+def check_tag(path: Path, written: dict, module_names: list[str]) -> None:
+    """Raise ``CheckpointError`` unless ``written`` is this code's tag."""
+    now = tag(module_names)
+    if {k: written.get(k) for k in now} != now:
+        raise CheckpointError(
+            f"{path}: written by {_describe(written)}, but this is {_describe(now)}; a "
+            "checkpoint is resumed only by the code that wrote it: run the scenario again, or "
+            "resume with that version"
+        )
+
+
+# --------------------------------------------------------------------- arrays out of band
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a Sim with every array as a reference into a block of raw memory (``roots``)."""
+
+    def __init__(self, file: io.BytesIO) -> None:
+        super().__init__(file, protocol=5)
+        self.roots: list[np.ndarray] = []
+        self._root_index: dict[int, int] = {}
+        self._keys: dict[int, int] = {}
+        self._alive: list[np.ndarray] = []  # ids stay unique while pickling
+        self.modules: set[str] = {"scsim.engine", "scsim.checkpoint"}
+
+    def dump(self, obj: object) -> None:
+        super().dump(obj)
+        spans = sorted(
+            (*np.lib.array_utils.byte_bounds(r), r.shape, r.dtype.str) for r in self.roots
+        )
+        for a, b in zip(spans, spans[1:], strict=False):
+            if b[0] < a[1]:  # written apart, they would no longer share memory
+                raise CheckpointError(
+                    f"arrays {a[2]} {a[3]} and {b[2]} {b[3]} share memory, but neither is a "
+                    "view of the other: a checkpoint cannot keep them shared"
+                )
+
+    def reducer_override(self, obj: object) -> object:
+        self.modules.add(type(obj).__module__)
+        return NotImplemented
+
+    def persistent_id(self, obj: object) -> tuple | None:
+        if type(obj) is not np.ndarray or obj.size == 0 or not _raw(obj.dtype):
+            return None
+        root = obj
+        while (base := _base(root)) is not None:
+            root = base
+        if not _raw(root.dtype) or not (root.flags.c_contiguous or root.flags.f_contiguous):
+            return None  # memory of another kind: pickled by value
+        r = self._root_index.get(id(root))
+        if r is None:
+            r = self._root_index[id(root)] = len(self.roots)
+            self.roots.append(root)
+        key = self._keys.setdefault(id(obj), len(self._keys))
+        self._alive.append(obj)
+        offset = obj.__array_interface__["data"][0] - root.__array_interface__["data"][0]
+        return (r, key, obj is root, obj.dtype.str, obj.shape, obj.strides, offset,
+                obj.flags.writeable)  # fmt: skip
+
+
+def dry_run(sim: Sim) -> None:
+    """Pickle the state without the arrays' bytes (cheap); raise what pickle raises."""
+    _Pickler(io.BytesIO()).dump(sim)
+
+
+def _base(a: np.ndarray) -> np.ndarray | None:
+    """The array whose memory ``a`` views (through a memoryview too), or None."""
+    base = a.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return base if isinstance(base, np.ndarray) else None
+
+
+def _raw(dtype: np.dtype) -> bool:
+    """Whether arrays of ``dtype`` are written as raw bytes (plain numbers, no objects)."""
+    return dtype.fields is None and dtype.subdtype is None and not dtype.hasobject
+
+
+def _flat(root: np.ndarray) -> np.ndarray:
+    """A contiguous array's memory as bytes (a view)."""
+    return root.ravel(order="K").view(np.uint8)
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, roots: list[np.ndarray]) -> None:
+        super().__init__(file)
+        self.roots = roots
+        self.flat = [_flat(r) for r in roots]
+        self.made: dict[int, np.ndarray] = {}
+
+    def persistent_load(self, pid: tuple) -> np.ndarray:
+        r, key, is_root, dtype, shape, strides, offset, writeable = pid
+        a = self.made.get(key)
+        if a is None:
+            if is_root:
+                a = self.roots[r]
+            else:
+                a = np.ndarray(shape, np.dtype(dtype), self.flat[r], offset, strides)
+            if not writeable:
+                a.flags.writeable = False
+            self.made[key] = a
+        return a
+
+
+# --------------------------------------------------------------------- one state file
+
+
+def _atomic(path: Path, write) -> None:
+    """``write(file)`` to a temporary file beside ``path``, fsync it and rename it over."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # the rename itself reaches the disk
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _write_blocks(f, blocks) -> list[list[int]]:
+    """Write each block of bytes; return [size, CRC-32] of each."""
+    sums = []
+    for block in blocks:
+        view, crc = memoryview(block), 0
+        for start in range(0, view.nbytes, CHUNK):
+            part = view[start : start + CHUNK]
+            crc = zlib.crc32(part, crc)
+            f.write(part)
+        sums.append([view.nbytes, crc])
+    return sums
+
+
+def write_state(sim: Sim, path: Path) -> int:
+    """Write the state of ``sim`` (after ``sim.day`` days) to ``path`` atomically; return
+    the file's size."""
+    if not sim.built:
+        raise CheckpointError(f"{path}: only a built Sim has a state to save (call build())")
+    body = io.BytesIO()
+    pickler = _Pickler(body)
+    pickler.dump(sim)
+    modules = sorted(m for m in pickler.modules if m.startswith("scsim"))
+    trailer: dict[str, Any] = {
+        "format": FORMAT, **tag(modules), "modules": modules, "day": sim.day,
+        "days": sim.days, "n": sim.n,
+        "roots": [[r.dtype.str, list(r.shape), not r.flags.c_contiguous] for r in pickler.roots],
+    }  # fmt: skip
+
+    def write(f) -> None:
+        f.write(MAGIC)
+        sums = _write_blocks(f, [body.getbuffer(), *(_flat(r) for r in pickler.roots)])
+        trailer["sizes"] = sums
+        text = json.dumps(trailer).encode()
+        f.write(text + struct.pack("<Q", len(text)) + END)
+
+    _atomic(path, write)
+    return path.stat().st_size
+
+
+def read_trailer(path: Path) -> dict:
+    """The trailer of a state file (version tag, day, sizes), checked against its size."""
+    try:
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            if f.read(len(MAGIC)) != MAGIC:
+                raise CheckpointError(f"{path}: is not a scsim checkpoint state file")
+            tail = len(END) + 8
+            if size < len(MAGIC) + tail:
+                raise CheckpointError(f"{path}: is truncated ({size} bytes)")
+            f.seek(size - tail)
+            (length,) = struct.unpack("<Q", f.read(8))
+            if f.read(len(END)) != END or length > size - len(MAGIC) - tail:
+                raise CheckpointError(f"{path}: is truncated or corrupt (no complete trailer)")
+            f.seek(size - tail - length)
+            trailer = json.loads(f.read(length))
+            expected = len(MAGIC) + sum(s for s, _ in trailer["sizes"]) + length + tail
+    except OSError as e:
+        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
+    except CheckpointError:
+        raise
+    except (ValueError, KeyError, TypeError, struct.error):
+        raise CheckpointError(f"{path}: is corrupt (its trailer does not parse)") from None
+    if trailer.get("format") != FORMAT or expected != size:
+        raise CheckpointError(
+            f"{path}: is truncated or corrupt ({size} bytes; its trailer says {expected})"
+        )
+    return trailer
+
+
+def read_state(path: Path) -> Sim:
+    """The Sim saved in the state file ``path``, with its kernel loaded, ready to run on."""
+    trailer = read_trailer(path)
+    check_tag(path, trailer, trailer["modules"])
+    (pickle_size, pickle_crc), *sizes = trailer["sizes"]
+    roots = [
+        np.empty(shape, np.dtype(dtype), order="F" if fortran else "C")
+        for dtype, shape, fortran in trailer["roots"]
+    ]
+    with open(path, "rb") as f:
+        f.seek(len(MAGIC))
+        body = f.read(pickle_size)
+        blocks = [(memoryview(body), pickle_crc)]
+        for root, (size, crc) in zip(roots, sizes, strict=True):
+            view = memoryview(_flat(root))
+            if view.nbytes != size:
+                raise CheckpointError(f"{path}: is corrupt (a block's size does not match)")
+            for start in range(0, size, CHUNK):
+                f.readinto(view[start : start + CHUNK])
+            blocks.append((view, crc))
+    if any(zlib.crc32(view) != crc for view, crc in blocks):
+        raise CheckpointError(f"{path}: is corrupt (a checksum does not match)")
+    from scsim.fusion import fused_kernel
+
+    try:
+        sim = _Unpickler(io.BytesIO(body), roots).load()
+    except Exception as e:  # a file that passed its checksums yet does not load
+        raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
+    streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
+    sim._link(streams, compile_kernel=False)
+    made = fused_kernel(sim.hooks, *sim.kernel_flags, python=sim.python).name
+    if made != kernel:
+        raise CheckpointError(
+            f"{path}: was run by the fused kernel {kernel}, but this code makes {made} (a "
+            "module of one's own changed?); run the scenario again"
+        )
+    sim._link(streams)  # the kernel from the cache
+    return sim
+
+
+# --------------------------------------------------------------------- a run's directory
+
+
+def read_meta(directory: Path) -> dict:
+    """``checkpoint.json`` of a checkpoint directory (what ``scsim resume`` needs)."""
+    path = directory / META
+    if not path.is_file():
+        raise CheckpointError(
+            f"{directory}: holds no checkpoint ({META} is missing); a run writes one with "
+            "scsim run ... --checkpoint-every DAYS"
+        )
+    try:
+        meta = json.loads(path.read_text())
+        meta["state"], meta["day"]  # noqa: B018 (present)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: is corrupt ({type(e).__name__}: {e})") from None
+    if meta.get("scenario", {}).get("extensions"):  # load modules of one's own
+        from scsim.scenario import ScenarioError, validate
+
+        try:
+            validate(meta["scenario"])
+        except ScenarioError as e:
+            raise CheckpointError(f"{path}: its scenario does not load: {e}") from None
+    check_tag(path, meta, meta.get("modules", []))
+    return meta
+
+
+def save(sim: Sim, directory: Path, meta: dict) -> int:
+    """Write ``sim``'s state as ``directory/state-<day>.bin``, then point ``checkpoint.json``
+    at it and delete older state files; return the state file's size."""
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"state-{sim.day:06d}.bin"
+    size = write_state(sim, directory / name)
+    trailer = read_trailer(directory / name)
+    info = {**meta, **{k: trailer[k] for k in ("scsim", "numba", "code", "modules", "day")}}
+    info |= {"state": name, "bytes": size}
+    _atomic(directory / META, lambda f: f.write(json.dumps(info, indent=2).encode()))
+    for old in directory.glob("state-*"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+    return size
+
+
+def restore(directory: Path) -> tuple[Sim, dict]:
+    """The Sim of a checkpoint directory's newest checkpoint, and its ``checkpoint.json``."""
+    meta = read_meta(directory)
+    sim = read_state(directory / meta["state"])
+    if sim.day != meta["day"]:
+        raise CheckpointError(
+            f"{directory / meta['state']}: holds day {sim.day}, but {META} says {meta['day']}"
+        )
+    return sim, meta

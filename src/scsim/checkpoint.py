@@ -29,14 +29,15 @@ import pickle
 import struct
 import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 import scsim
 
-if TYPE_CHECKING:
-    from scsim.engine import Sim
+Sim = Any
+"""A built ``scsim.engine.Sim`` (whose ``save_checkpoint`` and ``load_checkpoint`` call this
+module, so it is not imported here)."""
 
 FORMAT = 1
 MAGIC = b"scsim checkpoint\n"

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -34,6 +35,7 @@ from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
 from scsim.kernels.blocks import sum_blocks
+from scsim.kernels.debug import tracing
 from scsim.modules import REGISTRY
 from scsim.network import build_network, complete_network
 from scsim.population import People
@@ -299,12 +301,35 @@ class Sim:
         """The source of this Sim's fused kernel (``python``: of its plain-Python twin)."""
         return kernel_source(self.hooks, *self.kernel_flags, python=python)
 
-    def trace(self, citizen: int, day: int) -> dict:
-        """What each module did to ``citizen`` on ``day``: the agent view its hooks read,
-        each hook's return value and the records it added (``scsim.trace``)."""
-        from scsim.trace import trace
-
-        return trace(self, citizen, day)
+    def trace(self, citizen: int, day: int) -> dict[str, Any]:
+        """What each module did to ``citizen`` on ``day``: the scenario run afresh to the
+        evening of ``day - 1`` (compiled), then ``day`` in plain Python for ``citizen`` alone
+        (``scsim.kernels.debug``). Returns ``{"citizen", "day", "score_before", "score",
+        "view", "steps": [{"module", "hook", "value", "records"}]}`` (``view``: the agent view
+        the hooks read; ``value``: a delta's score change or an after hook's public flags;
+        ``records``: name -> what the hook added)."""
+        n, days = self.scenario.population.n, self.scenario.days
+        if not 0 <= citizen < n:
+            raise ValueError(f"citizen: {citizen} is not allowed; expected 0 to {n - 1}")
+        if not 0 <= day < days:
+            raise ValueError(f"day: {day} is not allowed; expected 0 to {days - 1}")
+        sim = type(self)(self.scenario).build()
+        for d in range(day):
+            sim.step(d)
+        kernel = fused_kernel(sim.hooks, *sim.kernel_flags, python=True)
+        sim.timeline.apply(sim, day)
+        args = sim._kernel_args(day, check=True)
+        before = float(np.abs(sim.published_scores()[citizen]))
+        with tracing(citizen) as steps:
+            kernel(*args)
+        view = steps.pop(0)["value"] if steps and steps[0]["hook"] == "view" else None
+        for step in steps:
+            step["records"] = {sim.record_names[c]: v for c, v in step["records"].items()}
+        after = float(np.abs(sim.published_scores(yesterday=True)[citizen]))
+        return {
+            "citizen": citizen, "day": day, "score_before": before, "score": after,
+            "view": view or {}, "steps": steps,
+        }  # fmt: skip
 
     def published_scores(self, yesterday: bool = False) -> np.ndarray:
         """Scores as neighbours read them (magnitude = score, sign bit = visibly sanctioned):

@@ -25,13 +25,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from scsim.params import Strict
+from scsim.protocol.flags import AMNESTY_LISTINGS, AMNESTY_RECORDS
 
 if TYPE_CHECKING:
-    from scsim.engine import Sim
-    from scsim.scenario import Modules, Scenario
+    from scsim.protocol.host import Host
 
-LISTINGS, RECORDS = 1, 2
-"""Bits of a day's amnesty mask (``Timeline.amnesty``)."""
+Scenario = BaseModel
+"""A scenario (``scsim.scenario.Scenario``, which reads this module to validate its timeline)."""
+Modules = BaseModel
+"""A scenario's modules block (``scsim.scenario.Modules``)."""
 
 
 class TimelineError(ValueError):
@@ -227,10 +229,11 @@ class Timeline:
                 self.changes[day] = modules
             if event.amnesty is not None:
                 a = event.amnesty
-                mask = (LISTINGS if a.listings else 0) | (RECORDS if a.records else 0)
+                mask = AMNESTY_LISTINGS if a.listings else 0
+                mask |= AMNESTY_RECORDS if a.records else 0
                 self.amnesties[day] = self.amnesties.get(day, 0) | mask
 
-    def apply(self, sim: Sim, day: int) -> bool:
+    def apply(self, sim: Host, day: int) -> bool:
         """Put the day's parameter changes in force (before its pass); True if there were."""
         modules = self.changes.get(day)
         if modules is None:
@@ -241,5 +244,5 @@ class Timeline:
         return True
 
     def amnesty(self, day: int) -> int:
-        """The day's amnesty mask (``LISTINGS | RECORDS`` bits; 0: none)."""
+        """The day's amnesty mask (``AMNESTY_LISTINGS | AMNESTY_RECORDS`` bits; 0: none)."""
         return self.amnesties.get(day, 0)

@@ -11,10 +11,10 @@ from scsim.protocol import PerAgent, Table
 from scsim.protocol.declare import Field
 
 if TYPE_CHECKING:
-    from scsim.engine import Sim
+    from scsim.protocol.host import Host
 
 
-def graph_fields(sim: Sim, scores: bool = True) -> tuple[Field, ...]:
+def graph_fields(sim: Host, scores: bool = True) -> tuple[Field, ...]:
     """``indptr`` (uint32 or uint64 by edge count, declared as built), ``indices``, ``active``
     and, with ``scores``, ``packed`` (published scores, as the day's pass reads them)."""
     fields = (
@@ -26,7 +26,7 @@ def graph_fields(sim: Sim, scores: bool = True) -> tuple[Field, ...]:
     return (*fields, packed) if scores else fields
 
 
-def graph_values(sim: Sim, scores: bool = True) -> dict:
+def graph_values(sim: Host, scores: bool = True) -> dict:
     """The ``graph_fields`` values on the coming day."""
     g = sim.graph
     values = {"indptr": g.indptr, "indices": g.indices, "active": g.mask}

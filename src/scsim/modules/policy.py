@@ -29,8 +29,8 @@ from pydantic import Field
 from scsim.modules.lists import NO_APPEAL
 from scsim.params import ModuleParams, Probability, Rate, Strict
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
+from scsim.protocol.flags import AMNESTY_LISTINGS, AMNESTY_RECORDS
 from scsim.rng import agent_hash, u_hi, uniform_array
-from scsim.timeline import LISTINGS, RECORDS
 
 C_VOLUNTARY, C_MANDATORY, C_LISTING, C_RECORDS = range(4)
 
@@ -101,7 +101,7 @@ def policy_delta(
     restored = np.float32(0.0)
     if amnesty == 0:
         return restored
-    if (amnesty & LISTINGS) != 0 and listed[i]:
+    if (amnesty & AMNESTY_LISTINGS) != 0 and listed[i]:
         listed[i] = False
         if wrongful[i]:
             wrongful[i] = False
@@ -109,7 +109,7 @@ def policy_delta(
             appeal_due[i] = NO_APPEAL
         rec[a.region, col_amnestied_listings] += 1.0
         emit(ev, a, kind_amnestied, C_LISTING, 0.0, -1)
-    if (amnesty & RECORDS) != 0 and record_points[i] < 0:
+    if (amnesty & AMNESTY_RECORDS) != 0 and record_points[i] < 0:
         restored = -record_points[i]
         record_points[i] = np.float32(0.0)
         rec[a.region, col_amnestied_records] += 1.0
@@ -129,7 +129,7 @@ class Policy(Module):
         Table("rates", np.float64, doc="daily chance of enrolling: base rate, per perk"),
         Table("perk_at", np.float32, doc="the score at which each perk would be held"),
         Scalar("mandatory", np.bool_, doc="enrolment is mandatory"),
-        Scalar("amnesty", np.int64, doc="the day's amnesty (LISTINGS | RECORDS bits; 0: none)"),
+        Scalar("amnesty", np.int64, doc="the day's amnesty (AMNESTY_* bits; 0: none)"),
         PerAgent("listed", np.bool_, optional=True, doc="on the blacklist (lists module)"),
         PerAgent("wrongful", np.bool_, optional=True, doc="listed wrongly (lists module)"),
         Scalar("appeals", np.bool_, doc="listings can be appealed (an appeal_due field)"),

@@ -39,7 +39,7 @@ from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
 
 if TYPE_CHECKING:
-    from scsim.engine import Sim
+    from scsim.protocol.host import Host
 
 Place = Literal[
     "street", "train", "bus_metro", "online", "private_chat", "workplace", "finance", "court"
@@ -341,7 +341,7 @@ _OFF = {
 """Inert ``SIGHT`` values when surveillance is off (``sv_on`` False: nothing else is read)."""
 
 
-def _watching(sim: Sim) -> Surveillance | None:
+def _watching(sim: Host) -> Surveillance | None:
     """The enabled surveillance module, if any."""
     return next((m for m in sim.modules if isinstance(m, Surveillance)), None)
 

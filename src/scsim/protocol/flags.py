@@ -11,6 +11,10 @@ REDLISTED = np.uint8(4)
 OFFENDED = np.uint8(8)
 """Public flag: a record of misconduct was made against the citizen that day."""
 
+AMNESTY_LISTINGS, AMNESTY_RECORDS = 1, 2
+"""Bits of a day's amnesty (the timeline's ``amnesty`` events, read by the policy module):
+listings lifted, records of misconduct wiped."""
+
 PHASES = ("behaviour", "scoring", "lists", "sanctions")
 """Order in which modules' hooks run within an agent's day (the DESIGN.md day loop)."""
 

@@ -41,7 +41,7 @@ from scsim.protocol.declare import ContractError, Field, PerAgent, Record, Scala
 from scsim.rng import stream_day_key
 
 if TYPE_CHECKING:
-    from scsim.engine import Sim
+    from scsim.protocol.host import Host
 
 LEAD = {"delta": ("a", "rec", "ev"), "after": ("a", "score", "rec", "ev")}
 """The parameters every hook of each kind starts with."""
@@ -75,7 +75,7 @@ class Module:
     delta: ClassVar[Any] = None
     after: ClassVar[Any] = None
 
-    def __init__(self, params: Any, sim: Sim) -> None:
+    def __init__(self, params: Any, sim: Host) -> None:
         self.params = params
         self.sim = sim
         self.columns: dict[str, int] = {}  # col_<record> -> column, assigned by the engine

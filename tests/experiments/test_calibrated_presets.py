@@ -18,7 +18,7 @@ CALIBRATED = [name for name in preset_names() if load_scenario(name).calibration
 
 
 def test_the_calibrated_presets_are_the_ones_with_a_targets_file():
-    assert {"china-court-list", "peer-rating"} <= set(CALIBRATED)
+    assert {"china-court-list", "peer-rating", "china-2020", "beijing-2020"} <= set(CALIBRATED)
 
 
 @pytest.mark.parametrize("name", CALIBRATED)
@@ -27,7 +27,8 @@ def test_the_calibration_block_matches_the_parameters(name):
     block = preset.calibration
     assert block["targets_file"] == f"{name}.yaml"
     data = preset.model_dump(mode="json")
-    assert set(block["parameters"]) == {v.path for v in load_targets(name, preset, name).varied}
+    horizon = validate(copy.deepcopy(data) | {"days": block["days"]})  # the calibration's days
+    assert set(block["parameters"]) == {v.path for v in load_targets(name, horizon, name).varied}
     assert block["parameters"] == {path: lookup(data, path) for path in block["parameters"]}
     assert all(t["within"] for t in block["targets"].values())
     assert block["loss"] < 1

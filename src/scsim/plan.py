@@ -248,14 +248,6 @@ def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:
     return validate(data)
 
 
-def audited(n: int, audit_sample: int) -> int:
-    """Citizens in the audit sample of a run of ``n`` (``scsim.events``: every stride-th)."""
-    if audit_sample <= 0:
-        return 0
-    stride = -(-n // audit_sample)
-    return -(-n // stride)
-
-
 def estimate(scenario: Scenario, available: int | None = None, pilot: bool = True) -> Plan:
     """The memory a run of ``scenario`` will need, by part (see the module's docstring);
     without ``pilot``, no events are counted (the parts that need no kernel)."""
@@ -272,11 +264,12 @@ def estimate(scenario: Scenario, available: int | None = None, pilot: bool = Tru
         per = max(0.0, (b.get(name, 0) - a.get(name, 0)) / step)
         fixed = max(0.0, a.get(name, 0) - per * PROBE_N[0])
         parts.append(Part(name, LABELS.get(name, f"{name} module"), fixed, per))
-    audit = _audit_bytes(scenario, large.graph.max_degree, len(large.components))
+    log = _audit_log(scenario, n)
+    audit = _buffer_bytes(log, large.graph.max_degree, len(large.components))
     parts.append(Part("audit", LABELS["audit"], audit, 0.0))
     del small, large
     event_bytes = _pilot_events(scenario) if pilot else 0.0  # per audited citizen and day
-    kept = event_bytes * audited(n, scenario.output.audit_sample) * days
+    kept = event_bytes * log.size * days
     parts.append(Part("events", LABELS["events"], kept, 0.0))
     gc.collect()
     parts.append(Part("process", LABELS["process"], resident(), 0.0, "process"))
@@ -288,13 +281,16 @@ def estimate(scenario: Scenario, available: int | None = None, pilot: bool = Tru
     return Plan(scenario.name, n, days, parts, memory)
 
 
-def _audit_bytes(scenario: Scenario, max_degree: int, n_components: int) -> float:
-    """Bytes of the audit sample's buffers at the scenario's size (``EventLog.shapes``)."""
+def _audit_log(scenario: Scenario, n: int) -> Any:
+    """The audit sample's ``EventLog`` of a run of ``n`` citizens, not allocated."""
     from scsim.events import EventLog
     from scsim.fusion import BLOCK
 
-    n = scenario.population.n
-    log = EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
+    return EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
+
+
+def _buffer_bytes(log: Any, max_degree: int, n_components: int) -> float:
+    """Bytes of the audit sample's buffers (``EventLog.shapes``), without allocating them."""
     shapes = log.shapes(max_degree, n_components).values()
     return float(sum(math.prod(shape) * np.dtype(dtype).itemsize for shape, dtype in shapes))
 
@@ -316,17 +312,13 @@ def lower_bound(scenario: Scenario, n: int, available: int | None = None) -> Pla
     """A plan with only what any run of ``n`` citizens must hold (score buffers, one score
     component, the network's offsets and mean ties, the audit sample), built from the scenario
     alone: instant, for refusing a size far beyond the machine before anything is built."""
-    from scsim.events import EventLog
-    from scsim.fusion import BLOCK
-
     network = scenario.network
     ties = getattr(network, "k", 0) or getattr(network, "friends_k", 0)
-    log = EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
-    audit = sum(math.prod(s) * np.dtype(d).itemsize for s, d in log.shapes(0, 1).values())
+    audit = _buffer_bytes(_audit_log(scenario, n), 0, 1)
     parts = [
         Part("scores", LABELS["scores"], 0.0, 8 + 4),
         Part("network", LABELS["network"], 0.0, 8 + 4 * ties),
-        Part("audit", LABELS["audit"], float(audit), 0.0),
+        Part("audit", LABELS["audit"], audit, 0.0),
     ]
     memory = available_memory() if available is None else available
     return Plan(scenario.name, n, scenario.days, parts, memory, bound=True)

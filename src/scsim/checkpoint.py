@@ -45,8 +45,6 @@ END = b"\nscsim checkpoint end\n"
 META = "checkpoint.json"
 CHUNK = 64 << 20
 """Bytes written or read (and checksummed) at a time."""
-KERNEL_CODE = ("rng.py", "fusion.py", "kernels", "modules", "network", "protocol")
-"""Files of the package the state's meaning depends on besides the classes it holds."""
 
 
 class CheckpointError(ValueError):
@@ -66,10 +64,10 @@ def _digest(module_names: list[str]) -> str:
     whose classes the pickle holds."""
     import hashlib
 
+    from scsim.fusion import kernel_code_files
+
     pkg = Path(scsim.__file__).parent
-    files = set()
-    for sub in KERNEL_CODE:
-        files.update((pkg / sub).rglob("*.py") if (pkg / sub).is_dir() else [pkg / sub])
+    files = set(kernel_code_files())
     for name in module_names:
         try:
             where = importlib.import_module(name).__file__

@@ -106,13 +106,25 @@ def cache_dir() -> Path:
     return Path(root) / "kernels"
 
 
-def _source_digest() -> str:
-    """Hash of the package sources a fused kernel inlines (numba's cache does not track them)."""
+KERNEL_CODE = ("rng.py", "fusion.py", "kernels", "modules", "network", "protocol")
+"""The package's files and folders a fused kernel inlines code from."""
+
+
+def kernel_code_files() -> list[Path]:
+    """The package's source files a fused kernel inlines, in a fixed order (a kernel cache key
+    and a checkpoint's version tag hash them: numba's cache does not track them)."""
     pkg = Path(scsim.__file__).parent
+    files: list[Path] = []
+    for sub in KERNEL_CODE:
+        files += sorted((pkg / sub).rglob("*.py")) if (pkg / sub).is_dir() else [pkg / sub]
+    return files
+
+
+def _source_digest() -> str:
+    """Hash of the package sources a fused kernel inlines."""
     h = hashlib.sha256()
-    for sub in ("rng.py", "fusion.py", "kernels", "modules", "network", "protocol"):
-        for path in sorted((pkg / sub).rglob("*.py")) if (pkg / sub).is_dir() else [pkg / sub]:
-            h.update(path.read_bytes())
+    for path in kernel_code_files():
+        h.update(path.read_bytes())
     return h.hexdigest()
 
 

@@ -10,8 +10,9 @@ independent and the count's own noise is the honest scale). The change from year
 may therefore be 10 % plus three standard deviations of the difference of two such counts,
 ``3 sqrt(c5 + c10) / c5``.
 
-The presets tuned to published figures (their ``sources:``) are checked against them in year
-10, each with its tolerance stated in ``CALIBRATED``.
+court-blacklist, tuned by hand to a published inflow (its ``sources:``), is checked against it in
+year 10 with the tolerance stated in ``CALIBRATED``; the presets fitted by scsim calibrate are
+checked in tests/experiments/test_calibrated_presets.py.
 """
 
 from __future__ import annotations
@@ -37,41 +38,17 @@ REFERENCE = {"sc-core"}
 """The SC-core v1 throughput reference keeps lifetime sums by definition (see its sources)."""
 
 
-EXPERIAN_2024 = {(300, 580): 0.163, (580, 670): 0.172, (670, 740): 0.194, (740, 800): 0.253,
-                 (800, 851): 0.218}  # fmt: skip
-"""US FICO score bands (Experian, October 2024), the fico preset's target."""
-
-
-def _fico(sim: Sim) -> None:
-    """Every band within 4 points of Experian's shares and the mean within 10 of 715 (FICO,
-    April 2025), among adults (children have no credit file): the tolerance of the hand fit,
-    about 10 times the sampling error of a share at this size (0.45 points, 8 000 adults)."""
-    adults = sim.people.age >= 18
-    score = sim.score[adults]
-    for (lo, hi), share in EXPERIAN_2024.items():
-        got = np.mean((score >= lo) & (score < hi))
-        assert abs(got - share) < 0.04, ((lo, hi), got, share)
-    assert abs(score.mean() - 715) < 10, score.mean()
-
-
-def _sesame(sim: Sim) -> None:
-    """No distribution is published: the assumed ranges of the preset's sources (perk_shares)
-    for the enrolled at 650, 700 and 750."""
-    score = sim.score[sim.people.enrolled]
-    for threshold, (lo, hi) in {650: (0.40, 0.60), 700: (0.15, 0.25), 750: (0.03, 0.08)}.items():
-        assert lo <= np.mean(score >= threshold) <= hi, (threshold, np.mean(score >= threshold))
-
-
 def _court_list(sim: Sim) -> None:
     """About 0.2 % of the population newly listed a year (13 M in the court list's first five
     years, of 1.4 B people), within a factor of two: the tolerance of court-blacklist's fit by
-    hand (its sources). beijing-2020 and china-2020 are fitted by scsim calibrate and checked
-    against their targets in tests/experiments/test_calibrated_presets.py."""
+    hand (its sources). The presets fitted by scsim calibrate (a targets file in
+    src/scsim/data/targets) are checked against their targets in
+    tests/experiments/test_calibrated_presets.py."""
     new = sim.record("newly_listed")[-YEAR:].sum() / sim.n
     assert 0.001 <= new <= 0.004, new
 
 
-CALIBRATED = {"fico": _fico, "sesame": _sesame, "court-blacklist": _court_list}
+CALIBRATED = {"court-blacklist": _court_list}
 
 
 def _run(name: str, n: int, years: int = YEARS, **overrides) -> Sim:

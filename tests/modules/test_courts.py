@@ -313,3 +313,42 @@ def test_the_list_has_no_effect_when_it_does_not_list_judgment_defaulters():
     b = Sim(_cohort({**STOCK, "listing_effect": 1.0}, days=60, court=False,
                     blacklist_below=500)).run()  # fmt: skip
     assert np.array_equal(a.people.court_listed, b.people.court_listed)
+
+
+ROLLOUT = 100
+"""Days over which the courts join the list in the rollout tests."""
+
+
+def test_courts_join_the_list_over_the_rollout():
+    """A court lists the defaulters it judges from the day it joins: before day 100 a defaulter
+    judged on day t is listed with chance t / 100 (so about half of those judged in days 0-99,
+    binomial, 4 sd), from day 100 on every one, the day they are judged."""
+    courts = {"dispute_rate": 0.003, "late_rate": 1e-9, "rollout_days": ROLLOUT}
+    sim = Sim(_cohort(courts, days=2 * ROLLOUT)).run()
+    new, judged = sim.record("newly_listed"), sim.record("judgment_defaulters_new")
+    assert np.array_equal(new[ROLLOUT:], judged[ROLLOUT:])
+    days = np.arange(ROLLOUT)
+    expected = float((judged[:ROLLOUT] * days / ROLLOUT).sum())
+    variance = float((judged[:ROLLOUT] * days / ROLLOUT * (1 - days / ROLLOUT)).sum())
+    assert _within(int(new[:ROLLOUT].sum()), expected, variance)
+
+
+def test_defaulters_judged_before_their_court_joined_stay_off_the_list():
+    """A day-0 stock is listed only where the court lists from day 0: half of it with a two-day
+    rollout (binomial, 4 sd). The rest are judgment defaulters all the same: after 60 days a
+    share 0.99^60 of the whole stock has not performed (late_rate 0.01, binomial, 4 sd), and
+    every one who performed, listed or not, is counted; the listed are exactly the listed cases."""
+    sim = Sim(_cohort({**STOCK, "rollout_days": 2}, days=60)).run()
+    listed = int(sim.record("newly_listed").sum())
+    waiting = int(np.isin(sim.people.court_case, [4, 5]).sum())
+    stock = waiting + int(sim.record("court_performed_late").sum())
+    assert _within(stock, 0.2 * N, N * 0.2 * 0.8)
+    assert _within(listed, 0.5 * stock, stock * 0.25)
+    left = 0.99**60
+    assert _within(waiting, left * stock, stock * left * (1 - left))
+    assert sim.people.court_listed.sum() == (sim.people.court_case == 4).sum()
+
+
+def test_rollout_days_must_be_a_whole_number_of_days():
+    with pytest.raises(ScenarioError, match=r"modules\.courts\.rollout_days.*-1"):
+        small(**{"modules.courts.rollout_days": -1})

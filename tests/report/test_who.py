@@ -84,3 +84,13 @@ def test_a_run_report_shows_who_is_hit(tmp_path):
     html = (run / "report.html").read_text()
     assert '<section id="who">' in html and "By age" in html and "By region" in html
     assert "dongcheng" in html  # Beijing's districts by name
+
+
+def test_counting_in_chunks_changes_nothing(monkeypatch):
+    """The section counts citizens a chunk at a time (its memory does not grow with the
+    population): chunks of 7 citizens give the table of one chunk."""
+    import scsim.report.who as who
+
+    whole = rates(people(), MANIFEST)
+    monkeypatch.setattr(who, "CHUNK", 7)
+    assert rates(people(), MANIFEST) == whole

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from scsim.experiments.spec import Outcome, Parameter, SweepError, Varied, _read
 from scsim.params import Name, Strict
 from scsim.scenario import Scenario
 from scsim.validation import describe
+
+FINAL_STATE = re.compile(r"\bpeople\b", re.IGNORECASE)
+"""A measure that reads the ``people`` view (not ``timeseries_people``): the last day's state."""
 
 
 class Target(Strict):
@@ -133,5 +137,13 @@ def load_targets(path: str | Path, base: Scenario, name: str) -> Problem:
             f"targets.{first}.day: {late[first]} is not simulated; the scenario runs days 0 to "
             f"{base.days - 1} (raise --days or the scenario's days)"
         )
+    last = base.days - 1
+    for key, t in spec.targets.items():
+        if FINAL_STATE.search(t.sql) and t.day != last:
+            raise SweepError(
+                f"targets.{key}.day: {t.day}, but its sql reads the people view, the citizens "
+                f"as they are on the run's last day ({last}); set day: {last}, or measure from "
+                "timeseries"
+            )
     varied = [resolve(k, p, base) for k, p in spec.parameters.items()]
     return Problem(base, name, dict(spec.targets), varied, spec)

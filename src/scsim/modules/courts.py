@@ -19,8 +19,14 @@ judgment defaulter: the shared fields ``court_listed`` (and ``court_wrongful`` o
 judgement), which the lists module reads with ``lists.court: true``; score change
 ``defaulter_effect`` (a record of misconduct; on a wrong judgement it is also filed as
 ``false_points``, which a won appeal restores). A judgment defaulter performs late, and leaves
-the court list, with the daily hazard ``late_rate``. A citizen has at most one open case: a
-default while a case is open joins it (counted), and no dispute arises while a case is open.
+the court list, with the daily hazard ``late_rate``. With ``rollout_days`` > 0 the courts join
+the list over that many days: each citizen's court joins on a day drawn uniformly from
+``0 .. rollout_days - 1`` (stream ``courts.join``, one draw per citizen for the whole run), and a
+judgment defaulter judged before their court joined is not put on the list (the court did not
+publish yet; the stock of day 0 is listed only where the court listed from day 0), but is a
+judgment defaulter all the same and performs late at the same rate. A citizen has at
+most one open case: a default while a case is open joins it (counted), and no dispute arises
+while a case is open.
 Dispute arrivals and late performance are scheduled by their geometric waiting times, so the
 hook's common path is two comparisons.
 
@@ -45,13 +51,14 @@ from scsim.params import ModuleParams, Probability, Rate
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi, u_lo
 
-NONE, PAY, PERFORM, APOLOGY, LISTED = range(5)
+NONE, PAY, PERFORM, APOLOGY, LISTED, UNLISTED = range(6)
 """``court_case`` codes: no open case; an order to pay (after a default), to perform, to
-apologise; a judgment defaulter awaiting late performance."""
+apologise; a judgment defaulter awaiting late performance, on the list or judged by a court that
+had not joined it yet (``rollout_days``)."""
 
 # causes
 C_DEFAULT, C_DISPUTE, C_APOLOGY, C_SINCERE, C_INSINCERE = range(5)
-CAUSE_OF_CASE = np.array([-1, C_DEFAULT, C_DISPUTE, C_APOLOGY, -1], dtype=np.int64)
+CAUSE_OF_CASE = np.array([-1, C_DEFAULT, C_DISPUTE, C_APOLOGY, -1, -1], dtype=np.int64)
 # day keys; settings packed into arrays (one parameter per kind of setting)
 K_DECIDE, K_JUDGE = range(2)
 (
@@ -152,6 +159,14 @@ class CourtsParams(ModuleParams):
         "late by this when the lists module lists judgment defaulters (lists.court: true): the "
         "list's purpose is to make defaulters comply (1: no effect; assumption)",
     )
+    rollout_days: int = Field(
+        default=0,
+        ge=0,
+        le=36500,
+        description="courts join the list over this many days: each citizen's court joins on a "
+        "day drawn uniformly before it, and its judgment defaulters are listed from that day "
+        "(0: every court lists from day 0)",
+    )
     initial_defaulters: Probability = Field(
         default=0.0,
         description="share of adults who are unresolved judgment defaulters on day 0, from "
@@ -185,9 +200,19 @@ def comply_chance(base, i, conformity, income, probs):
 
 
 @njit(inline="always", cache=True)
+def join_day(join_key, rollout, i):
+    """Day the citizen's court joins the list: uniform on ``0 .. rollout - 1`` (0 without a
+    rollout)."""
+    if rollout == 0:
+        return 0
+    return np.int32(u_hi(agent_hash(join_key, i)) * rollout)
+
+
+@njit(inline="always", cache=True)
 def courts_delta(
     a, rec, ev, court_day, court_case, court_listed, court_wrongful, false_points, in_default,
-    default_day, conformity, income, keys, probs, deadline, from_finance, fp_on, effect, sv_on,
+    default_day, conformity, income, keys, probs, deadline, from_finance, fp_on, effect, join_key,
+    rollout, sv_on,
     sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col, sv_evk, col_court_orders_from_default,
     col_court_orders_from_dispute, col_court_orders_joined, col_court_orders_open,
     col_court_orders_complied, col_judgment_defaulters_new, col_apologies_ordered,
@@ -217,8 +242,9 @@ def courts_delta(
             if k == APOLOGY:
                 rec[g, col_apologies_ordered] += 1.0
             emit(ev, a, kind_order, CAUSE_OF_CASE[k], 0.0, -1)
-        elif k == LISTED:  # late performance
-            if court_listed[i]:  # (unless a won appeal lifted the listing already)
+        elif k >= LISTED:  # late performance, listed or not (unless a won appeal lifted the
+            # listing already)
+            if court_listed[i] or k == UNLISTED:
                 court_listed[i] = False
                 court_wrongful[i] = False
                 rec[g, col_court_performed_late] += 1.0
@@ -253,8 +279,8 @@ def courts_delta(
                 court_case[i] = NONE
                 court_day[i] = next_event_day(day, u_lo(h), probs[P_DISPUTE])
             else:
-                court_listed[i] = True
-                court_wrongful[i] = wrong
+                court_listed[i] = day >= join_day(join_key, rollout, i)
+                court_wrongful[i] = wrong and court_listed[i]
                 named = True
                 if sv_on:
                     named = sight(
@@ -265,7 +291,7 @@ def courts_delta(
                     d = effect
                     if wrong and fp_on:
                         false_points[i] += effect
-                court_case[i] = LISTED
+                court_case[i] = LISTED if court_listed[i] else UNLISTED
                 court_day[i] = next_event_day(day, u_lo(h), probs[P_LATE])
                 rec[g, col_judgment_defaulters_new] += 1.0
                 emit(ev, a, kind_defaulted, CAUSE_OF_CASE[k], d, -1)
@@ -290,14 +316,14 @@ def first_disputes(key, adult, hazard, court_day):
 
 
 @njit(parallel=True, cache=True)
-def initial_stock(key, adult, share, late, case, court_listed, court_day):
+def initial_stock(key, adult, share, late, case, court_listed, court_day, join_key, rollout):
     """Adults who are judgment defaulters on day 0 (stream ``courts.stock``), each with its day
-    of late performance."""
+    of late performance; listed where the court lists from day 0."""
     for i in prange(adult.size):
         h = agent_hash(key, i)
         if adult[i] and u_hi(h) < share:
-            case[i] = LISTED
-            court_listed[i] = True
+            court_listed[i] = join_day(join_key, rollout, i) == 0
+            case[i] = LISTED if court_listed[i] else UNLISTED
             court_day[i] = next_event_day(-1, u_lo(h), late)
 
 
@@ -311,7 +337,7 @@ class Courts(Module):
     offence = True
     fields = (
         PerAgent("court_day", np.int32, fill=NEVER, doc="day of the next dispute or deadline"),
-        PerAgent("court_case", np.uint8, fill=NONE, doc="open case (NONE, PAY, ... LISTED)"),
+        PerAgent("court_case", np.uint8, fill=NONE, doc="open case (NONE, PAY, ... UNLISTED)"),
         PerAgent("court_listed", np.bool_, doc="a judgment defaulter (shared with lists)"),
         PerAgent("court_wrongful", np.bool_, doc="listed on a wrong judgement (shared)"),
         PerAgent("false_points", np.float32, optional=True, doc="false penalties on file"),
@@ -325,6 +351,8 @@ class Courts(Module):
         Scalar("from_finance", np.bool_, doc="finance is on (defaults make payment orders)"),
         Scalar("fp_on", np.bool_, doc="a wrong judgement is filed as false points"),
         Scalar("effect", np.float32, doc="weighted score change of a judgment defaulter"),
+        Scalar("join_key", np.uint64, doc="key of the courts' joining days (stream courts.join)"),
+        Scalar("rollout", np.int64, doc="days over which the courts join the list (0: none)"),
         *SIGHT,
     )
     records = tuple(
@@ -353,10 +381,11 @@ class Courts(Module):
         first_disputes(self.day_key("init", 0), adult, p.dispute_rate, court_day)
         court_listed = people.ensure("court_listed", np.bool_, False)
         people.ensure("court_wrongful", np.bool_, False)
+        self.join_key = self.day_key("join", 0)
         if p.initial_defaulters > 0:
             initial_stock(
                 self.day_key("stock", 0), adult, p.initial_defaulters, self.late_hazard, case,
-                court_listed, court_day,
+                court_listed, court_day, self.join_key, p.rollout_days,
             )  # fmt: skip
         self.fp_on = p.defaulter_effect != 0
         if self.fp_on:
@@ -379,7 +408,8 @@ class Courts(Module):
         return {
             "keys": self.day_keys(["decide", "judge"], day), "probs": self.probs,
             "deadline": self.params.deadline_days, "from_finance": self.from_finance,
-            "fp_on": self.fp_on, "effect": self.effect, **sight_values(self, day),
+            "fp_on": self.fp_on, "effect": self.effect, "join_key": self.join_key,
+            "rollout": self.params.rollout_days, **sight_values(self, day),
         }  # fmt: skip
 
     def finish(self, day: int) -> None:

@@ -3,6 +3,7 @@ occupation and region, from every citizen's final state (``people.parquet``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,61 +23,96 @@ MAX_REGIONS = 40
 """More regions than this are left to the regions section's map of shares."""
 
 
+CHUNK = 1 << 20
+"""Citizens grouped at a time: the section's memory stays a few megabytes at any population."""
+
+Coder = Callable[[slice], np.ndarray]
+"""A grouping's codes for a slice of citizens."""
+
+
 def _groups(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str, tuple]:
-    """Grouping -> (group labels, each citizen's group code), for the groupings the run's people
-    table allows."""
-    out: dict[str, tuple] = {}
+    """Grouping -> (group labels, a function giving each citizen's group code for a slice of
+    citizens), for the groupings the run's people table allows."""
+    out: dict[str, tuple[list[str], Coder]] = {}
     if "income" in people:
         income = people["income"]
-        earners = income > 0
         labels = ["no income of their own"]
-        codes = np.zeros(income.size, dtype=np.int64)
-        if earners.sum() >= 5:
-            edges = np.quantile(income[earners], [0.2, 0.4, 0.6, 0.8])
-            codes = np.where(earners, 1 + np.searchsorted(edges, income, side="right"), 0)
+        earners = int(np.count_nonzero(income > 0))
+        edges = None
+        if earners >= 5:
+            edges = np.quantile(income[income > 0], [0.2, 0.4, 0.6, 0.8])
             labels += ["poorest fifth", "second fifth", "middle fifth", "fourth fifth",
                        "richest fifth"]  # fmt: skip
-        out["income (of earners)"] = (labels, codes)
+
+        def income_codes(part: slice) -> np.ndarray:
+            x = income[part]
+            if edges is None:
+                return np.zeros(x.size, dtype=np.int64)
+            return np.where(x > 0, 1 + np.searchsorted(edges, x, side="right"), 0)
+
+        out["income (of earners)"] = (labels, income_codes)
     if "age" in people:
         bounds = np.array([hi for _, hi, _ in AGES[:-1]])
-        out["age"] = ([name for *_, name in AGES], np.searchsorted(bounds, people["age"], "right"))
+        out["age"] = (
+            [name for *_, name in AGES],
+            lambda part: np.searchsorted(bounds, people["age"][part], "right"),
+        )
     if "occupation" in people:
         catalogue = (manifest.get("scenario") or {}).get("modules", {}).get("population") or {}
         names = RESERVED_OCCUPATIONS + tuple(o["name"] for o in catalogue.get("occupations") or [])
-        codes = people["occupation"].astype(np.int64)
-        count = max(len(names), int(codes.max()) + 1)
+        occupation = people["occupation"]
+        count = max(len(names), int(occupation.max()) + 1) if occupation.size else len(names)
         out["occupation"] = ([names[c] if c < len(names) else f"occupation {c}"
-                              for c in range(count)], codes)  # fmt: skip
+                              for c in range(count)],
+                             lambda part: occupation[part].astype(np.int64))  # fmt: skip
     regions = manifest.get("region_names") or []
     if "region" in people and 1 < len(regions) <= MAX_REGIONS:
-        out["region"] = (list(regions), people["region"].astype(np.int64))
+        out["region"] = (list(regions), lambda part: people["region"][part].astype(np.int64))
+    return out
+
+
+def _outcomes(people: dict[str, np.ndarray]) -> dict[str, Callable[[slice], np.ndarray]]:
+    """Each outcome's citizens (a boolean mask) for a slice of citizens."""
+    out: dict[str, Callable[[slice], np.ndarray]] = {}
+    if "listed" in people:
+        out["listed at the end"] = lambda part: people["listed"][part]
+    if "days_listed" in people:
+        out["ever listed"] = lambda part: people["days_listed"][part] > 0
+    if "wrongful" in people:
+        out["wrongly listed"] = lambda part: people["wrongful"][part]
+    if "sanctions_held" in people:
+        out["banned at the end"] = lambda part: people["sanctions_held"][part] > 0
     return out
 
 
 def rates(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str, list[dict]]:
     """Per grouping, per group: its size and, per 1 000 of its citizens, those listed at the
-    end, ever listed, wrongly listed at the end and holding a ban at the end; its mean score."""
-    outcomes = {
-        "listed at the end": people.get("listed"),
-        "ever listed": people["days_listed"] > 0 if "days_listed" in people else None,
-        "wrongly listed": people.get("wrongful"),
-        "banned at the end": people["sanctions_held"] > 0 if "sanctions_held" in people else None,
-    }
-    found = {name: np.asarray(v, dtype=np.float64) for name, v in outcomes.items() if v is not None}
+    end, ever listed, wrongly listed at the end and holding a ban at the end; its mean score.
+    Citizens are counted ``CHUNK`` at a time."""
+    n = len(next(iter(people.values()))) if people else 0
+    outcomes = _outcomes(people)
     result: dict[str, list[dict]] = {}
-    for grouping, (labels, codes) in _groups(people, manifest).items():
-        size = np.bincount(codes, minlength=len(labels))
-        sums = {name: np.bincount(codes, hit, len(labels)) for name, hit in found.items()}
-        if "score" in people:
-            score = np.bincount(codes, people["score"].astype(np.float64), len(labels))
-        rows = []
-        for k, label in enumerate(labels):
-            if size[k] == 0:
-                continue
-            row = {"group": label, "citizens": int(size[k])}
-            row |= {name: f"{1000 * total[k] / size[k]:.1f}" for name, total in sums.items()}
+    for grouping, (labels, codes_of) in _groups(people, manifest).items():
+        k = len(labels)
+        size = np.zeros(k, dtype=np.int64)
+        sums = {name: np.zeros(k, dtype=np.int64) for name in outcomes}
+        score = np.zeros(k, dtype=np.float64)
+        for start in range(0, n, CHUNK):
+            part = slice(start, start + CHUNK)
+            codes = codes_of(part)
+            size += np.bincount(codes, minlength=k)
+            for name, hit in outcomes.items():
+                sums[name] += np.bincount(codes[hit(part)], minlength=k)
             if "score" in people:
-                row["mean score"] = f"{score[k] / size[k]:.0f}"
+                score += np.bincount(codes, people["score"][part], k)
+        rows = []
+        for g, label in enumerate(labels):
+            if size[g] == 0:
+                continue
+            row = {"group": label, "citizens": int(size[g])}
+            row |= {name: f"{1000 * total[g] / size[g]:.1f}" for name, total in sums.items()}
+            if "score" in people:
+                row["mean score"] = f"{score[g] / size[g]:.0f}"
             rows.append(row)
         result[grouping] = rows
     return result

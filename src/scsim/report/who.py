@@ -37,10 +37,10 @@ def _groups(people: dict[str, np.ndarray], manifest: dict[str, Any]) -> dict[str
     if "income" in people:
         income = people["income"]
         labels = ["no income of their own"]
-        earners = int(np.count_nonzero(income > 0))
+        earners = income[income > 0]
         edges = None
-        if earners >= 5:
-            edges = np.quantile(income[income > 0], [0.2, 0.4, 0.6, 0.8])
+        if earners.size >= 5:
+            edges = np.quantile(earners, [0.2, 0.4, 0.6, 0.8])
             labels += ["poorest fifth", "second fifth", "middle fifth", "fourth fifth",
                        "richest fifth"]  # fmt: skip
 

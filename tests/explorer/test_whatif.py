@@ -137,7 +137,9 @@ def test_page_runs_a_what_if(served, tmp_path):
         page.click("#whatif-link")
         page.wait_for_selector("#levers tbody tr")
         page.select_option("#preset", "beijing-2020")
-        page.wait_for_selector(f'input[data-path="{BELOW}"]')
+        # the table is redrawn when beijing's levers arrive: wait for that, not for any input
+        # with the same path (the first preset's table has one too)
+        page.wait_for_selector(f'#levers[data-preset="beijing-2020"] input[data-path="{BELOW}"]')
         page.fill("#n", str(N))
         page.fill("#days", str(DAYS))
         threshold = page.locator(f'input[data-path="{BELOW}"]')

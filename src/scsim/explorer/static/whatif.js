@@ -79,9 +79,11 @@ async function loadLevers() {
   showError(null);
   const preset = $("preset").value;
   const answer = await call(`/api/whatif/levers?preset=${encodeURIComponent(preset)}`);
+  if ($("preset").value !== preset) return; // a later choice has its own request under way
   levers = answer.levers;
   $("seed").value = answer.seed;
   drawLevers();
+  $("levers").dataset.preset = preset;
 }
 
 function moved() {

@@ -1,5 +1,7 @@
 """Fusion: the fused kernel's workers and the options its hooks are compiled with."""
 
+import threading
+
 import numba
 import numpy as np
 import pytest
@@ -15,12 +17,12 @@ from scsim.fusion import (
 )
 
 
-def _call(n_blocks: int, threads: int) -> tuple:
-    """(counter, worker count, the kernel's arguments) of the call a FusedKernel makes."""
+def _call(n_blocks: int, threads: int) -> list:
+    """(counter, thread, the kernel's arguments) of each call a FusedKernel makes in a day."""
     seen = []
 
-    def kernel(next_block, workers, *args):
-        seen.append((next_block.copy(), workers, args))
+    def kernel(next_block, *args):
+        seen.append((next_block, threading.get_ident(), args))
 
     args = [None] * len(KERNEL_PARAMS)
     args[KERNEL_PARAMS.index("rec")] = np.zeros((n_blocks, 1, 1))
@@ -29,18 +31,20 @@ def _call(n_blocks: int, threads: int) -> tuple:
         FusedKernel(kernel)(*args)
     finally:
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
-    assert len(seen) == 1
-    return seen[0]
+    return seen
 
 
 @pytest.mark.parametrize(
     ("n_blocks", "threads", "workers"),
     [(7, 1, 1), (7, 2, 2), (1, 2, 1)],  # never more workers than blocks
 )
-def test_one_call_with_a_fresh_counter_and_the_worker_count(n_blocks, threads, workers):
-    counter, got, args = _call(n_blocks, threads)
-    assert counter.dtype == np.int64 and counter.tolist() == [0] and got == workers
-    assert len(args) == len(KERNEL_PARAMS)
+def test_one_counter_shared_by_one_call_per_worker_thread(n_blocks, threads, workers):
+    calls = _call(n_blocks, threads)
+    assert len(calls) == workers and len({thread for _, thread, _ in calls}) == workers
+    counter = calls[0][0]  # one fresh counter, from which every worker claims blocks
+    assert counter.dtype == np.int64 and counter.tolist() == [0]
+    assert all(c is counter and len(args) == len(KERNEL_PARAMS) for c, _, args in calls)
+    assert threading.get_ident() in {thread for _, thread, _ in calls}  # the caller works too
 
 
 def test_compiled_hook_is_shared_and_refuses_to_allocate():
@@ -98,3 +102,28 @@ def kernel_source_of(sim) -> str:
     module = sys.modules[sim.kernel.kernel.py_func.__module__]
     assert module.__name__.startswith("scsim_fused_")
     return inspect.getsource(module)
+
+
+def test_processes_take_turns_to_compile_a_kernel(tmp_path):
+    # a kernel's compile holds an flock on its lock file: another holder (here a thread with
+    # its own open file, as another process would have) waits until the first lets go, then
+    # finds the kernel in the cache instead of compiling it again
+    from scsim.fusion import _turn
+
+    lock, order = tmp_path / "k.lock", []
+    second_tried = threading.Event()
+
+    def second():
+        second_tried.set()
+        with _turn(lock):
+            order.append("second")
+
+    with _turn(lock):
+        order.append("first")
+        thread = threading.Thread(target=second)
+        thread.start()
+        second_tried.wait(5)
+        thread.join(0.5)  # still waiting for the lock
+        assert thread.is_alive() and order == ["first"]
+    thread.join(5)
+    assert order == ["first", "second"]

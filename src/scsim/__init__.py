@@ -7,7 +7,13 @@ they are imported on first use, so ``import scsim`` stays cheap (no numba, dask 
 from __future__ import annotations
 
 import importlib
+import os
 from typing import Any
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+"""numba's OpenMP workers sleep when idle instead of spinning: the day pass runs on scsim's own
+threads (``scsim.fusion``), and workers spinning after a module's ``prange`` would take the
+cores it needs. Read when numba first starts its workers; a value set beforehand is kept."""
 
 __version__ = "0.1.0"
 __all__ = ["Result", "__version__", "compare", "load", "run", "sweep"]

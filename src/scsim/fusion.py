@@ -5,9 +5,9 @@ block function that calls them in phase order for each agent of the fixed blocks
 passing each module's fields as named parameters (``speech_dissent``, ``sanctions_ban_until``,
 ...). A module that is switched off is simply absent from it, so it costs nothing. The generated
 source is written to the kernel cache directory (named by a hash of the hooks and of the package
-source it inlines) so numba's ``cache=True`` applies. A small ``@njit(parallel=True)`` shell
-runs the block function on ``numba.get_num_threads()`` workers (a ``prange`` over workers),
-which take blocks one at a time from a shared counter.
+source it inlines) so numba's ``cache=True`` applies. The block function releases the GIL
+(``nogil``); ``numba.get_num_threads()`` threads (the caller and a pool of Python threads) run
+it at once and take blocks one at a time from a shared atomic counter.
 
 Compile time is most of a cold run (and of the test suite), so the kernel is built to compile
 fast and run as fast as the former single ``prange`` kernel (bench/README.md):
@@ -15,14 +15,16 @@ fast and run as fast as the former single ``prange`` kernel (bench/README.md):
 - each hook is compiled on its own (once per process and signature) with ``forceinline``, so
   LLVM, not numba's IR inliner, inlines it into the block function;
 - the block function runs without numba's reference counting (``_nrt=False``): with it,
-  outside a ``prange`` body, numba increfs and decrefs the arrays its inlined hooks take, once
-  per agent (steps 5-10x slower). A hook that allocates (or returns a new array) therefore does
+  numba increfs and decrefs the arrays its inlined hooks take, once per agent (steps 5-10x
+  slower). A hook that allocates (or returns a new array) therefore does
   not compile: the day loop allocates nothing;
-- the ``prange`` body is one call: numba's parfor lowering is superlinear in the arrays the
-  body uses, and with the hooks' code in it, it cost more than compiling all the hooks. The
-  workers take blocks from a shared atomic counter (``scsim.kernels.claim``), so a worker that
-  starts late takes fewer blocks instead of delaying the day;
-- ``error_model="numpy"``, as in a ``prange`` body: a division by zero gives inf or nan.
+- no ``prange``: numba's parfor lowering is superlinear in the arrays a ``prange`` body uses,
+  and a ``prange`` shell that only called the block function with its ~100-270 arrays cost
+  about half of every kernel's compile (SC-core 8.8 of 17.8 s). Python threads run the nogil
+  block function instead; they take blocks from a shared atomic counter
+  (``scsim.kernels.claim``), so a thread that starts late takes fewer blocks instead of
+  delaying the day;
+- ``error_model="numpy"``: a division by zero gives inf or nan.
 
 Per-block records are summed in block order by the caller, so every record is bit-identical for
 any thread count.
@@ -30,12 +32,15 @@ any thread count.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import inspect
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -213,7 +218,6 @@ def kernel_source(
     return TEMPLATE.format(
         runtime=RUNTIME[python],
         signature="\n".join(f"    {x}" if x.startswith("#") else f"    {x}," for x in names),
-        call="\n".join(f"            {x}," for x in names if not x.startswith("#")),
         names=", ".join(m.name for m in modules),
         imports="\n".join(imports),
         block=BLOCK,
@@ -318,9 +322,37 @@ def fused_kernel(
     return module.day_step
 
 
+@contextmanager
+def _turn(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (``flock``: released if the process dies)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+"""The process's day threads by their number: made on first use, replaced by a larger pool
+when more are asked for."""
+
+
+def _pool(workers: int) -> ThreadPoolExecutor:
+    """A pool of at least ``workers`` threads."""
+    size = max(_POOL, default=0)
+    if size < workers:
+        if size:
+            _POOL.pop(size).shutdown(wait=True)
+        _POOL[workers] = ThreadPoolExecutor(workers, thread_name_prefix="scsim-day")
+        size = workers
+    return _POOL[size]
+
+
 class FusedKernel:
-    """A generated ``day_threads(next_block, threads, *args)``: a numba ``prange`` over
-    ``numba.get_num_threads()`` workers, each running ``day_blocks`` on blocks claimed from the
+    """A generated ``day_blocks(next_block, *args)``, run by ``numba.get_num_threads()``
+    threads at once (the caller and ``threads - 1`` of the pool's), each taking blocks from the
     shared counter ``next_block``; called with the kernel's arguments (``KERNEL_PARAMS``, then
     the fields)."""
 
@@ -331,15 +363,26 @@ class FusedKernel:
         self.kernel = kernel
 
     def compile(self, signature: tuple) -> None:
-        """Compile (or load from the cache) for these argument types (numba types)."""
-        self.kernel.compile((numba.int64[::1], numba.int64, *signature))
+        """Compile (or load from the cache) for these argument types (numba types). Processes
+        sharing the cache take turns: one compiles, the others wait and then load its result
+        (a sweep's or a test run's workers would otherwise compile the same kernel at once, each
+        holding a compile's memory)."""
+        with _turn(cache_dir() / f"{self.name or 'kernel'}.lock"):
+            self.kernel.compile((numba.int64[::1], *signature))
 
     @property
     def signatures(self) -> list:
-        """The argument types compiled so far (the counter and thread count first)."""
+        """The argument types compiled so far (the block counter first)."""
         return self.kernel.signatures
 
     def __call__(self, *args: object) -> None:
         n_blocks = args[KERNEL_PARAMS.index("rec")].shape[0]
         threads = max(1, min(numba.get_num_threads(), n_blocks))
-        self.kernel(np.zeros(1, dtype=np.int64), np.int64(threads), *args)
+        counter = np.zeros(1, dtype=np.int64)
+        others = []
+        if threads > 1:  # the caller is one of the threads
+            pool = _pool(threads - 1)
+            others = [pool.submit(self.kernel, counter, *args) for _ in range(threads - 1)]
+        self.kernel(counter, *args)
+        for done in others:
+            done.result()

@@ -1,8 +1,8 @@
 """The fused kernel in plain Python: what a generated kernel imports in debug mode.
 
 ``scsim.fusion.kernel_source(..., python=True)`` writes the same day as the compiled kernel,
-but its names come from here: ``njit`` keeps the function as it is, ``prange`` is ``range``,
-prefetches do nothing, and the module hooks and the agent view are their Python functions
+but its names come from here: ``njit`` keeps the function as it is, prefetches do nothing,
+and the module hooks and the agent view are their Python functions
 (``py_func``), so ``pdb`` (or a ``breakpoint()`` in a hook) stops inside a module. Helpers a hook
 calls (``emit``, the random streams ...) still run compiled. Slow: for small populations.
 
@@ -35,9 +35,6 @@ def njit(*args: Any, **options: Any) -> Any:
     if args and callable(args[0]):
         return args[0]
     return lambda f: f
-
-
-prange = range
 
 
 def prefetch(*args: Any) -> None:
@@ -103,7 +100,7 @@ class FusedKernel:
 
     def __call__(self, *args: object) -> None:
         with np.errstate(all="ignore"):  # as compiled: integers wrap, x / 0 is inf or nan
-            self.kernel(np.zeros(1, dtype=np.int64), 1, *args)
+            self.kernel(np.zeros(1, dtype=np.int64), *args)
 
 
 _TRACE: dict[str, Any] = {"citizen": None, "steps": None}

@@ -69,20 +69,7 @@ def day_blocks(
         r[0, 0] += score_sum
 
 
-@njit(parallel=True, cache=True)
-def day_threads(
-    next_block,
-    threads,
-{signature}
-):
-    for _ in prange(threads):
-        day_blocks(
-            next_block,
-{call}
-        )
-
-
-day_step = FusedKernel(day_threads)
+day_step = FusedKernel(day_blocks)
 '''
 
 MEMORY = """\
@@ -97,7 +84,7 @@ MEMORY = """\
 
 RUNTIME = {
     False: """\
-from numba import njit, prange
+from numba import njit
 
 from scsim.fusion import FORGOTTEN, FusedKernel, compiled_hook
 from scsim.kernels.agent import (
@@ -108,7 +95,7 @@ from scsim.kernels.prefetch import prefetch, prefetch_at""",
     True: """\
 from scsim.fusion import FORGOTTEN
 from scsim.kernels.agent import PREFETCH_STREAM
-from scsim.kernels.debug import FusedKernel, agent_view, claim, njit, prange, prefetch
+from scsim.kernels.debug import FusedKernel, agent_view, claim, njit, prefetch
 from scsim.kernels.debug import hook as compiled_hook
 from scsim.kernels.debug import prefetch_ahead, prefetch_at, score_bin, seen, snap, traced
 from scsim.kernels.debug import wanted, with_recorded""",

@@ -93,8 +93,8 @@ def resumed(sc, cut: int, path: Path) -> Sim:
     return Sim.load_checkpoint(path)
 
 
-# in reverse order: tests/test_presets.py runs the presets at the same time on the other worker,
-# in order, so each kernel is compiled once (by whichever worker comes first) and loaded by the other
+# in reverse order: tests/test_presets.py runs the presets at the same time on the other
+# worker, in order, so each kernel is compiled once (by the first worker to need it)
 @pytest.mark.parametrize("name", ["shunning", *reversed(preset_names())])
 def test_a_resumed_run_is_the_run_made_in_one_go(name, tmp_path):
     sc = _shunning() if name == "shunning" else _scenario(name)

@@ -84,7 +84,8 @@ def render(
     ]  # fmt: skip
     rows = [
         [esc(t.label or k), esc(t.relation) + fmt(t.value),
-         f"{fmt(achieved[k])} ± {fmt(spread[k])}", fmt(t.tolerance), "yes" if t.within(achieved[k]) else "no",
+         f"{fmt(achieved[k])} ± {fmt(spread[k])}", fmt(t.tolerance),
+         "yes" if t.within(achieved[k]) else "no",
          fmt(t.day), esc(t.source), esc(t.why)]
         for k, t in problem.targets.items()
     ]  # fmt: skip

@@ -122,10 +122,7 @@ def _finish(problem, study, scenario, targets, target, replicates, sampler, png,
     calibrated = write_outputs(problem, study, scenario, targets, target, replicates, sampler)
     report, skipped = render(problem, study, target, calibrated, png=png)
     best = study.best_trial
-    within = sum(
-        abs(best.user_attrs["achieved"][k] - t.value) <= t.tolerance
-        for k, t in problem.targets.items()
-    )
+    within = sum(t.within(best.user_attrs["achieved"][k]) for k, t in problem.targets.items())
     out.print(
         f"best trial {best.number}: loss {best.value:.3g}, {within} of {len(problem.targets)} "
         f"targets within tolerance ({time.perf_counter() - t0:,.0f} s)"

@@ -150,3 +150,20 @@ def test_kill_9_then_the_same_command_completes_the_study(tmp_path):
     assert pq.read_table(out / "trials.parquet").num_rows == 10
     stored = [json.loads(p.read_text())["key"] for p in (out / "tasks").glob("*.json")]
     assert len(stored) == len(set(stored))
+
+
+@pytest.mark.parametrize(("bound", "misses"), [("at_most", (0.0, 0.0, 0.25, 4.0)),
+                                               ("at_least", (4.0, 0.25, 0.0, 0.0))])  # fmt: skip
+def test_a_bound_misses_only_on_its_far_side(tmp_path, bound, misses):
+    # a published figure that counts more than the measure (at_most) or less (at_least): the
+    # loss is 0 on the allowed side and the same square as an equal target beyond it
+    data = targets(100.0, 10.0)
+    data["targets"]["detected"]["bound"] = bound
+    problem = load_targets(write(tmp_path, data), base(), "sc-core")
+    t = problem.targets["detected"]
+    for achieved, miss in zip((80.0, 95.0, 105.0, 120.0), misses, strict=True):
+        assert problem.loss({"detected": achieved}) == pytest.approx(miss)
+        assert t.within(achieved) == (miss <= 1)
+    data["targets"]["detected"]["bound"] = "below"
+    with pytest.raises(SweepError, match="targets.detected.bound"):
+        load_targets(write(tmp_path, data), base(), "sc-core")

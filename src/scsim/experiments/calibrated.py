@@ -88,7 +88,8 @@ def calibrated_yaml(
                 "tolerance": t.tolerance,
                 "achieved": achieved[name],
                 "spread": spread[name],
-                "within": abs(achieved[name] - t.value) <= t.tolerance,
+                "within": t.within(achieved[name]),
+                **({"bound": t.bound} if t.bound != "equal" else {}),
                 "day": t.day,
                 "source": t.source,
             }

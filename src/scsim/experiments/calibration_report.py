@@ -21,9 +21,14 @@ def _targets_figure(problem: Problem, achieved: dict, spread: dict) -> go.Figure
     labels = [problem.targets[k].label or k for k in names]
     off = [(achieved[k] - t.value) / t.tolerance for k, t in problem.targets.items()]
     err = [spread[k] / t.tolerance for k, t in problem.targets.items()]
+    reach = max([2.0, *(abs(x) + 1 for x in off)])
     fig = go.Figure()
-    fig.add_shape(type="rect", x0=-1, x1=1, y0=-0.5, y1=len(names) - 0.5,
-                  fillcolor="rgba(0,150,0,0.12)", line={"width": 0})  # fmt: skip
+    for row, t in enumerate(problem.targets.values()):  # a bound's allowed side is all green
+        x0, x1 = {"equal": (-1, 1), "at_most": (-reach, 1), "at_least": (-1, reach)}[t.bound]
+        fig.add_shape(type="rect", x0=x0, x1=x1, y0=row - 0.5, y1=row + 0.5,
+                      fillcolor="rgba(0,150,0,0.12)", line={"width": 0})  # fmt: skip
+    labels = [f"{label} ({t.relation.strip()} published)" if t.relation else label
+              for label, t in zip(labels, problem.targets.values(), strict=True)]  # fmt: skip
     fig.add_trace(go.Scatter(x=off, y=labels, mode="markers", marker={"size": 10},
                              error_x={"type": "data", "array": err}, name="achieved"))  # fmt: skip
     fig.update_layout(
@@ -65,7 +70,7 @@ def render(
     best = study.best_trial
     achieved, spread = best.user_attrs["achieved"], best.user_attrs["spread"]
     embed = Embedder()
-    within = sum(abs(achieved[k] - t.value) <= t.tolerance for k, t in problem.targets.items())
+    within = sum(t.within(achieved[k]) for k, t in problem.targets.items())
     parts = [
         f"<h1>Calibration: {esc(problem.name)}</h1>",
         f'<p class="description">{esc(problem.file.description)}</p>',
@@ -78,8 +83,9 @@ def render(
         ]),
     ]  # fmt: skip
     rows = [
-        [esc(t.label or k), fmt(t.value), f"{fmt(achieved[k])} ± {fmt(spread[k])}",
-         fmt(t.tolerance), "yes" if abs(achieved[k] - t.value) <= t.tolerance else "no",
+        [esc(t.label or k), esc(t.relation) + fmt(t.value),
+         f"{fmt(achieved[k])} ± {fmt(spread[k])}", fmt(t.tolerance),
+         "yes" if t.within(achieved[k]) else "no",
          fmt(t.day), esc(t.source), esc(t.why)]
         for k, t in problem.targets.items()
     ]  # fmt: skip

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
 
@@ -35,6 +36,12 @@ class Target(Strict):
     why: str = Field(default="", description="why this tolerance")
     label: str | None = None
     weight: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    bound: Literal["equal", "at_most", "at_least"] = Field(
+        default="equal",
+        description="equal: the measure should equal the figure; at_most / at_least: the "
+        "figure is a ceiling / floor (it counts more, or less, than the measure), so only a "
+        "measure above / below it is a miss",
+    )
 
     @field_validator("sql")
     @classmethod
@@ -47,6 +54,24 @@ class Target(Strict):
 
     def measure(self) -> Outcome:
         return Outcome(sql=self.sql.format(day=self.day), label=self.label)
+
+    def miss(self, achieved: float) -> float:
+        """How far ``achieved`` misses the figure, in tolerances (0 on a bound's allowed side)."""
+        off = (achieved - self.value) / self.tolerance
+        if self.bound == "at_most":
+            return max(off, 0.0)
+        if self.bound == "at_least":
+            return max(-off, 0.0)
+        return abs(off)
+
+    def within(self, achieved: float) -> bool:
+        """Whether ``achieved`` is within the tolerance (of the figure, or of its bound)."""
+        return self.miss(achieved) <= 1.0
+
+    @property
+    def relation(self) -> str:
+        """What a report writes before the figure: "≤ " for a ceiling, "≥ " for a floor."""
+        return {"equal": "", "at_most": "≤ ", "at_least": "≥ "}[self.bound]
 
 
 class FitParameter(Parameter):
@@ -81,14 +106,15 @@ class Problem:
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def loss(self, achieved: dict[str, float]) -> float:
-        """Weighted mean of ((achieved - value) / tolerance)^2: below 1 when every target is
-        within its tolerance; infinite when a measure is missing."""
+        """Weighted mean of each target's squared miss (((achieved - value) / tolerance)^2,
+        or 0 on a bound's allowed side): below 1 when every target is within its tolerance;
+        infinite when a measure is missing."""
         total = weights = 0.0
         for name, t in self.targets.items():
             a = achieved.get(name, math.nan)
             if not math.isfinite(a):
                 return math.inf
-            total += t.weight * ((a - t.value) / t.tolerance) ** 2
+            total += t.weight * t.miss(a) ** 2
             weights += t.weight
         return total / weights
 

@@ -164,7 +164,7 @@ class CourtsParams(ModuleParams):
         ge=0,
         le=36500,
         description="courts join the list over this many days: each citizen's court joins on a "
-        "day drawn uniformly before it, and its judgment defaulters are listed from that day "
+        "day drawn uniformly before it and lists only the defaulters it judges from that day on "
         "(0: every court lists from day 0)",
     )
     initial_defaulters: Probability = Field(

@@ -20,7 +20,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip==25.3
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,mpi]"
 	touch $(STAMP)
 
 ## run the default preset (PRESET, N, DAYS, SEED, OUT, THREADS to change) and write its report

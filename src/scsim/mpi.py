@@ -1,0 +1,155 @@
+"""One population over MPI ranks: the few collective steps scsim needs, and a one-rank stand-in.
+
+A run launched by ``mpiexec -n R`` splits its agents over R ranks by whole blocks (``BLOCK``
+agents, the unit of the fused kernel's partial records): rank r owns blocks ``cuts[r]`` to
+``cuts[r + 1]``, contiguous and increasing with r (``partition``). Records must come out bit for
+bit as one process makes them, which adds the blocks' partial records in block order
+(``scsim.kernels.blocks.sum_blocks``); ``Comm.fold_blocks`` keeps that order across ranks with a
+chained fold: rank 0 starts from its first block, each rank adds its own blocks in order and
+passes the running sum on, and the last rank broadcasts it. Plan and status:
+docs/design/mpi.md.
+
+``world()`` gives a ``SerialComm`` unless the launcher says there are several ranks, so nothing
+imports mpi4py for an ordinary run. mpi4py and an MPI runtime come from PyPI wheels
+(``pip install -e '.[mpi]'``, which ``make test`` installs); a cluster's own MPI works too.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+import numpy as np
+
+from scsim.params import ScenarioError
+
+LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
+"""Environment variables by which MPICH's and Open MPI's launchers give the number of ranks."""
+
+POLL_S = 1e-4
+"""How long a rank waiting for a message sleeps between checks: MPICH spins in blocking calls,
+and with more ranks than cores a spinning rank takes the core the rank it waits for needs."""
+
+
+def partition(cost_at_block: np.ndarray, ranks: int) -> np.ndarray:
+    """Block cuts (``ranks + 1`` of them, from 0 to the number of blocks): rank r owns blocks
+    ``cuts[r]`` to ``cuts[r + 1]``, whole and contiguous, with about the same work each.
+    ``cost_at_block[b]`` is the work before block b (say, agents plus the graph's edges before
+    its first agent), the total last. Rank 0 owns at least one block; with fewer blocks than
+    ranks, some own none (they pass the running sum on)."""
+    if ranks < 1:
+        raise ScenarioError(f"ranks: {ranks} is not allowed; expected at least 1")
+    cost = np.asarray(cost_at_block, dtype=np.float64)
+    blocks = cost.size - 1
+    if blocks < 1 or np.any(np.diff(cost) <= 0):
+        raise ValueError("cost_at_block must increase: one entry per block, then the total")
+    goals = cost[-1] * np.arange(1, ranks) / ranks
+    above = np.searchsorted(cost, goals).clip(1, blocks)  # the first boundary at or past a goal
+    below = above - 1
+    nearest = np.where(goals - cost[below] < cost[above] - goals, below, above)
+    inner = np.maximum.accumulate(nearest.clip(1, blocks))  # rank 0 owns a block
+    return np.concatenate([[0], inner, [blocks]]).astype(np.int64)
+
+
+def fold(acc: np.ndarray | None, own: np.ndarray) -> np.ndarray | None:
+    """``acc`` plus each of ``own``'s blocks in order (``own``: blocks × cells); with no ``acc``
+    yet, the first block is copied, not added to zero (``0.0 + -0.0`` is ``+0.0``)."""
+    for b in range(own.shape[0]):
+        if acc is None:
+            acc = own[b].copy()
+        else:
+            acc += own[b]
+    return acc
+
+
+class SerialComm:
+    """One rank: every collective is a copy or nothing."""
+
+    rank = 0
+    size = 1
+
+    def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
+        """``out[...]``: the blocks of every rank added in block order (here: ``own``'s)."""
+        out.reshape(-1)[:] = fold(None, own.reshape(own.shape[0], -1))
+
+    def sum_ints(self, values: np.ndarray) -> np.ndarray:
+        """Integer arrays added over the ranks."""
+        return values
+
+    def bcast(self, value: Any, root: int = 0) -> Any:
+        return value
+
+    def gather(self, value: Any, root: int = 0) -> list | None:
+        """Every rank's ``value``, in rank order, on ``root`` (None elsewhere)."""
+        return [value]
+
+    def barrier(self) -> None:
+        """Nothing to wait for."""
+
+
+class MpiComm(SerialComm):
+    """Several ranks, over mpi4py's ``COMM_WORLD``."""
+
+    def __init__(self, comm: Any) -> None:
+        self.comm = comm
+        self.rank = comm.Get_rank()
+        self.size = comm.Get_size()
+
+    def _wait(self, request: Any) -> None:
+        while not request.Test():
+            time.sleep(POLL_S)
+
+    def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
+        """The chained fold (module docstring): every rank gets the sum one process makes."""
+        flat = out.reshape(-1)
+        acc = None
+        if self.rank > 0:
+            acc = np.empty_like(flat)
+            self._wait(self.comm.Irecv(acc, source=self.rank - 1, tag=1))
+        acc = fold(acc, own.reshape(own.shape[0], -1))
+        if acc is None:
+            raise ValueError("rank 0 owns no block: the partition gives every block to ranks")
+        if self.rank < self.size - 1:
+            self._wait(self.comm.Isend(acc, dest=self.rank + 1, tag=1))
+        else:
+            flat[:] = acc
+        self._wait(self.comm.Ibcast(flat, root=self.size - 1))
+
+    def sum_ints(self, values: np.ndarray) -> np.ndarray:
+        from mpi4py import MPI
+
+        out = np.empty_like(values)
+        self._wait(self.comm.Iallreduce(values, out, op=MPI.SUM))
+        return out
+
+    def bcast(self, value: Any, root: int = 0) -> Any:
+        return self.comm.bcast(value, root=root)
+
+    def gather(self, value: Any, root: int = 0) -> list | None:
+        return self.comm.gather(value, root=root)
+
+    def barrier(self) -> None:
+        self._wait(self.comm.Ibarrier())
+
+
+def launched_ranks() -> int:
+    """The number of ranks the launcher started (1 when not started by ``mpiexec``)."""
+    for name in LAUNCHER_SIZE:
+        if os.environ.get(name, "").isdigit():
+            return int(os.environ[name])
+    return 1
+
+
+def world() -> SerialComm:
+    """This process's ranks: ``SerialComm`` for one, ``MpiComm`` under ``mpiexec -n R``."""
+    if launched_ranks() <= 1:
+        return SerialComm()
+    try:
+        from mpi4py import MPI
+    except ImportError as e:
+        raise ScenarioError(
+            f"mpiexec started {launched_ranks()} ranks, but mpi4py cannot be imported ({e}); "
+            "install it with: pip install -e '.[mpi]'"
+        ) from None
+    return MpiComm(MPI.COMM_WORLD)

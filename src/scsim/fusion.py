@@ -10,14 +10,14 @@ source it inlines) so numba's ``cache=True`` applies. The block function release
 it at once and take blocks one at a time from a shared atomic counter.
 
 Compile time is most of a cold run (and of the test suite), so the kernel is built to compile
-fast and run as fast as the former single ``prange`` kernel (bench/README.md):
+fast and to run about as fast as the former single ``prange`` kernel (bench/README.md):
 
 - each hook is compiled on its own (once per process and signature) with ``forceinline``, so
   LLVM, not numba's IR inliner, inlines it into the block function;
 - the block function runs without numba's reference counting (``_nrt=False``): with it,
   numba increfs and decrefs the arrays its inlined hooks take, once per agent (steps 5-10x
-  slower). A hook that allocates (or returns a new array) therefore does
-  not compile: the day loop allocates nothing;
+  slower). A hook that allocates (or returns a new array) therefore does not compile: the day
+  loop allocates nothing;
 - no ``prange``: numba's parfor lowering is superlinear in the arrays a ``prange`` body uses,
   and a ``prange`` shell that only called the block function with its ~100-270 arrays cost
   about half of every kernel's compile (SC-core 8.8 of 17.8 s). Python threads run the nogil

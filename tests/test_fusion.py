@@ -47,6 +47,24 @@ def test_one_counter_shared_by_one_call_per_worker_thread(n_blocks, threads, wor
     assert threading.get_ident() in {thread for _, thread, _ in calls}  # the caller works too
 
 
+def test_a_rank_runs_only_its_own_blocks():
+    # the counter starts at the rank's first block and the records end at its last, so the
+    # block loop (which stops at rec.shape[0]) claims exactly blocks 3..6 of 10
+    seen = []
+    args = [None] * len(KERNEL_PARAMS)
+    args[KERNEL_PARAMS.index("rec")] = np.zeros((10, 1, 1))
+    numba.set_num_threads(2)
+    try:
+        FusedKernel(lambda counter, *a: seen.append((counter, a)))(*args, blocks=(3, 7))
+        with pytest.raises(ValueError, match=r"blocks \(8, 11\) are not within 0..10"):
+            FusedKernel(lambda *a: None)(*args, blocks=(8, 11))
+    finally:
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    assert len(seen) == 2 and seen[0][0].tolist() == [3] and seen[1][0] is seen[0][0]
+    rec = seen[0][1][KERNEL_PARAMS.index("rec")]
+    assert rec.shape[0] == 7 and np.shares_memory(rec, args[KERNEL_PARAMS.index("rec")])
+
+
 def test_compiled_hook_is_shared_and_refuses_to_allocate():
     @njit(inline="always")
     def allocating(x):

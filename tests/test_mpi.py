@@ -103,3 +103,32 @@ def test_ranks_fold_the_blocks_records_as_one_process(ranks):
     assert res.returncode == 0, res.stdout + res.stderr
     lines = sorted(line for line in res.stdout.splitlines() if line.startswith("rank"))
     assert len(lines) == ranks and all(line.endswith("same") for line in lines), lines
+
+
+class Split:
+    """A fused kernel called once per rank's block range in turn, as ranks would run it."""
+
+    def __init__(self, kernel, cuts):
+        self.kernel, self.cuts = kernel, cuts
+
+    def __call__(self, *args):
+        for first, end in zip(self.cuts[:-1], self.cuts[1:], strict=True):
+            self.kernel(*args, blocks=(int(first), int(end)))
+
+
+def test_the_fused_kernel_run_rank_by_rank_makes_the_day_one_call_makes():
+    # every module of the engine test on, 7 blocks split 0-2, 2-3, 3-7: a citizen reads others
+    # only through yesterday's buffers, so any split of the blocks gives the same day
+    from scsim.engine import Sim
+    from tests.test_engine import every_module
+
+    scenario = every_module(n=7 * 2048 - 100, days=8)
+    whole, split = Sim(scenario).build(), Sim(scenario).build()
+    split.kernel = Split(split.kernel, [0, 2, 3, 7])
+    whole.run()
+    split.run()
+    assert whole.records.tobytes() == split.records.tobytes()
+    assert whole.histograms.tobytes() == split.histograms.tobytes()
+    assert whole.score.tobytes() == split.score.tobytes()
+    events = whole.events.columns(), split.events.columns()
+    assert all(events[0][k].tobytes() == events[1][k].tobytes() for k in events[0])

@@ -322,6 +322,16 @@ def fused_kernel(
     return module.day_step
 
 
+def own_blocks(args: tuple, blocks: tuple[int, int] | None) -> tuple[tuple, int, int]:
+    """The kernel's arguments with the records cut at the last block to run, and that range."""
+    at = KERNEL_PARAMS.index("rec")
+    rec = args[at]
+    first, end = (0, rec.shape[0]) if blocks is None else blocks
+    if not 0 <= first <= end <= rec.shape[0]:
+        raise ValueError(f"blocks {blocks} are not within 0..{rec.shape[0]}")
+    return (*args[:at], rec[:end], *args[at + 1 :]), first, end
+
+
 @contextmanager
 def _turn(path: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``path`` (``flock``: released if the process dies)."""
@@ -375,10 +385,13 @@ class FusedKernel:
         """The argument types compiled so far (the block counter first)."""
         return self.kernel.signatures
 
-    def __call__(self, *args: object) -> None:
-        n_blocks = args[KERNEL_PARAMS.index("rec")].shape[0]
-        threads = max(1, min(numba.get_num_threads(), n_blocks))
-        counter = np.zeros(1, dtype=np.int64)
+    def __call__(self, *args: object, blocks: tuple[int, int] | None = None) -> None:
+        """Run the day's pass over every block, or over ``blocks`` = (first, end) only (an MPI
+        rank's own, ``scsim.mpi``): the counter starts at the first and the kernel sees the
+        records up to the end, so it claims no other block."""
+        args, first, end = own_blocks(args, blocks)
+        threads = max(1, min(numba.get_num_threads(), end - first))
+        counter = np.full(1, first, dtype=np.int64)
         others = []
         if threads > 1:  # the caller is one of the threads
             pool = _pool(threads - 1)

@@ -21,6 +21,7 @@ import numpy as np
 from numba.core.extending import _Intrinsic
 from numba.core.registry import CPUDispatcher as Dispatcher
 
+from scsim.fusion import own_blocks
 from scsim.kernels.agent import agent_view as _agent_view
 from scsim.kernels.agent import score_bin as _score_bin
 from scsim.kernels.agent import with_recorded as _with_recorded
@@ -98,9 +99,10 @@ class FusedKernel:
     def compile(self, signature: tuple) -> None:
         """Nothing to compile."""
 
-    def __call__(self, *args: object) -> None:
+    def __call__(self, *args: object, blocks: tuple[int, int] | None = None) -> None:
+        args, first, _ = own_blocks(args, blocks)
         with np.errstate(all="ignore"):  # as compiled: integers wrap, x / 0 is inf or nan
-            self.kernel(np.zeros(1, dtype=np.int64), *args)
+            self.kernel(np.full(1, first, dtype=np.int64), *args)
 
 
 _TRACE: dict[str, Any] = {"citizen": None, "steps": None}

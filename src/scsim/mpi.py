@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from scsim.kernels.blocks import sum_blocks
 from scsim.params import ScenarioError
 
 LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
@@ -52,17 +53,6 @@ def partition(cost_at_block: np.ndarray, ranks: int) -> np.ndarray:
     return np.concatenate([[0], inner, [blocks]]).astype(np.int64)
 
 
-def fold(acc: np.ndarray | None, own: np.ndarray) -> np.ndarray | None:
-    """``acc`` plus each of ``own``'s blocks in order (``own``: blocks × cells); with no ``acc``
-    yet, the first block is copied, not added to zero (``0.0 + -0.0`` is ``+0.0``)."""
-    for b in range(own.shape[0]):
-        if acc is None:
-            acc = own[b].copy()
-        else:
-            acc += own[b]
-    return acc
-
-
 class SerialComm:
     """One rank: every collective is a copy or nothing."""
 
@@ -71,7 +61,7 @@ class SerialComm:
 
     def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
         """``out[...]``: the blocks of every rank added in block order (here: ``own``'s)."""
-        out.reshape(-1)[:] = fold(None, own.reshape(own.shape[0], -1))
+        sum_blocks(own, out)
 
     def sum_ints(self, values: np.ndarray) -> np.ndarray:
         """Integer arrays added over the ranks."""
@@ -102,18 +92,16 @@ class MpiComm(SerialComm):
 
     def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
         """The chained fold (module docstring): every rank gets the sum one process makes."""
-        flat = out.reshape(-1)
-        acc = None
-        if self.rank > 0:
-            acc = np.empty_like(flat)
-            self._wait(self.comm.Irecv(acc, source=self.rank - 1, tag=1))
-        acc = fold(acc, own.reshape(own.shape[0], -1))
-        if acc is None:
-            raise ValueError("rank 0 owns no block: the partition gives every block to ranks")
-        if self.rank < self.size - 1:
-            self._wait(self.comm.Isend(acc, dest=self.rank + 1, tag=1))
+        flat = out.reshape(-1)  # the running sum, received, carried on and passed on in place
+        if self.rank == 0:
+            if own.shape[0] == 0:
+                raise ValueError("rank 0 owns no block: the partition gives it the first")
+            sum_blocks(own, flat)
         else:
-            flat[:] = acc
+            self._wait(self.comm.Irecv(flat, source=self.rank - 1, tag=1))
+            sum_blocks(own, flat, onto=True)
+        if self.rank < self.size - 1:
+            self._wait(self.comm.Isend(flat, dest=self.rank + 1, tag=1))
         self._wait(self.comm.Ibcast(flat, root=self.size - 1))
 
     def sum_ints(self, values: np.ndarray) -> np.ndarray:

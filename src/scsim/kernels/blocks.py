@@ -17,22 +17,25 @@ CELLS = 512
 
 
 @njit(cache=True)
-def _sum_rows(per_block, out):
+def _sum_rows(per_block, out, onto):
     blocks, cells = per_block.shape
     for chunk in range(-(-cells // CELLS)):
         lo = chunk * CELLS
         hi = min(lo + CELLS, cells)
-        for j in range(lo, hi):
-            out[j] = per_block[0, j]
-        for b in range(1, blocks):
+        if not onto:  # the first block copied, not added to zero (0.0 + -0.0 is +0.0)
+            for j in range(lo, hi):
+                out[j] = per_block[0, j]
+        for b in range(0 if onto else 1, blocks):
             for j in range(lo, hi):
                 out[j] += per_block[b, j]
 
 
-def sum_blocks(per_block: np.ndarray, out: np.ndarray) -> None:
+def sum_blocks(per_block: np.ndarray, out: np.ndarray, onto: bool = False) -> None:
     """``out[...] = per_block.sum(axis=0)``, adding the blocks in order (``out``: contiguous, of
-    the type the sum is kept in)."""
-    _sum_rows(per_block.reshape(per_block.shape[0], -1), out.reshape(-1))
+    the type the sum is kept in); with ``onto``, the blocks are added to ``out`` as it is (an
+    MPI rank carrying on the sum of the ranks before it, ``scsim.mpi``)."""
+    flat = out.reshape(-1)
+    _sum_rows(per_block.reshape(per_block.shape[0], flat.size), flat, onto)
 
 
 @njit(cache=True)

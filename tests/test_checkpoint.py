@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -25,6 +24,7 @@ from scsim.checkpoint_writer import Checkpoints
 from scsim.cli import app
 from scsim.engine import Sim
 from scsim.scenario import load_raw, load_scenario, preset_names, validate
+from tests.run_files import same_run_files
 
 runner = CliRunner()
 N, DAYS, CUT = 2500, 60, 25
@@ -169,22 +169,6 @@ def test_resumed_twice_and_on_one_or_two_threads(tmp_path):
 KILL = ["sc-core", "--n", "20000", "--days", "200", "--checkpoint-every", "20"]
 
 
-def _same_run_files(a: Path, b: Path) -> None:
-    """Every file of two run directories the same, but for wall-clock fields."""
-    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
-    for path in a.iterdir():
-        if path.suffix == ".parquet":
-            assert path.read_bytes() == (b / path.name).read_bytes(), path.name
-    clock = ("timings", "created", "machine", "agent_steps_per_s")
-    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
-    assert {k: v for k, v in ma.items() if k not in clock} == {
-        k: v for k, v in mb.items() if k not in clock
-    }
-    header = re.compile(r'<header id="run">.*?</header>', re.S)
-    ra, rb = (header.sub("", (d / "report.html").read_text()) for d in (a, b))
-    assert ra == rb
-
-
 def test_kill_9_then_resume_writes_the_files_of_the_uninterrupted_run(tmp_path, run_cli):
     (tmp_path / "whole").mkdir()
     (tmp_path / "killed").mkdir()
@@ -215,7 +199,7 @@ def test_kill_9_then_resume_writes_the_files_of_the_uninterrupted_run(tmp_path, 
     assert res.returncode == 0, res.stderr
     assert "Traceback" not in res.stderr
     assert not directory_of(killed).exists()
-    _same_run_files(whole, killed)
+    same_run_files(whole, killed)
 
 
 @pytest.fixture(scope="module")

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 
 import scsim
+from scsim.mpi import world
+from scsim.ranks import Ranks
 
 Sim = Any
 """A built ``scsim.engine.Sim`` (whose ``save_checkpoint`` and ``load_checkpoint`` call this
@@ -318,6 +320,9 @@ def read_state(path: Path) -> Sim:
     except Exception as e:  # a file that passed its checksums yet does not load
         raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
     streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
+    sim.comm, sim.ranks = None, Ranks(world(), sim.graph.indptr, sim.n)
+    if not sim.ranks.alone:
+        raise CheckpointError(f"{path}: resuming over several MPI ranks is not supported yet")
     sim._link(streams, compile_kernel=False)
     made = fused_kernel(sim.hooks, *sim.kernel_flags, python=sim.python).name
     if made != kernel:

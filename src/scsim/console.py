@@ -16,7 +16,10 @@ ScenarioArg = Annotated[
 N = Annotated[int | None, typer.Option("--n", help="population size (population.n)")]
 Days = Annotated[int | None, typer.Option("--days", help="days to simulate")]
 Seed = Annotated[int | None, typer.Option("--seed", help="random seed")]
-Threads = Annotated[int | None, typer.Option("--threads", help="worker threads [all cores]")]
+Threads = Annotated[
+    int | None,
+    typer.Option("--threads", help="worker threads [all cores; shared by MPI ranks]"),
+]
 
 err = Console(stderr=True)
 out = Console(soft_wrap=True)  # paths and figures are never wrapped mid-word
@@ -51,9 +54,11 @@ def threads_or_fail(requested: int | None) -> int:
     """The worker threads of a ``--threads`` option (all cores without it), or exit 2."""
     import numba
 
+    from scsim.mpi import ranks_here
+
     most = numba.config.NUMBA_NUM_THREADS
-    if requested is None:
-        return most
+    if requested is None:  # MPI ranks on this machine share its cores
+        return max(1, most // ranks_here())
     if not 1 <= requested <= most:
         raise fail(
             f"--threads: {requested} is not allowed; expected an integer from 1 to {most} "

@@ -34,13 +34,15 @@ import numpy as np
 from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
-from scsim.kernels.blocks import sum_blocks
 from scsim.kernels.debug import tracing
 from scsim.modules import REGISTRY
+from scsim.mpi import SerialComm, world
 from scsim.network import build_network, complete_network
+from scsim.params import ScenarioError
 from scsim.population import People
 from scsim.protocol import PHASES, ContractError, Module, Record
 from scsim.protocol.declare import columns
+from scsim.ranks import Ranks
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
 
@@ -55,10 +57,14 @@ citizens."""
 class Sim:
     """One simulation of a scenario. ``build()`` then ``run()``; results stay in arrays."""
 
-    def __init__(self, scenario: Scenario, python: bool = False) -> None:
+    def __init__(
+        self, scenario: Scenario, python: bool = False, comm: SerialComm | None = None
+    ) -> None:
         self.scenario = scenario
         self.python = python
         """Run the day in plain Python (``scsim.kernels.debug``): slow, for a debugger."""
+        self.comm = comm
+        """The MPI ranks sharing the run (``scsim.mpi.world()`` when not given)."""
         self.n = scenario.population.n
         self.days = scenario.days
         self.seed = scenario.seed
@@ -89,6 +95,8 @@ class Sim:
         for m in self.modules:  # may widen the graph (shunning's spare slots)
             if not m.makes_people:
                 self._init_module(m)
+        self.ranks = Ranks(self.comm or world(), self.graph.indptr, self.n)
+        self._check_ranks()
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
@@ -145,7 +153,7 @@ class Sim:
         """The state a checkpoint keeps: all but the kernel and the hooks, which ``_link``
         makes again (``scsim.checkpoint``)."""
         state = dict(self.__dict__)
-        for name in ("kernel", "hooks", "signature"):
+        for name in ("kernel", "hooks", "signature", "ranks", "comm"):
             state.pop(name, None)
         state["_streams"] = [h.streams for h in self.__dict__.get("hooks", ())]
         state["_kernel"] = getattr(self.__dict__.get("kernel"), "name", None)
@@ -232,10 +240,11 @@ class Sim:
         args = self._kernel_args(day, check=changed)
         if changed:
             self._check_signature(day, args)
-        self.kernel(*args)
+        self.kernel(*args, blocks=self.ranks.blocks)
         self.current = 1 - self.current
-        sum_blocks(self.rec, self.records[day])
-        sum_blocks(self.hist, self.histograms[day])
+        self.ranks.share(self._read_across())
+        self.ranks.fold(self.rec, self.records[day])
+        self.ranks.add_histograms(self.hist, self.histograms[day])
         self.events.collect()
         for m in self.modules:
             m.finish(day)
@@ -257,19 +266,56 @@ class Sim:
         if not self.built:
             self.build()
         t0 = time.perf_counter() - self.timings.get("step_s", 0.0)  # a resumed run's too
+        first = self.day
         for day in range(self.day, self.days):
             self.step(day)
             self.timings["step_s"] = time.perf_counter() - t0
             if on_day is not None:
                 on_day(day)
+        if self.day == self.days > first and not self.ranks.alone:
+            self.ranks.share(self._final_state())
+            self.ranks.gather_events(self.events)
         self.timings["step_s"] = time.perf_counter() - t0
         return self
+
+    def _check_ranks(self) -> None:
+        """Refuse what cannot yet run over several MPI ranks."""
+        if self.ranks.alone:
+            return
+        split = [m.name for m in self.modules if not m.splits]
+        if split:
+            raise ScenarioError(
+                f"modules.{split[0]}: cannot run over {self.ranks.comm.size} MPI ranks yet "
+                "(docs/design/mpi.md); run it in one process"
+            )
+
+    def _read_across(self) -> list[np.ndarray]:
+        """Per-agent arrays read across citizens after the day's pass (the published state and
+        the people fields modules declare ``shared``), or every one with ``sync_all``."""
+        if self.ranks.alone:
+            return []
+        if self.ranks.sync_all:
+            return self._final_state() + [
+                a for m in self.modules for a in m.state.values() if a.shape[-1:] == (self.n,)
+            ]
+        shared = [self.people.fields[f] for m in self.modules for f in m.shared]
+        return [*self._published(), *shared]
+
+    def _published(self) -> list[np.ndarray]:
+        flags = [] if self.public is None else [self.public[self.current]]
+        return [self.packed[self.current], *flags]
+
+    def _final_state(self) -> list[np.ndarray]:
+        """Every per-agent array the outputs read."""
+        return [*self._published(), self.parts, *self.people.fields.values()]
 
     def save_checkpoint(self, path: str | Path) -> int:
         """Write the complete state of this run after the days run so far to the file
         ``path``, atomically (``scsim.checkpoint``); return its size in bytes."""
         from scsim.checkpoint import write_state
 
+        if not self.ranks.alone:
+            raise ScenarioError("checkpoints of a run over several MPI ranks are not supported yet")
         return write_state(self, Path(path))
 
     @staticmethod
@@ -347,6 +393,11 @@ class Sim:
         """The records of ``day`` (regions x columns), for a module's serial ``finish`` to
         complete its own columns (``Module.column``)."""
         return self.records[day]
+
+    def block_rows(self, buffer: np.ndarray) -> np.ndarray:
+        """The rows every block of the day's pass wrote to a module's per-block ``buffer``
+        (``scsim.kernels.blocks.block_rows``), in block order, over every MPI rank."""
+        return self.ranks.rows(buffer)
 
     def replace_graph(self, graph: object) -> None:
         """Swap in an edited graph of the same citizens (before the kernel is built)."""

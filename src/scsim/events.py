@@ -74,11 +74,22 @@ class EventLog:
         if len(rows):
             self._chunks.append(rows)
 
+    def rows(self) -> np.ndarray:
+        """Every event collected so far, one row each (``EVENT_FIELDS``), in log order."""
+        if not self._chunks:
+            return np.zeros((0, len(EVENT_FIELDS)))
+        return np.concatenate(self._chunks)
+
+    def replace(self, rows: np.ndarray, dropped: int) -> None:
+        """Take ``rows`` as the whole log (an MPI run's events of every rank, ``scsim.ranks``)."""
+        self._chunks = [rows] if len(rows) else []
+        self.dropped = dropped
+
     def columns(self, **types: type) -> dict[str, np.ndarray]:
         """The whole log as typed columns (``EVENT_DTYPES``, or a type given by field name), in
         (day, block, emission) order."""
         self._warn_dropped()
-        rows = np.concatenate(self._chunks) if self._chunks else np.zeros((0, len(EVENT_FIELDS)))
+        rows = self.rows()
         types = {**EVENT_DTYPES, **types}
         return {name: rows[:, j].astype(types[name]) for j, name in enumerate(EVENT_FIELDS)}
 

@@ -27,6 +27,10 @@ from scsim.params import ScenarioError
 
 LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
 """Environment variables by which MPICH's and Open MPI's launchers give the number of ranks."""
+LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK")
+"""... and this process's rank."""
+LAUNCHER_HERE = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE")
+"""... and the number of ranks on this machine."""
 
 POLL_S = 1e-4
 """How long a rank waiting for a message sleeps between checks: MPICH spins in blocking calls,
@@ -74,6 +78,14 @@ class SerialComm:
         """Every rank's ``value``, in rank order, on ``root`` (None elsewhere)."""
         return [value]
 
+    def allgather(self, value: Any) -> list:
+        """Every rank's ``value`` (any picklable object), in rank order, on every rank."""
+        return [value]
+
+    def share(self, flat: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
+        """In place: rank r's piece ``flat[starts[r] : starts[r] + counts[r]]`` (bytes of a
+        contiguous array) copied to every rank."""
+
     def barrier(self) -> None:
         """Nothing to wait for."""
 
@@ -117,16 +129,38 @@ class MpiComm(SerialComm):
     def gather(self, value: Any, root: int = 0) -> list | None:
         return self.comm.gather(value, root=root)
 
+    def allgather(self, value: Any) -> list:
+        return self.comm.allgather(value)
+
+    def share(self, flat: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
+        from mpi4py import MPI
+
+        self._wait(self.comm.Iallgatherv(MPI.IN_PLACE, [flat, (counts, starts), MPI.BYTE]))
+
     def barrier(self) -> None:
         self._wait(self.comm.Ibarrier())
 
 
-def launched_ranks() -> int:
-    """The number of ranks the launcher started (1 when not started by ``mpiexec``)."""
-    for name in LAUNCHER_SIZE:
+def _launcher(names: tuple[str, ...], default: int) -> int:
+    for name in names:
         if os.environ.get(name, "").isdigit():
             return int(os.environ[name])
-    return 1
+    return default
+
+
+def launched_ranks() -> int:
+    """The number of ranks the launcher started (1 when not started by ``mpiexec``)."""
+    return _launcher(LAUNCHER_SIZE, 1)
+
+
+def launched_rank() -> int:
+    """This process's rank (0 when not started by ``mpiexec``)."""
+    return _launcher(LAUNCHER_RANK, 0) if launched_ranks() > 1 else 0
+
+
+def ranks_here() -> int:
+    """Ranks the launcher started on this machine (all of them, if it does not say)."""
+    return _launcher(LAUNCHER_HERE, launched_ranks())
 
 
 def world() -> SerialComm:

@@ -214,6 +214,7 @@ def manifest(sim: Sim, preset: str | None, threads: int) -> dict[str, object]:
         "n": sim.n,
         "days": sim.days,
         "threads": threads,
+        "ranks": sim.ranks.comm.size,
         "timings": dict(sim.timings),
         "agent_steps_per_s": sim.n * sim.days / sim.timings["step_s"],
         "memory_bytes_per_agent": sim.state_bytes / sim.n,

@@ -286,6 +286,7 @@ class Lists(Module):
 
     name = "lists"
     phase = "lists"
+    shared = ("listed",)  # read by look-ups, family sanctions and shunning
     fields = (
         PerAgent("listed", np.bool_, fill=False, doc="on the blacklist today"),
         PerAgent("redlisted", np.bool_, fill=False, doc="on the redlist today"),

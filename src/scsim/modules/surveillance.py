@@ -33,7 +33,6 @@ from numba import njit
 from pydantic import Field, field_validator
 
 from scsim.fusion import BLOCK
-from scsim.kernels.blocks import block_rows
 from scsim.params import ModuleParams, Name, Probability, Strict
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash_k, below, u_hi, u_lo
@@ -324,7 +323,7 @@ class Surveillance(Module):
                 f"surveillance: {lost} misattributed records did not fit the buffer on day "
                 f"{day}; this is a bug in the capacity bound (Surveillance._capacity)"
             )
-        due = block_rows(self.buf)
+        due = self.sim.block_rows(self.buf)
         order = np.argsort(due[:, B_TARGET], kind="stable")
         self.due_target = due[order, B_TARGET].astype(np.uint64)
         self.due_info = np.ascontiguousarray(due[order][:, [B_ACTOR, B_PENALTY, B_SOURCE]])

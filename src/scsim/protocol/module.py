@@ -72,6 +72,11 @@ class Module:
     those enrolled in the system (bookings: everyone travels)."""
     reads_public: ClassVar[bool] = False
     """True if a hook reads ``nb_listed`` or ``nb_offended`` (costs one more gather)."""
+    shared: ClassVar[tuple[str, ...]] = ()
+    """People fields the module's hooks write and other citizens' hooks or a serial
+    ``finish`` read (MPI ranks copy them to each other after every day, ``scsim.ranks``)."""
+    splits: ClassVar[bool] = True
+    """False if the module cannot yet run over several MPI ranks (the run is refused)."""
     delta: ClassVar[Any] = None
     after: ClassVar[Any] = None
 

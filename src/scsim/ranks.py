@@ -1,0 +1,111 @@
+"""The part of a run this process steps, and what it exchanges with the other MPI ranks.
+
+One process runs every block. Under ``mpiexec -n R`` (``scsim.mpi.world``), rank r runs the
+fused kernel over its own contiguous blocks only (``scsim.mpi.partition``, balanced by agents
+plus friendship ties), and every rank keeps the whole population: after each day's pass the
+ranks copy each other's part of the state that citizens read across ranks (published scores
+and flags, and the people fields modules declare in ``Module.shared``), fold the day's records
+in block order and add the histograms, so every rank starts the next day, and runs each
+module's serial ``finish``, on the same values one process has. At the end every rank gathers
+the whole final state, the audit sample and its events, so the outputs are byte for byte one
+process's (docs/design/mpi.md, §5.3; tests/test_mpi_run.py).
+
+With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check
+that no module reads another citizen's private state without declaring it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+
+import numpy as np
+
+from scsim.events import EventLog
+from scsim.fusion import BLOCK
+from scsim.kernels.blocks import block_rows, sum_blocks
+from scsim.mpi import SerialComm, partition
+
+SYNC_ALL = "SCSIM_MPI_SYNC_ALL"
+"""Environment variable: copy every per-agent array between ranks each day (a check)."""
+
+
+class Ranks:
+    """This process's share of a run: its blocks and citizens, and the exchanges with the
+    other ranks (nothing to exchange for one process)."""
+
+    def __init__(self, comm: SerialComm, indptr: np.ndarray, n: int) -> None:
+        self.comm = comm
+        self.n = n
+        n_blocks = -(-n // BLOCK)
+        starts = np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * BLOCK, n)
+        cost = starts + np.asarray(indptr, dtype=np.int64)[starts]  # agents and ties before
+        self.cuts = partition(cost.astype(np.float64), comm.size)
+        self.starts = starts[self.cuts]
+        """First citizen of each rank's range, then n."""
+        r = comm.rank
+        self.first_block, self.end_block = int(self.cuts[r]), int(self.cuts[r + 1])
+        self.lo, self.hi = int(self.starts[r]), int(self.starts[r + 1])
+        self.sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
+
+    @property
+    def alone(self) -> bool:
+        """True when this process runs the whole population."""
+        return self.comm.size == 1
+
+    @property
+    def blocks(self) -> tuple[int, int] | None:
+        """The kernel's block range: this rank's, or None (every block) for one process."""
+        return None if self.alone else (self.first_block, self.end_block)
+
+    def fold(self, rec: np.ndarray, out: np.ndarray) -> None:
+        """``out``: the day's per-block records added in block order over every rank."""
+        self.comm.fold_blocks(rec[self.first_block : self.end_block], out)
+
+    def add_histograms(self, hist: np.ndarray, out: np.ndarray) -> None:
+        """``out``: the day's per-block score counts added over every rank."""
+        sum_blocks(hist[self.first_block : self.end_block], out)
+        if not self.alone:
+            out[...] = self.comm.sum_ints(out)
+
+    def rows(self, buffer: np.ndarray) -> np.ndarray:
+        """The rows every block wrote to ``buffer`` (``scsim.kernels.blocks.block_rows``), in
+        block order over every rank."""
+        mine = block_rows(buffer)
+        if self.alone:
+            return mine
+        return np.concatenate(self.comm.allgather(mine))
+
+    def share(self, arrays: Iterable[np.ndarray]) -> None:
+        """Copy each rank's citizens' entries of per-agent ``arrays`` (citizens on the last
+        axis, C-contiguous) to every rank, in place."""
+        if self.alone:
+            return
+        for a in arrays:
+            if not a.flags.c_contiguous:
+                raise ValueError("shared per-agent arrays must be C-contiguous")
+            for row in a.reshape(-1, self.n):
+                self.share_rows(row, self.starts)
+
+    def share_rows(self, a: np.ndarray, starts: np.ndarray) -> None:
+        """Copy rank r's rows ``a[starts[r] : starts[r + 1]]`` (rows on the first axis) to every
+        rank, in place."""
+        if self.alone:
+            return
+        width = a.nbytes // max(a.shape[0], 1)
+        counts = np.diff(starts) * width
+        self.comm.share(a.reshape(-1).view(np.uint8), counts, starts[:-1] * width)
+
+    def gather_events(self, events: EventLog) -> None:
+        """Every rank's audit events and audit sample rows, on every rank, in the order one
+        process logs them: by day, then block, then emission."""
+        if self.alone or not events.size:
+            return
+        starts = -(-self.starts // events.stride)  # each rank's first audited row, then the end
+        self.share_rows(events.score_by_citizen, starts)
+        for part in events.parts_by_citizen:
+            self.share_rows(part, starts)
+        rows = np.concatenate(self.comm.allgather(events.rows()))
+        order = np.argsort(rows[:, 0], kind="stable")  # day; the ranks hold blocks in order
+        dropped = self.comm.sum_ints(np.array([events.dropped], dtype=np.int64))
+        events.replace(rows[order], int(dropped[0]))

@@ -1,0 +1,28 @@
+"""Two run directories compared file by file: what a resumed or an MPI run must reproduce."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+NOT_COMPARED = ("timings", "created", "machine", "agent_steps_per_s", "threads", "ranks")
+"""Manifest keys that say how and when a run ran, not what it computed."""
+
+
+def same_run_files(a: Path, b: Path) -> None:
+    """Every file of two run directories the same, but for how and when they ran: parquet files
+    byte for byte, the manifest but ``NOT_COMPARED``, the report but its run header."""
+    assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
+    for path in a.iterdir():
+        if path.suffix == ".parquet":
+            assert path.read_bytes() == (b / path.name).read_bytes(), path.name
+    ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
+    assert {k: v for k, v in ma.items() if k not in NOT_COMPARED} == {
+        k: v for k, v in mb.items() if k not in NOT_COMPARED
+    }
+    if not (a / "report.html").exists():  # a run written without its report
+        return
+    header = re.compile(r'<header id="run">.*?</header>', re.S)
+    ra, rb = (header.sub("", (d / "report.html").read_text()) for d in (a, b))
+    assert ra == rb

@@ -1,0 +1,115 @@
+"""One population over MPI ranks (``scsim.ranks``): every output file of a run split over R
+ranks is byte for byte the file one process writes, for R = 1 to 4 on this 2-core machine (more
+ranks than cores: the waiting ranks sleep, ``scsim.mpi.POLL_S``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from scsim.scenario import load_raw, preset_names
+from tests.run_files import same_run_files
+from tests.test_mpi import mpiexec
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = ["every-module", *preset_names()]
+"""Every preset (each has a network) and every module but shunning (tests/mpi_run.py)."""
+N, DAYS = 20_000, 25
+"""10 blocks of 2 048 citizens: 3 and 4 ranks get uneven shares."""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": str(ROOT), "NUMBA_NUM_THREADS": "1", **extra}
+
+
+def _driver(out: Path, ranks: int | None, runs: list[str], n: int = N, **env: str) -> None:
+    """tests/mpi_run.py over ``ranks`` (None: one process, not launched by mpiexec)."""
+    launch = [] if ranks is None else [str(mpiexec()), "-n", str(ranks)]
+    command = [*launch, sys.executable, str(ROOT / "tests" / "mpi_run.py"), str(out), str(n)]
+    res = subprocess.run(
+        [*command, str(DAYS), *runs],
+        capture_output=True, text=True, env=_env(**env), timeout=600, cwd=ROOT,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.fixture(scope="module")
+def one_process(tmp_path_factory) -> Path:
+    """Every run of ``RUNS`` in one process (and every kernel in the cache for the ranks)."""
+    out = tmp_path_factory.mktemp("one")
+    _driver(out, None, RUNS)
+    return out
+
+
+@pytest.mark.parametrize("ranks", [1, 2, 3, 4])
+def test_every_preset_split_over_ranks_writes_one_process_files(one_process, tmp_path, ranks):
+    _driver(tmp_path, ranks, RUNS)
+    for run in RUNS:
+        same_run_files(one_process / run, tmp_path / run)
+
+
+def test_copying_every_array_each_day_changes_nothing(one_process, tmp_path):
+    # SCSIM_MPI_SYNC_ALL copies every per-agent array between ranks each day: were a module to
+    # read another citizen's field without declaring it shared, only this run would match
+    _driver(tmp_path, 3, ["every-module", "beijing-2020"], SCSIM_MPI_SYNC_ALL="1")
+    for run in ("every-module", "beijing-2020"):
+        same_run_files(one_process / run, tmp_path / run)
+
+
+def test_ranks_without_a_block_pass_the_sums_on(tmp_path):
+    # 3 000 citizens are 2 blocks: of 4 ranks, 2 own nothing yet join every exchange
+    _driver(tmp_path / "one", None, ["sc-core"], n=3000)
+    _driver(tmp_path / "four", 4, ["sc-core"], n=3000)
+    same_run_files(tmp_path / "one" / "sc-core", tmp_path / "four" / "sc-core")
+
+
+def _cli(ranks: int, *args: str) -> subprocess.CompletedProcess:
+    command = [str(mpiexec()), "-n", str(ranks), sys.executable, "-m", "scsim", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=_env(), timeout=300, cwd=ROOT
+    )
+
+
+def test_scsim_run_under_mpiexec_writes_the_run_of_one_process(tmp_path):
+    args = ["run", "sc-core", "--n", "20000", "--days", "20", "--threads", "1"]
+    one = subprocess.run(
+        [sys.executable, "-m", "scsim", *args, "--out", str(tmp_path / "one")],
+        capture_output=True, text=True, env=_env(), timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    two = _cli(2, *args, "--out", str(tmp_path / "two"))
+    assert two.returncode == 0, two.stderr
+    assert two.stdout.count("run directory:") == 1  # rank 0 alone speaks
+    assert two.stderr.count("building 20,000 citizens") == 1
+    same_run_files(tmp_path / "one", tmp_path / "two")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["sweep", "sc-core"], "scsim sweep: runs in one process, not over 2 MPI ranks"),
+        (
+            ["run", "sc-core", "--n", "5000", "--days", "5", "--checkpoint-every", "2"],
+            "--checkpoint-every: not supported over 2 MPI ranks yet",
+        ),
+        (
+            ["run", "SHUNNING", "--n", "5000", "--days", "5"],
+            "modules.shunning: cannot run over 2 MPI ranks yet",
+        ),
+    ],
+)
+def test_what_cannot_split_is_refused_with_exit_2(tmp_path, args, message):
+    raw = load_raw("sc-core")
+    raw["modules"]["shunning"] = {"cut_prob": 0.2}
+    shunning = tmp_path / "shunning.yaml"
+    shunning.write_text(yaml.safe_dump(raw))
+    args = [str(shunning) if a == "SHUNNING" else a for a in args]
+    res = _cli(2, *args, "--out", str(tmp_path / "run"))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert message in " ".join(res.stderr.split())
+    assert "Traceback" not in res.stderr and not (tmp_path / "run").exists()

@@ -30,7 +30,7 @@ run: $(STAMP)
 ## the test suite, two workers (numba compiles are single-threaded); pytest's exit 5, "no tests
 ## collected", counts as a failure
 test: $(STAMP) browser
-	@$(BIN)/python -m pytest -q -n 2 --dist loadfile; rc=$$?; \
+	@$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$rc
 

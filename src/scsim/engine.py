@@ -18,7 +18,8 @@ kernel). Then, for every agent, reading only yesterday's state:
 
 After the pass the buffers swap, the day's per-block records are summed in block order
 (bit-identical for any thread count), the audit sample's events are collected, and each module
-finishes its day (e.g. delivering misattributed records).
+finishes its day (e.g. delivering misattributed records). Under ``mpiexec`` each rank runs its
+own blocks, and ``scsim.ranks`` makes every rank's state and records those of one process.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ class Sim:
             if not m.makes_people:
                 self._init_module(m)
         self.ranks = Ranks(self.comm or world(), self.graph.indptr, self.n)
-        self._check_ranks()
+        self.ranks.refuse(self.modules)
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
@@ -242,7 +243,7 @@ class Sim:
             self._check_signature(day, args)
         self.kernel(*args, blocks=self.ranks.blocks)
         self.current = 1 - self.current
-        self.ranks.share(self._read_across())
+        self.ranks.share_day(self)
         self.ranks.fold(self.rec, self.records[day])
         self.ranks.add_histograms(self.hist, self.histograms[day])
         self.events.collect()
@@ -272,42 +273,10 @@ class Sim:
             self.timings["step_s"] = time.perf_counter() - t0
             if on_day is not None:
                 on_day(day)
-        if self.day == self.days > first and not self.ranks.alone:
-            self.ranks.share(self._final_state())
-            self.ranks.gather_events(self.events)
+        if self.day == self.days > first:
+            self.ranks.share_end(self)
         self.timings["step_s"] = time.perf_counter() - t0
         return self
-
-    def _check_ranks(self) -> None:
-        """Refuse what cannot yet run over several MPI ranks."""
-        if self.ranks.alone:
-            return
-        split = [m.name for m in self.modules if not m.splits]
-        if split:
-            raise ScenarioError(
-                f"modules.{split[0]}: cannot run over {self.ranks.comm.size} MPI ranks yet "
-                "(docs/design/mpi.md); run it in one process"
-            )
-
-    def _read_across(self) -> list[np.ndarray]:
-        """Per-agent arrays read across citizens after the day's pass (the published state and
-        the people fields modules declare ``shared``), or every one with ``sync_all``."""
-        if self.ranks.alone:
-            return []
-        if self.ranks.sync_all:
-            return self._final_state() + [
-                a for m in self.modules for a in m.state.values() if a.shape[-1:] == (self.n,)
-            ]
-        shared = [self.people.fields[f] for m in self.modules for f in m.shared]
-        return [*self._published(), *shared]
-
-    def _published(self) -> list[np.ndarray]:
-        flags = [] if self.public is None else [self.public[self.current]]
-        return [self.packed[self.current], *flags]
-
-    def _final_state(self) -> list[np.ndarray]:
-        """Every per-agent array the outputs read."""
-        return [*self._published(), self.parts, *self.people.fields.values()]
 
     def save_checkpoint(self, path: str | Path) -> int:
         """Write the complete state of this run after the days run so far to the file

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,6 +26,11 @@ from scsim.events import EventLog
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows, sum_blocks
 from scsim.mpi import SerialComm, partition
+from scsim.params import ScenarioError
+from scsim.protocol import Module
+
+if TYPE_CHECKING:
+    from scsim.engine import Sim
 
 SYNC_ALL = "SCSIM_MPI_SYNC_ALL"
 """Environment variable: copy every per-agent array between ranks each day (a check)."""
@@ -47,6 +53,35 @@ class Ranks:
         self.first_block, self.end_block = int(self.cuts[r]), int(self.cuts[r + 1])
         self.lo, self.hi = int(self.starts[r]), int(self.starts[r + 1])
         self.sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
+
+    def refuse(self, modules: list[Module]) -> None:
+        """Refuse modules that cannot yet run over several ranks (``Module.splits``)."""
+        split = [m.name for m in modules if not m.splits]
+        if split and not self.alone:
+            raise ScenarioError(
+                f"modules.{split[0]}: cannot run over {self.comm.size} MPI ranks yet "
+                "(docs/design/mpi.md); run it in one process"
+            )
+
+    def share_day(self, sim: Sim) -> None:
+        """After a day's pass: copy what citizens read across ranks (the published scores and
+        flags and the people fields modules declare ``shared``; with ``sync_all``, every
+        per-agent array)."""
+        if self.alone:
+            return
+        if self.sync_all:
+            self.share(_state(sim))
+            self.share(a for m in sim.modules for a in m.state.values() if _per_agent(a, self.n))
+            return
+        self.share(_published(sim))
+        self.share(sim.people.fields[f] for m in sim.modules for f in m.shared)
+
+    def share_end(self, sim: Sim) -> None:
+        """After the last day: every rank gets the whole final state, audit sample and events."""
+        if self.alone:
+            return
+        self.share(_state(sim))
+        self.gather_events(sim.events)
 
     @property
     def alone(self) -> bool:
@@ -109,3 +144,17 @@ class Ranks:
         order = np.argsort(rows[:, 0], kind="stable")  # day; the ranks hold blocks in order
         dropped = self.comm.sum_ints(np.array([events.dropped], dtype=np.int64))
         events.replace(rows[order], int(dropped[0]))
+
+
+def _per_agent(a: object, n: int) -> bool:
+    return isinstance(a, np.ndarray) and a.shape[-1:] == (n,) and a.flags.c_contiguous
+
+
+def _published(sim: Sim) -> list[np.ndarray]:
+    flags = sim.published_flags()
+    return [sim.published_scores(), *([] if flags is None else [flags])]
+
+
+def _state(sim: Sim) -> list[np.ndarray]:
+    """Every per-agent array the outputs read: published state, score components, people."""
+    return [*_published(sim), sim.parts, *sim.people.fields.values()]

@@ -56,10 +56,10 @@ class Ranks:
 
     def refuse(self, modules: list[Module]) -> None:
         """Refuse modules that cannot yet run over several ranks (``Module.splits``)."""
-        split = [m.name for m in modules if not m.splits]
-        if split and not self.alone:
+        whole = [m.name for m in modules if not m.splits]
+        if whole and not self.alone:
             raise ScenarioError(
-                f"modules.{split[0]}: cannot run over {self.comm.size} MPI ranks yet "
+                f"modules.{whole[0]}: cannot run over {self.comm.size} MPI ranks yet "
                 "(docs/design/mpi.md); run it in one process"
             )
 

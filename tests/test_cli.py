@@ -1,6 +1,8 @@
 """The command line: bad input gets one clear message, exit code 2, and no run directory."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -230,3 +232,12 @@ def test_run_says_what_the_citizens_stand_for(tmp_path):
     assert "The run stands for 10 million people." in text  # 1000 citizens
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["scenario"]["population"] == {"n": 1000, "represents": 10_000.0}
+
+
+def test_the_command_line_starts_without_numba():
+    # numba's import costs a start-up every command pays (presets, validate, --help); only the
+    # commands that build a Sim import it (scsim.mpi's launcher questions must not)
+    code = "import sys, scsim.cli; print('numba' in sys.modules)"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "False"

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 
-from scsim.kernels.blocks import sum_blocks
 from scsim.params import ScenarioError
 
 LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE")
@@ -65,6 +64,8 @@ class SerialComm:
 
     def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
         """``out[...]``: the blocks of every rank added in block order (here: ``own``'s)."""
+        from scsim.kernels.blocks import sum_blocks  # numba: not for the launcher's questions
+
         sum_blocks(own, out)
 
     def sum_ints(self, values: np.ndarray) -> np.ndarray:
@@ -104,6 +105,8 @@ class MpiComm(SerialComm):
 
     def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
         """The chained fold (module docstring): every rank gets the sum one process makes."""
+        from scsim.kernels.blocks import sum_blocks
+
         flat = out.reshape(-1)  # the running sum, received, carried on and passed on in place
         if self.rank == 0:
             if own.shape[0] == 0:

@@ -5,8 +5,13 @@ each named preset, split over the ranks, written by rank 0 as ``scsim run`` writ
 shunning, which cannot split yet.
 
     python tests/mpi_run.py OUT N DAYS PRESET ...
+
+With ``SAVE_AT=D`` each run also saves a checkpoint after day D to OUT/<preset>.bin (every rank
+takes part; rank 0 writes) and runs on; with ``RESUME=LABEL`` each run is instead loaded from
+OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -17,15 +22,24 @@ from scsim.results import write_run
 from scsim.scenario import load_scenario, validate
 from tests.test_engine import every_module
 
+
+def scenario(preset: str, n: int, days: int):
+    if preset == "every-module":
+        raw = every_module(n, days).model_dump(mode="json", exclude_none=True)
+        del raw["modules"]["shunning"]
+        return validate(raw)
+    return load_scenario(preset, {"population.n": n, "days": days})
+
+
 out, n, days, *presets = sys.argv[1:]
+save_at, resume = int(os.environ.get("SAVE_AT", "-1")), os.environ.get("RESUME")
 numba.set_num_threads(1)
 for preset in presets:
-    if preset == "every-module":
-        raw = every_module(int(n), int(days)).model_dump(mode="json", exclude_none=True)
-        del raw["modules"]["shunning"]
-        scenario = validate(raw)
+    state, name = Path(out) / f"{preset}.bin", preset
+    if resume:
+        sim, name = Sim.load_checkpoint(state).run(), f"{preset}-{resume}"
     else:
-        scenario = load_scenario(preset, {"population.n": int(n), "days": int(days)})
-    sim = Sim(scenario).build().run()
+        sim = Sim(scenario(preset, int(n), int(days))).build()
+        sim.run(on_day=lambda day: day == save_at and sim.save_checkpoint(state))
     if sim.ranks.comm.rank == 0:
-        write_run(sim, Path(out) / preset, preset, threads=1, report=False)
+        write_run(sim, Path(out) / name, preset, threads=1, report=False)

@@ -4,14 +4,18 @@ ranks than cores: the waiting ranks sleep, ``scsim.mpi.POLL_S``)."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 
+from scsim.checkpoint import META, directory_of
 from scsim.scenario import load_raw, preset_names
 from tests.run_files import same_run_files
 from tests.test_mpi import mpiexec
@@ -68,6 +72,19 @@ def test_ranks_without_a_block_pass_the_sums_on(tmp_path):
     same_run_files(tmp_path / "one" / "sc-core", tmp_path / "four" / "sc-core")
 
 
+def test_a_checkpoint_over_ranks_resumes_over_any_number_of_them(one_process, tmp_path):
+    # saved over 2 ranks after day 12 (every rank gets every citizen's state and the audit log,
+    # rank 0 writes one process's state, each rank takes its own log back): the run that saved
+    # it, and runs resumed from it over 3 ranks and in one process, write one process's files
+    runs = ["every-module", "beijing-2020"]
+    _driver(tmp_path, 2, runs, SAVE_AT="12")
+    _driver(tmp_path, 3, runs, RESUME="three")
+    _driver(tmp_path, None, runs, RESUME="one")
+    for run in runs:
+        for made in (run, f"{run}-three", f"{run}-one"):
+            same_run_files(one_process / run, tmp_path / made)
+
+
 def _cli(ranks: int, *args: str) -> subprocess.CompletedProcess:
     command = [str(mpiexec()), "-n", str(ranks), sys.executable, "-m", "scsim", *args]
     return subprocess.run(
@@ -89,14 +106,46 @@ def test_scsim_run_under_mpiexec_writes_the_run_of_one_process(tmp_path):
     same_run_files(tmp_path / "one", tmp_path / "two")
 
 
+def test_kill_9_under_mpiexec_then_resume_writes_the_uninterrupted_run(tmp_path):
+    args = ["beijing-2020", "--n", "20000", "--days", "300", "--threads", "1"]
+    one = subprocess.run(
+        [sys.executable, "-m", "scsim", "run", *args, "--out", str(tmp_path / "one")],
+        capture_output=True, text=True, env=_env(), timeout=300, cwd=ROOT,
+    )  # fmt: skip
+    assert one.returncode == 0, one.stderr
+    killed = tmp_path / "killed"
+    command = [str(mpiexec()), "-n", "2", sys.executable, "-m", "scsim", "run", *args]
+    proc = subprocess.Popen(
+        [*command, "--checkpoint-every", "25", "--out", str(killed)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    meta, day = directory_of(killed) / META, 0
+    try:
+        deadline = time.monotonic() + 300
+        while day < 100:
+            assert proc.poll() is None, "the run ended before a checkpoint past day 100"
+            assert time.monotonic() < deadline
+            try:
+                day = json.loads(meta.read_text())["day"]
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.005)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)  # mpiexec and both ranks
+        proc.wait()
+    assert not killed.exists()
+    res = _cli(3, "resume", str(killed))
+    assert res.returncode == 0, res.stderr
+    assert "Traceback" not in res.stderr and res.stderr.count("resuming") == 1
+    assert not directory_of(killed).exists()
+    same_run_files(tmp_path / "one", killed)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["sweep", "sc-core"], "scsim sweep: runs in one process, not over 2 MPI ranks"),
-        (
-            ["run", "sc-core", "--n", "5000", "--days", "5", "--checkpoint-every", "2"],
-            "--checkpoint-every: not supported over 2 MPI ranks yet",
-        ),
         (
             ["run", "SHUNNING", "--n", "5000", "--days", "5"],
             "modules.shunning: cannot run over 2 MPI ranks yet",
@@ -113,3 +162,24 @@ def test_what_cannot_split_is_refused_with_exit_2(tmp_path, args, message):
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr and not (tmp_path / "run").exists()
+
+
+def test_a_checkpoint_with_what_cannot_split_is_not_resumed_over_ranks(tmp_path):
+    from scsim.cli_resume import checkpoints
+    from scsim.engine import Sim
+    from scsim.scenario import validate
+
+    raw = load_raw("sc-core") | {"days": 10}
+    raw["population"]["n"] = 3000
+    raw["modules"]["shunning"] = {"cut_prob": 0.2}
+    sim = Sim(validate(raw)).build()
+    out = tmp_path / "run"
+    saver = checkpoints(sim, out, 5, {"preset": None, "threads": 1, "png": False})
+    saver.background = False
+    for day in range(5):
+        sim.step(day)
+        saver(day)
+    res = _cli(2, "resume", str(out))
+    assert res.returncode == 2, res.stdout + res.stderr
+    assert "modules.shunning: cannot run over 2 MPI ranks yet" in " ".join(res.stderr.split())
+    assert "Traceback" not in res.stderr and not out.exists()

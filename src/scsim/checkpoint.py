@@ -321,8 +321,11 @@ def read_state(path: Path) -> Sim:
         raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
     streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
     sim.comm, sim.ranks = None, Ranks(world(), sim.graph.indptr, sim.n)
-    if not sim.ranks.alone:
-        raise CheckpointError(f"{path}: resuming over several MPI ranks is not supported yet")
+    try:
+        sim.ranks.refuse(sim.modules)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}") from None
+    sim.ranks.own_events(sim.events)
     sim._link(streams, compile_kernel=False)
     made = fused_kernel(sim.hooks, *sim.kernel_flags, python=sim.python).name
     if made != kernel:

@@ -6,6 +6,9 @@ memory as it was after the day (copy-on-write), pickles and writes it, and exits
 parent goes on with the next days; the child runs no numba code, ignores Ctrl-C (the
 checkpoint completes) and dies with its parent (a killed run leaves no writer behind). The
 parent waits for the previous child before the next checkpoint and before the run ends.
+
+Over several MPI ranks every rank calls it on the same days: the ranks first give each other
+every citizen's state (``scsim.ranks.Ranks.whole``), then rank 0 alone writes.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Checkpoints:
         self.sim, self.directory, self.every = sim, directory, every
         self.meta = {**meta, "every": every}
         self.background = hasattr(os, "fork") if background is None else background
+        self.writes = sim.ranks.comm.rank == 0
         self.child: int | None = None
         try:  # cheap (arrays are not copied): a state that cannot be saved stops the run now
             dry_run(sim)
@@ -48,10 +52,14 @@ class Checkpoints:
             return
         t0 = time.perf_counter()
         self.wait()
-        if self.background:
-            self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
-        else:
-            save(self.sim, self.directory, self.meta)
+        restore = self.sim.ranks.whole(self.sim)
+        try:
+            if self.writes and self.background:
+                self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
+            elif self.writes:
+                save(self.sim, self.directory, self.meta)
+        finally:
+            restore()
         self._spent(t0)
 
     def _spent(self, t0: float) -> None:
@@ -81,9 +89,10 @@ class Checkpoints:
         self._spent(t0)
 
     def remove(self) -> None:
-        """Delete the checkpoint directory (the run is complete)."""
+        """Delete the checkpoint directory (the run is complete; rank 0 deletes it)."""
         self.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if self.writes:
+            shutil.rmtree(self.directory, ignore_errors=True)
 
 
 def _fork(work) -> int:

@@ -32,7 +32,7 @@ app = typer.Typer(
 )
 
 Scenario = ScenarioArg
-SPLIT = ("run", "bench")
+SPLIT = ("run", "resume", "bench")
 """Commands that run one population over the ranks of ``mpiexec -n R``."""
 
 
@@ -91,14 +91,8 @@ def run(
     if out_dir.exists():
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
     check_every(every, out_dir)
-    ranks = launched_ranks()
-    if ranks > 1 and every is not None:
-        raise fail(f"--checkpoint-every: not supported over {ranks} MPI ranks yet; leave it out")
     check_memory(sc)
     sim = _build(sc, k, progress=True)
-    if sim.ranks.comm.rank > 0:  # rank 0 shows progress and writes the run
-        sim.run()
-        return
     preset = scenario if scenario in preset_names() else None
     meta = {"preset": preset, "threads": k, "png": png, "out": str(out_dir)}
     try:
@@ -107,6 +101,8 @@ def run(
             run_days(sim, saver)
     except CheckpointError as e:
         raise fail(str(e)) from None
+    if sim.ranks.comm.rank > 0:  # rank 0 writes the run
+        return
     finish(sim, out_dir, preset, k, png)
     if saver is not None:
         saver.remove()

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from scsim.console import err, fail, out
+from scsim.mpi import launched_rank
 
 if TYPE_CHECKING:
     from scsim.checkpoint_writer import Checkpoints
@@ -58,7 +59,10 @@ def checkpoints(
 
 
 def run_days(sim: Sim, on_day=None) -> Sim:
-    """Run the Sim's remaining days under a progress bar; ``on_day(day)`` after each."""
+    """Run the Sim's remaining days under a progress bar (rank 0's, over MPI ranks);
+    ``on_day(day)`` after each."""
+    if sim.ranks.comm.rank > 0:
+        return sim.run(on_day=on_day)
     columns = (
         TextColumn("day {task.completed:>5.0f}/{task.total:.0f}"),
         BarColumn(),
@@ -149,7 +153,8 @@ def resume(
         most = numba.config.NUMBA_NUM_THREADS
         k = threads_or_fail(min(meta.get("threads") or most, most) if threads is None else threads)
         numba.set_num_threads(k)
-        err.print(f"resuming {str(run_dir)!r} after day {meta['day']} ...")
+        if launched_rank() == 0:
+            err.print(f"resuming {str(run_dir)!r} after day {meta['day']} ...")
         t0 = time.perf_counter()
         sim, meta = restore(directory)
     except CheckpointError as e:
@@ -161,5 +166,7 @@ def resume(
             run_days(sim, saver)
     except CheckpointError as e:
         raise fail(str(e)) from None
+    if sim.ranks.comm.rank > 0:  # rank 0 writes the run
+        return
     finish(sim, run_dir, meta.get("preset"), k, meta.get("png", False))
     saver.remove()

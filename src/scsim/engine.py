@@ -39,7 +39,6 @@ from scsim.kernels.debug import tracing
 from scsim.modules import REGISTRY
 from scsim.mpi import SerialComm, world
 from scsim.network import build_network, complete_network
-from scsim.params import ScenarioError
 from scsim.population import People
 from scsim.protocol import PHASES, ContractError, Module, Record
 from scsim.protocol.declare import columns
@@ -246,7 +245,7 @@ class Sim:
         self.ranks.share_day(self)
         self.ranks.fold(self.rec, self.records[day])
         self.ranks.add_histograms(self.hist, self.histograms[day])
-        self.events.collect()
+        self.events.collect(self.ranks.blocks)
         for m in self.modules:
             m.finish(day)
         self.day = day + 1
@@ -280,12 +279,15 @@ class Sim:
 
     def save_checkpoint(self, path: str | Path) -> int:
         """Write the complete state of this run after the days run so far to the file
-        ``path``, atomically (``scsim.checkpoint``); return its size in bytes."""
+        ``path``, atomically (``scsim.checkpoint``); return its size in bytes. Over several
+        MPI ranks every rank calls it and rank 0 writes one process's state (0 elsewhere)."""
         from scsim.checkpoint import write_state
 
-        if not self.ranks.alone:
-            raise ScenarioError("checkpoints of a run over several MPI ranks are not supported yet")
-        return write_state(self, Path(path))
+        restore = self.ranks.whole(self)
+        try:
+            return write_state(self, Path(path)) if self.ranks.comm.rank == 0 else 0
+        finally:
+            restore()
 
     @staticmethod
     def load_checkpoint(path: str | Path) -> Sim:

@@ -64,13 +64,15 @@ class EventLog:
         self.score = self.score_by_citizen[: self.size].T
         self.parts = self.parts_by_citizen[:, : self.size].T
 
-    def collect(self) -> None:
-        """Take the day's events out of the buffers (the fused kernel resets a block's count
-        when it takes the block)."""
+    def collect(self, blocks: tuple[int, int] | None = None) -> None:
+        """Take the day's events out of the buffers of ``blocks`` (first, end; None: every
+        block), the blocks this process ran (the fused kernel resets a block's count when it
+        takes the block, so another rank's blocks may hold a checkpoint's old counts)."""
         if not self.size:
             return
-        self.dropped += int(self.buffer[:, 0, 1].sum())
-        rows = block_rows(self.buffer)
+        buffer = self.buffer if blocks is None else self.buffer[blocks[0] : blocks[1]]
+        self.dropped += int(buffer[:, 0, 1].sum())
+        rows = block_rows(buffer)
         if len(rows):
             self._chunks.append(rows)
 

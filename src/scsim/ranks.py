@@ -12,12 +12,17 @@ process's (docs/design/mpi.md, §5.3; tests/test_mpi_run.py).
 
 With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check
 that no module reads another citizen's private state without declaring it.
+
+A checkpoint (``Sim.save_checkpoint``) is one process's: before it, every rank gets every
+citizen's state and the whole audit log (``whole``), rank 0 writes it, and each rank goes back
+to its own log. So any number of ranks resumes it (``own_events`` keeps each rank's share of the
+log it reads).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +32,7 @@ from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows, sum_blocks
 from scsim.mpi import SerialComm, partition
 from scsim.params import ScenarioError
-from scsim.protocol import Module
+from scsim.protocol import EVENT_FIELDS, Module
 
 if TYPE_CHECKING:
     from scsim.engine import Sim
@@ -70,8 +75,7 @@ class Ranks:
         if self.alone:
             return
         if self.sync_all:
-            self.share(_state(sim))
-            self.share(a for m in sim.modules for a in m.state.values() if _per_agent(a, self.n))
+            self.share(_every_array(sim))
             return
         self.share(_published(sim))
         self.share(sim.people.fields[f] for m in sim.modules for f in m.shared)
@@ -82,6 +86,28 @@ class Ranks:
             return
         self.share(_state(sim))
         self.gather_events(sim.events)
+
+    def whole(self, sim: Sim) -> Callable[[], None]:
+        """Before a checkpoint: every rank gets every citizen's state and the whole audit log,
+        as one process holds them; returns what puts this rank's own log back afterwards (a
+        resumed run gathers each rank's events once)."""
+        if self.alone:
+            return lambda: None
+        events = sim.events
+        own = events.rows(), events.dropped
+        self.share(_every_array(sim))
+        self.gather_events(events)
+        return lambda: events.replace(*own)
+
+    def own_events(self, events: EventLog) -> None:
+        """After loading a checkpoint: keep the events of this rank's citizens only (rank 0
+        counts the events dropped so far), so the end's gather makes the log once."""
+        if self.alone or not events.size:
+            return
+        rows = events.rows()
+        citizen = rows[:, EVENT_FIELDS.index("citizen")]
+        mine = (citizen >= self.lo) & (citizen < self.hi)
+        events.replace(rows[mine], events.dropped if self.comm.rank == 0 else 0)
 
     @property
     def alone(self) -> bool:
@@ -106,9 +132,9 @@ class Ranks:
     def rows(self, buffer: np.ndarray) -> np.ndarray:
         """The rows every block wrote to ``buffer`` (``scsim.kernels.blocks.block_rows``), in
         block order over every rank."""
-        mine = block_rows(buffer)
         if self.alone:
-            return mine
+            return block_rows(buffer)
+        mine = block_rows(buffer[self.first_block : self.end_block])
         return np.concatenate(self.comm.allgather(mine))
 
     def share(self, arrays: Iterable[np.ndarray]) -> None:
@@ -158,3 +184,9 @@ def _published(sim: Sim) -> list[np.ndarray]:
 def _state(sim: Sim) -> list[np.ndarray]:
     """Every per-agent array the outputs read: published state, score components, people."""
     return [*_published(sim), sim.parts, *sim.people.fields.values()]
+
+
+def _every_array(sim: Sim) -> list[np.ndarray]:
+    """Every per-agent array: ``_state`` and each module's own."""
+    own = (a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n))
+    return [*_state(sim), *own]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import time
 from pathlib import Path
 
 NOT_COMPARED = ("timings", "created", "machine", "agent_steps_per_s", "threads", "ranks")
@@ -26,3 +28,17 @@ def same_run_files(a: Path, b: Path) -> None:
     header = re.compile(r'<header id="run">.*?</header>', re.S)
     ra, rb = (header.sub("", (d / "report.html").read_text()) for d in (a, b))
     assert ra == rb
+
+
+def wait_for_checkpoint(proc: subprocess.Popen, meta: Path, past: int) -> None:
+    """Wait (at most 300 s) until the running ``proc`` has written a checkpoint after a day
+    later than ``past`` (its ``checkpoint.json`` says so); fail if it ends first."""
+    deadline, day = time.monotonic() + 300, 0
+    while day <= past:
+        assert proc.poll() is None, f"the run ended before a checkpoint past day {past}"
+        assert time.monotonic() < deadline
+        try:
+            day = json.loads(meta.read_text())["day"]
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.005)

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numba
@@ -24,7 +23,7 @@ from scsim.checkpoint_writer import Checkpoints
 from scsim.cli import app
 from scsim.engine import Sim
 from scsim.scenario import load_raw, load_scenario, preset_names, validate
-from tests.run_files import same_run_files
+from tests.run_files import same_run_files, wait_for_checkpoint
 
 runner = CliRunner()
 N, DAYS, CUT = 2500, 60, 25
@@ -178,17 +177,8 @@ def test_kill_9_then_resume_writes_the_files_of_the_uninterrupted_run(tmp_path, 
     assert not directory_of(whole).exists()  # deleted once the run is written
     command = [sys.executable, "-m", "scsim", "run", *KILL, "--out", str(killed)]
     proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    meta, day = directory_of(killed) / META, 0
     try:
-        deadline = time.monotonic() + 300
-        while day <= 60:
-            assert proc.poll() is None, "the run ended before a checkpoint past day 60"
-            assert time.monotonic() < deadline
-            try:
-                day = json.loads(meta.read_text())["day"]
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.005)
+        wait_for_checkpoint(proc, directory_of(killed) / META, 60)
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.kill()

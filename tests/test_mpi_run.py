@@ -4,12 +4,10 @@ ranks than cores: the waiting ranks sleep, ``scsim.mpi.POLL_S``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -17,7 +15,7 @@ import yaml
 
 from scsim.checkpoint import META, directory_of
 from scsim.scenario import load_raw, preset_names
-from tests.run_files import same_run_files
+from tests.run_files import same_run_files, wait_for_checkpoint
 from tests.test_mpi import mpiexec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,17 +118,8 @@ def test_kill_9_under_mpiexec_then_resume_writes_the_uninterrupted_run(tmp_path)
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=_env(), cwd=ROOT,
         start_new_session=True,
     )  # fmt: skip
-    meta, day = directory_of(killed) / META, 0
     try:
-        deadline = time.monotonic() + 300
-        while day < 100:
-            assert proc.poll() is None, "the run ended before a checkpoint past day 100"
-            assert time.monotonic() < deadline
-            try:
-                day = json.loads(meta.read_text())["day"]
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.005)
+        wait_for_checkpoint(proc, directory_of(killed) / META, 99)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # mpiexec and both ranks
         proc.wait()

@@ -52,14 +52,11 @@ class Checkpoints:
             return
         t0 = time.perf_counter()
         self.wait()
-        restore = self.sim.ranks.whole(self.sim)
-        try:
+        with self.sim.ranks.whole(self.sim):
             if self.writes and self.background:
                 self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
             elif self.writes:
                 save(self.sim, self.directory, self.meta)
-        finally:
-            restore()
         self._spent(t0)
 
     def _spent(self, t0: float) -> None:

@@ -101,8 +101,6 @@ def run(
             run_days(sim, saver)
     except CheckpointError as e:
         raise fail(str(e)) from None
-    if sim.ranks.comm.rank > 0:  # rank 0 writes the run
-        return
     finish(sim, out_dir, preset, k, png)
     if saver is not None:
         saver.remove()

@@ -83,8 +83,12 @@ def run_days(sim: Sim, on_day=None) -> Sim:
 
 
 def finish(sim: Sim, out_dir: Path, preset: str | None, threads: int, png: bool) -> None:
-    """Write the run directory and report, and say what happened."""
+    """Write the run directory and report, and say what happened (rank 0 alone, over MPI
+    ranks)."""
     from scsim.results import write_run
+
+    if sim.ranks.comm.rank > 0:
+        return
 
     write_run(sim, out_dir, preset, threads, png=png)
     t = sim.timings
@@ -166,7 +170,5 @@ def resume(
             run_days(sim, saver)
     except CheckpointError as e:
         raise fail(str(e)) from None
-    if sim.ranks.comm.rank > 0:  # rank 0 writes the run
-        return
     finish(sim, run_dir, meta.get("preset"), k, meta.get("png", False))
     saver.remove()

@@ -283,11 +283,8 @@ class Sim:
         MPI ranks every rank calls it and rank 0 writes one process's state (0 elsewhere)."""
         from scsim.checkpoint import write_state
 
-        restore = self.ranks.whole(self)
-        try:
+        with self.ranks.whole(self):
             return write_state(self, Path(path)) if self.ranks.comm.rank == 0 else 0
-        finally:
-            restore()
 
     @staticmethod
     def load_checkpoint(path: str | Path) -> Sim:

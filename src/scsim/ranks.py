@@ -22,7 +22,8 @@ log it reads).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -87,17 +88,22 @@ class Ranks:
         self.share(_state(sim))
         self.gather_events(sim.events)
 
-    def whole(self, sim: Sim) -> Callable[[], None]:
-        """Before a checkpoint: every rank gets every citizen's state and the whole audit log,
-        as one process holds them; returns what puts this rank's own log back afterwards (a
-        resumed run gathers each rank's events once)."""
+    @contextmanager
+    def whole(self, sim: Sim) -> Iterator[None]:
+        """While a checkpoint is taken: every rank holds every citizen's state and the whole
+        audit log, as one process does; afterwards this rank's own log is put back (a resumed
+        run gathers each rank's events once)."""
         if self.alone:
-            return lambda: None
+            yield
+            return
         events = sim.events
         own = events.rows(), events.dropped
         self.share(_every_array(sim))
         self.gather_events(events)
-        return lambda: events.replace(*own)
+        try:
+            yield
+        finally:
+            events.replace(*own)
 
     def own_events(self, events: EventLog) -> None:
         """After loading a checkpoint: keep the events of this rank's citizens only (rank 0

@@ -172,3 +172,27 @@ def test_a_checkpoint_with_what_cannot_split_is_not_resumed_over_ranks(tmp_path)
     assert res.returncode == 2, res.stdout + res.stderr
     assert "modules.shunning: cannot run over 2 MPI ranks yet" in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr and not out.exists()
+
+
+def test_a_checkpoint_that_rank_0_cannot_write_stops_every_rank_with_exit_2(tmp_path):
+    # only rank 0 writes; its forked writer fails (the checkpoint directory's name is taken by
+    # a file), and the verdict must reach rank 1, which would otherwise wait for rank 0 in the
+    # next day's exchange until the timeout
+    out = tmp_path / "run"
+    directory_of(out).write_text("not a directory")
+    args = ["sc-core", "--n", "3000", "--days", "40", "--threads", "1"]
+    proc = subprocess.Popen(
+        [str(mpiexec()), "-n", "2", sys.executable, "-m", "scsim", "run", *args,
+         "--checkpoint-every", "5", "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        _, stderr = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)  # mpiexec and both ranks
+        proc.wait()
+        pytest.fail("the ranks did not stop within 120 s after the checkpoint failed")
+    assert proc.returncode == 2, stderr
+    assert "writing a checkpoint failed" in stderr
+    assert "Traceback" not in stderr and not out.exists()

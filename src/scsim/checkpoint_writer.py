@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 from scsim.checkpoint import CheckpointError, dry_run, save
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scsim.engine import Sim
 
 
@@ -51,13 +53,33 @@ class Checkpoints:
         if done % self.every or done >= self.sim.days:
             return
         t0 = time.perf_counter()
-        self.wait()
+        self._agreed(self.wait)
         with self.sim.ranks.whole(self.sim):
-            if self.writes and self.background:
-                self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
-            elif self.writes:
-                save(self.sim, self.directory, self.meta)
+            self._agreed(self._write)
         self._spent(t0)
+
+    def _write(self) -> None:
+        if not self.writes:
+            return
+        if self.background:
+            self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
+            return
+        try:
+            save(self.sim, self.directory, self.meta)
+        except OSError as e:
+            raise CheckpointError(f"{self.directory}: writing a checkpoint failed: {e}") from None
+
+    def _agreed(self, step: Callable[[], None]) -> None:
+        """Run ``step``; if it raised ``CheckpointError`` on rank 0 (the rank that writes),
+        raise it on every rank, so that no rank waits for the others in the next day."""
+        error = None
+        try:
+            step()
+        except CheckpointError as e:
+            error = str(e)
+        error = self.sim.ranks.comm.bcast(error)
+        if error is not None:
+            raise CheckpointError(error)
 
     def _spent(self, t0: float) -> None:
         """Count the run's time since ``t0`` as spent on checkpoints (``checkpoint_s``)."""
@@ -78,11 +100,13 @@ class Checkpoints:
 
     def __exit__(self, kind: type | None, *_: object) -> None:
         t0 = time.perf_counter()
-        try:
-            self.wait()
-        except CheckpointError:
-            if kind is None:
-                raise
+        if kind is None:  # every rank leaves normally, at the same day: agree on the verdict
+            self._agreed(self.wait)
+        else:
+            try:
+                self.wait()
+            except CheckpointError:
+                pass
         self._spent(t0)
 
     def remove(self) -> None:

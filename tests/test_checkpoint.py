@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scsim import results
-from scsim.checkpoint import META, CheckpointError, directory_of
+from scsim.checkpoint import META, CheckpointError, directory_of, read_trailer
 from scsim.checkpoint_writer import Checkpoints
 from scsim.cli import app
 from scsim.engine import Sim
@@ -299,3 +299,47 @@ def test_a_state_that_cannot_be_saved_stops_the_run_before_day_0(tmp_path):
     sim.module("scoring").note = lambda: None  # a module attribute pickle cannot hold
     with pytest.raises(CheckpointError, match="the run's state cannot be saved"):
         Checkpoints(sim, tmp_path / "c", 1, {})
+
+
+def _saved(sc, tmp_path: Path, name: str = "state.bin") -> tuple[Sim, Path]:
+    sim = Sim(sc).build()
+    for day in range(CUT):
+        sim.step(day)
+    path = tmp_path / name
+    sim.save_checkpoint(path)
+    return sim, path
+
+
+def test_a_network_the_seed_makes_is_built_again_not_saved(tmp_path):
+    """beijing-2020's regional network: the state file holds the network's checksums instead
+    of its bytes, and the loaded run has the very network it was saved with."""
+    sim, path = _saved(_scenario("beijing-2020"), tmp_path)
+    seeded = read_trailer(path)["seeded"]
+    assert {"graph.indptr", "graph.indices", "graph.far"} <= set(seeded["arrays"])
+    left_out = sum(size for size, _ in seeded["arrays"].values())
+    instead = len(json.dumps(seeded)) + 1024  # the scenario and checksums, in the trailer
+    sim.graph_from_seed = False  # as if a module had replaced it: the network is written
+    whole = sim.save_checkpoint(tmp_path / "whole.bin")
+    assert "seeded" not in read_trailer(tmp_path / "whole.bin")
+    assert left_out - instead <= whole - path.stat().st_size <= left_out
+    loaded = Sim.load_checkpoint(path)
+    for name in ("indptr", "indices", "far"):
+        assert np.array_equal(getattr(loaded.graph, name), getattr(sim.graph, name)), name
+    assert loaded.graph_from_seed
+
+
+def test_an_edited_network_is_saved(tmp_path):
+    _, path = _saved(_shunning(), tmp_path)
+    assert "seeded" not in read_trailer(path)
+
+
+def test_a_network_built_again_differently_is_refused(tmp_path, monkeypatch):
+    import scsim.engine
+
+    _, path = _saved(_scenario("beijing-2020"), tmp_path)
+    build = scsim.engine.build_network
+    monkeypatch.setattr(
+        scsim.engine, "build_network", lambda spec, n, seed: build(spec, n, seed + 1)
+    )
+    with pytest.raises(CheckpointError, match="the network rebuilt from the run's seed"):
+        Sim.load_checkpoint(path)

@@ -9,7 +9,10 @@ written once as raw bytes, and every array refers to it by offset, shape and str
 loading the views are views of the same memory again. Layout: ``MAGIC``, the pickle, the raw
 blocks, then a JSON trailer (version tag, day, each part's size and CRC-32), its length and
 ``END``. A file is written to a temporary name in its directory, flushed, fsynced and renamed
-over, so a ``kill -9`` leaves the old file or the new one, never a torn one.
+over, so a ``kill -9`` leaves the old file or the new one, never a torn one. A network that
+the run's seed makes (no module replaced it, ``Sim.graph_from_seed``) is not written: the
+trailer holds the scenario and the network's checksums, and loading builds it again and checks
+it (at 10 M citizens of sc-core it is two thirds of the state).
 
 A run's checkpoint directory ``<out>.checkpoint/`` (beside the run directory, which only
 appears when the run ends) holds ``state-<day>.bin`` and ``checkpoint.json``, which names the
@@ -21,7 +24,6 @@ names is complete, and older state files are deleted only after that.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -33,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-import scsim
+from scsim.checkpoint_tag import describe, tag
 from scsim.mpi import world
 from scsim.ranks import Ranks
 
@@ -61,46 +63,12 @@ def directory_of(out: Path) -> Path:
 # --------------------------------------------------------------------- the version tag
 
 
-def _digest(module_names: list[str]) -> str:
-    """Hash of the package files the state depends on: the kernel's sources and the modules
-    whose classes the pickle holds."""
-    import hashlib
-
-    from scsim.fusion import kernel_code_files
-
-    pkg = Path(scsim.__file__).parent
-    files = set(kernel_code_files())
-    for name in module_names:
-        try:
-            where = importlib.import_module(name).__file__
-        except ImportError:  # gone, or a module of one's own not loaded
-            where = None
-        files.add(Path(where) if where else pkg / f"missing:{name}")
-    h = hashlib.sha256()
-    for path in sorted(files):
-        h.update(str(path.relative_to(pkg) if pkg in path.parents else path.name).encode())
-        h.update(path.read_bytes() if path.is_file() else b"(none)")
-    return h.hexdigest()[:16]
-
-
-def tag(module_names: list[str]) -> dict[str, str]:
-    """What must match for a checkpoint to be resumed: scsim's and numba's versions and the
-    hash of the code the state depends on."""
-    import numba
-
-    return {"scsim": scsim.__version__, "numba": numba.__version__, "code": _digest(module_names)}
-
-
-def _describe(t: dict) -> str:
-    return f"scsim {t.get('scsim')} (numba {t.get('numba')}, code {t.get('code')})"
-
-
 def check_tag(path: Path, written: dict, module_names: list[str]) -> None:
     """Raise ``CheckpointError`` unless ``written`` is this code's tag."""
     now = tag(module_names)
     if {k: written.get(k) for k in now} != now:
         raise CheckpointError(
-            f"{path}: written by {_describe(written)}, but this is {_describe(now)}; a "
+            f"{path}: written by {describe(written)}, but this is {describe(now)}; a "
             "checkpoint is resumed only by the code that wrote it: run the scenario again, or "
             "resume with that version"
         )
@@ -112,8 +80,10 @@ def check_tag(path: Path, written: dict, module_names: list[str]) -> None:
 class _Pickler(pickle.Pickler):
     """Pickles a Sim with every array as a reference into a block of raw memory (``roots``)."""
 
-    def __init__(self, file: io.BytesIO) -> None:
+    def __init__(self, file: io.BytesIO, seeded: dict[int, str] | None = None) -> None:
         super().__init__(file, protocol=5)
+        self.seeded = seeded or {}
+        """id -> name of the arrays of a network the seed makes again: not written."""
         self.roots: list[np.ndarray] = []
         self._root_index: dict[int, int] = {}
         self._keys: dict[int, int] = {}
@@ -144,7 +114,7 @@ class _Pickler(pickle.Pickler):
             root = base
         if not _raw(root.dtype) or not (root.flags.c_contiguous or root.flags.f_contiguous):
             return None  # memory of another kind: pickled by value
-        r = self._root_index.get(id(root))
+        r = self.seeded.get(id(root), self._root_index.get(id(root)))
         if r is None:
             r = self._root_index[id(root)] = len(self.roots)
             self.roots.append(root)
@@ -179,10 +149,12 @@ def _flat(root: np.ndarray) -> np.ndarray:
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, roots: list[np.ndarray]) -> None:
+    def __init__(
+        self, file: io.BytesIO, roots: list[np.ndarray], seeded: dict[str, np.ndarray]
+    ) -> None:
         super().__init__(file)
-        self.roots = roots
-        self.flat = [_flat(r) for r in roots]
+        self.roots = {**dict(enumerate(roots)), **seeded}
+        self.flat = {r: _flat(a) for r, a in self.roots.items()}
         self.made: dict[int, np.ndarray] = {}
 
     def persistent_load(self, pid: tuple) -> np.ndarray:
@@ -241,7 +213,8 @@ def write_state(sim: Sim, path: Path) -> int:
     if not sim.built:
         raise CheckpointError(f"{path}: only a built Sim has a state to save (call build())")
     body = io.BytesIO()
-    pickler = _Pickler(body)
+    seeded = _seeded(sim)
+    pickler = _Pickler(body, {id(a): name for name, a in seeded.items()})
     pickler.dump(sim)
     modules = sorted(m for m in pickler.modules if m.startswith("scsim"))
     trailer: dict[str, Any] = {
@@ -249,6 +222,11 @@ def write_state(sim: Sim, path: Path) -> int:
         "days": sim.days, "n": sim.n,
         "roots": [[r.dtype.str, list(r.shape), not r.flags.c_contiguous] for r in pickler.roots],
     }  # fmt: skip
+    if seeded:  # what makes the network again, and its checksums
+        trailer["seeded"] = {
+            "scenario": sim.scenario.model_dump(mode="json"),
+            "arrays": {name: [a.nbytes, zlib.crc32(_flat(a))] for name, a in seeded.items()},
+        }
 
     def write(f) -> None:
         f.write(MAGIC)
@@ -316,7 +294,7 @@ def read_state(path: Path) -> Sim:
     from scsim.fusion import fused_kernel
 
     try:
-        sim = _Unpickler(io.BytesIO(body), roots).load()
+        sim = _Unpickler(io.BytesIO(body), roots, _reseeded(path, trailer)).load()
     except Exception as e:  # a file that passed its checksums yet does not load
         raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
     streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
@@ -335,6 +313,34 @@ def read_state(path: Path) -> Sim:
         )
     sim._link(streams)  # the kernel from the cache
     return sim
+
+
+def _seeded(sim: Sim) -> dict[str, np.ndarray]:
+    """The network's arrays, by name, when the seed makes the network again (no module
+    replaced or edits it): a checkpoint holds their checksums, not their bytes."""
+    if not getattr(sim, "graph_from_seed", False):
+        return {}
+    arrays = {f"graph.{k}": getattr(sim.graph, k) for k in ("indptr", "indices", "far", "layer")}
+    return {k: a for k, a in arrays.items() if a is not None and a.base is None and a.size}
+
+
+def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
+    """The network a state file left out, built again from the run's scenario and seed, and
+    checked against the checksums it holds."""
+    if "seeded" not in trailer:
+        return {}
+    from scsim.engine import Sim as Engine
+    from scsim.scenario import validate
+
+    arrays = _seeded(Engine(validate(trailer["seeded"]["scenario"])).people_and_network())
+    for name, (size, crc) in trailer["seeded"]["arrays"].items():
+        a = arrays.get(name)
+        if a is None or a.nbytes != size or zlib.crc32(_flat(a)) != crc:
+            raise CheckpointError(
+                f"{path}: the network rebuilt from the run's seed is not the one it ran on "
+                f"({name} differs); the state cannot be resumed with this code"
+            )
+    return arrays
 
 
 # --------------------------------------------------------------------- a run's directory

@@ -80,18 +80,7 @@ class Sim:
         """Generate people and network, initialise modules, load or compile the fused kernel
         (without ``compile_kernel``, only decide what it is: ``kernel_source``)."""
         t0 = time.perf_counter()
-        self.people = People(self.n, self.seed)
-        graph, fields = build_network(self.scenario.network, self.n, self.seed)
-        for name, values in fields.items():
-            self.people.add(name, values)
-        self.timeline = Timeline(self.scenario)
-        self.modules = self._make_modules()
-        self.field_owner = dict.fromkeys(fields, "network")
-        """Who added each people field (a module's name, or "network")."""
-        for m in self.modules:  # who the citizens are, before a network that reads it
-            if m.makes_people:
-                self._init_module(m)
-        self.graph = complete_network(self.scenario.network, graph, self.people, self.seed)
+        self.people_and_network()
         for m in self.modules:  # may widen the graph (shunning's spare slots)
             if not m.makes_people:
                 self._init_module(m)
@@ -121,6 +110,25 @@ class Sim:
         self._link(streams, compile_kernel)
         if compile_kernel:
             self.timings["jit_s"] = time.perf_counter() - t0
+        return self
+
+    def people_and_network(self) -> Sim:
+        """Build the citizens, the modules and the network the seed makes, and nothing else
+        (the first part of ``build``; a checkpoint that left the network out builds it so)."""
+        self.people = People(self.n, self.seed)
+        graph, fields = build_network(self.scenario.network, self.n, self.seed)
+        for name, values in fields.items():
+            self.people.add(name, values)
+        self.timeline = Timeline(self.scenario)
+        self.modules = self._make_modules()
+        self.field_owner = dict.fromkeys(fields, "network")
+        """Who added each people field (a module's name, or "network")."""
+        for m in self.modules:  # who the citizens are, before a network that reads it
+            if m.makes_people:
+                self._init_module(m)
+        self.graph = complete_network(self.scenario.network, graph, self.people, self.seed)
+        self.graph_from_seed = True
+        """Whether ``graph`` is the network the seed makes (no module replaced it)."""
         return self
 
     def _init_module(self, m: Module) -> None:
@@ -374,6 +382,7 @@ class Sim:
         if graph.indptr.size != self.n + 1:
             raise ValueError(f"the new graph has {graph.indptr.size - 1} citizens, not {self.n}")
         self.graph = graph
+        self.graph_from_seed = False
 
     def record(self, name: str) -> np.ndarray:
         """One record column over the days run so far, summed over regions."""

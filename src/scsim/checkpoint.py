@@ -29,7 +29,9 @@ import json
 import os
 import pickle
 import struct
+import weakref
 import zlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -174,7 +176,7 @@ class _Unpickler(pickle.Unpickler):
 # --------------------------------------------------------------------- one state file
 
 
-def _atomic(path: Path, write) -> None:
+def write_atomically(path: Path, write) -> None:
     """``write(file)`` to a temporary file beside ``path``, fsync it and rename it over."""
     tmp = path.with_name(path.name + ".tmp")
     try:
@@ -207,35 +209,82 @@ def _write_blocks(f, blocks) -> list[list[int]]:
     return sums
 
 
-def write_state(sim: Sim, path: Path) -> int:
-    """Write the state of ``sim`` (after ``sim.day`` days) to ``path`` atomically; return
-    the file's size."""
+@dataclass
+class State:
+    """A Sim's state ready to write: the pickle, the memory blocks its arrays refer to, and the
+    trailer (without the blocks' sizes and checksums)."""
+
+    body: bytes
+    roots: list[np.ndarray]
+    trailer: dict[str, Any]
+    day: int
+
+
+def capture(sim: Sim, into: list[np.ndarray] | None = None) -> State:
+    """The state of ``sim`` after ``sim.day`` days. With ``into``, every block is copied into
+    the buffers it holds (kept from one checkpoint to the next, made or replaced as needed), so
+    the state can be written while the run goes on."""
     if not sim.built:
-        raise CheckpointError(f"{path}: only a built Sim has a state to save (call build())")
+        raise CheckpointError("only a built Sim has a state to save (call build())")
     body = io.BytesIO()
     seeded = _seeded(sim)
     pickler = _Pickler(body, {id(a): name for name, a in seeded.items()})
     pickler.dump(sim)
     modules = sorted(m for m in pickler.modules if m.startswith("scsim"))
+    roots = pickler.roots if into is None else _copied(pickler.roots, into)
     trailer: dict[str, Any] = {
         "format": FORMAT, **tag(modules), "modules": modules, "day": sim.day,
         "days": sim.days, "n": sim.n,
-        "roots": [[r.dtype.str, list(r.shape), not r.flags.c_contiguous] for r in pickler.roots],
+        "roots": [[r.dtype.str, list(r.shape), not r.flags.c_contiguous] for r in roots],
     }  # fmt: skip
     if seeded:  # what makes the network again, and its checksums
         trailer["seeded"] = {
             "scenario": sim.scenario.model_dump(mode="json"),
-            "arrays": {name: [a.nbytes, zlib.crc32(_flat(a))] for name, a in seeded.items()},
+            "arrays": {name: [a.nbytes, _checksum(a)] for name, a in seeded.items()},
         }
+    return State(body.getvalue(), roots, trailer, sim.day)
+
+
+_CHECKSUMS: dict[int, tuple[weakref.ref, int]] = {}
+
+
+def _checksum(network_array: np.ndarray) -> int:
+    """CRC-32 of an array of a network the seed made, computed once (no one edits it)."""
+    known = _CHECKSUMS.get(id(network_array))
+    if known is None or known[0]() is not network_array:
+        for key in [k for k, (ref, _) in _CHECKSUMS.items() if ref() is None]:
+            del _CHECKSUMS[key]
+        known = weakref.ref(network_array), zlib.crc32(_flat(network_array))
+        _CHECKSUMS[id(network_array)] = known
+    return known[1]
+
+
+def _copied(roots: list[np.ndarray], into: list[np.ndarray]) -> list[np.ndarray]:
+    del into[len(roots) :]
+    for k, root in enumerate(roots):
+        if k == len(into):
+            into.append(np.empty_like(root, order="K"))
+        elif into[k].shape != root.shape or into[k].dtype != root.dtype or (
+            into[k].flags.c_contiguous != root.flags.c_contiguous
+        ):
+            into[k] = np.empty_like(root, order="K")
+        np.copyto(into[k], root)
+    return list(into)
+
+
+def write_state(state: State | Sim, path: Path) -> int:
+    """Write a captured state (or a Sim's state now) to ``path`` atomically; return the file's
+    size."""
+    state = state if isinstance(state, State) else capture(state)
+    trailer = dict(state.trailer)
 
     def write(f) -> None:
         f.write(MAGIC)
-        sums = _write_blocks(f, [body.getbuffer(), *(_flat(r) for r in pickler.roots)])
-        trailer["sizes"] = sums
+        trailer["sizes"] = _write_blocks(f, [state.body, *(_flat(r) for r in state.roots)])
         text = json.dumps(trailer).encode()
         f.write(text + struct.pack("<Q", len(text)) + END)
 
-    _atomic(path, write)
+    write_atomically(path, write)
     return path.stat().st_size
 
 
@@ -341,57 +390,3 @@ def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
                 f"({name} differs); the state cannot be resumed with this code"
             )
     return arrays
-
-
-# --------------------------------------------------------------------- a run's directory
-
-
-def read_meta(directory: Path) -> dict:
-    """``checkpoint.json`` of a checkpoint directory (what ``scsim resume`` needs)."""
-    path = directory / META
-    if not path.is_file():
-        raise CheckpointError(
-            f"{directory}: holds no checkpoint ({META} is missing); a run writes one with "
-            "scsim run ... --checkpoint-every DAYS"
-        )
-    try:
-        meta = json.loads(path.read_text())
-        meta["state"], meta["day"]  # noqa: B018 (present)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise CheckpointError(f"{path}: is corrupt ({type(e).__name__}: {e})") from None
-    if meta.get("scenario", {}).get("extensions"):  # load modules of one's own
-        from scsim.scenario import ScenarioError, validate
-
-        try:
-            validate(meta["scenario"])
-        except ScenarioError as e:
-            raise CheckpointError(f"{path}: its scenario does not load: {e}") from None
-    check_tag(path, meta, meta.get("modules", []))
-    return meta
-
-
-def save(sim: Sim, directory: Path, meta: dict) -> int:
-    """Write ``sim``'s state as ``directory/state-<day>.bin``, then point ``checkpoint.json``
-    at it and delete older state files; return the state file's size."""
-    directory.mkdir(parents=True, exist_ok=True)
-    name = f"state-{sim.day:06d}.bin"
-    size = write_state(sim, directory / name)
-    trailer = read_trailer(directory / name)
-    info = {**meta, **{k: trailer[k] for k in ("scsim", "numba", "code", "modules", "day")}}
-    info |= {"state": name, "bytes": size}
-    _atomic(directory / META, lambda f: f.write(json.dumps(info, indent=2).encode()))
-    for old in directory.glob("state-*"):
-        if old.name != name:
-            old.unlink(missing_ok=True)
-    return size
-
-
-def restore(directory: Path) -> tuple[Sim, dict]:
-    """The Sim of a checkpoint directory's newest checkpoint, and its ``checkpoint.json``."""
-    meta = read_meta(directory)
-    sim = read_state(directory / meta["state"])
-    if sim.day != meta["day"]:
-        raise CheckpointError(
-            f"{directory / meta['state']}: holds day {sim.day}, but {META} says {meta['day']}"
-        )
-    return sim, meta

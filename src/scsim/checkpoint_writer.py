@@ -1,26 +1,43 @@
-"""Checkpoints of a running Sim every few days (``scsim run --checkpoint-every``), into a
-run's checkpoint directory (``scsim.checkpoint``).
+"""A run's checkpoint directory (``scsim run --checkpoint-every``, ``scsim resume``), and the
+checkpoints of a running Sim every few days into it.
 
-Where ``os.fork`` exists, a checkpoint is written by a child process: the child sees the run's
-memory as it was after the day (copy-on-write), pickles and writes it, and exits, while the
-parent goes on with the next days; the child runs no numba code, ignores Ctrl-C (the
-checkpoint completes) and dies with its parent (a killed run leaves no writer behind). The
-parent waits for the previous child before the next checkpoint and before the run ends.
+A checkpoint is captured after a day (``scsim.checkpoint.capture``: the Sim pickled, every block
+of its memory copied into buffers kept from one checkpoint to the next) and written by a thread
+while the run goes on with the next days: the run pays for the copy, a memory copy of its state
+without the network, and the writer's share of the CPU (checksums, and handing the bytes to the
+operating system, which releases the interpreter's lock). A forked writer was tried first and
+measured: the pages the run changed while the child lived were copied one by one, which cost
+three times the write (``bench/README.md``, session 15). The run waits for the previous write
+before the next checkpoint and before the run ends; Ctrl-C waits for the write in flight.
 
 Over several MPI ranks every rank calls it on the same days: the ranks first give each other
-every citizen's state (``scsim.ranks.Ranks.whole``), then rank 0 alone writes.
+every citizen's state (``scsim.ranks.Ranks.whole``), then rank 0 alone captures and writes, and
+every rank learns whether the write failed.
 """
 
 from __future__ import annotations
 
-import os
+import json
 import shutil
-import signal
+import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scsim.checkpoint import CheckpointError, dry_run, save
+import numpy as np
+
+from scsim.checkpoint import (
+    META,
+    CheckpointError,
+    State,
+    capture,
+    check_tag,
+    dry_run,
+    read_state,
+    read_trailer,
+    write_atomically,
+    write_state,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -30,17 +47,20 @@ if TYPE_CHECKING:
 
 class Checkpoints:
     """``on_day`` for ``Sim.run``: save a checkpoint after every ``every``-th day (not after
-    the last), from a forked child where ``os.fork`` exists (``background``). Use it as a
-    context manager: leaving it waits for the last child."""
+    the last), written by a thread while the run goes on (``background``). Use it as a context
+    manager: leaving it waits for the last write."""
 
     def __init__(
-        self, sim: Sim, directory: Path, every: int, meta: dict, background: bool | None = None
+        self, sim: Sim, directory: Path, every: int, meta: dict, background: bool = True
     ) -> None:
         self.sim, self.directory, self.every = sim, directory, every
         self.meta = {**meta, "every": every}
-        self.background = hasattr(os, "fork") if background is None else background
+        self.background = background
         self.writes = sim.ranks.comm.rank == 0
-        self.child: int | None = None
+        self.buffers: list[np.ndarray] = []
+        """The copy of the run's memory a checkpoint is written from, kept for the next."""
+        self.writer: threading.Thread | None = None
+        self.failure: str | None = None
         try:  # cheap (arrays are not copied): a state that cannot be saved stops the run now
             dry_run(sim)
         except Exception as e:
@@ -61,13 +81,20 @@ class Checkpoints:
     def _write(self) -> None:
         if not self.writes:
             return
-        if self.background:
-            self.child = _fork(lambda: save(self.sim, self.directory, self.meta))
+        if not self.background:
+            self._save(capture(self.sim))
             return
+        state = capture(self.sim, into=self.buffers)
+        self.writer = threading.Thread(target=self._save, args=(state,), name="checkpoint")
+        self.writer.start()
+
+    def _save(self, state: State) -> None:
         try:
-            save(self.sim, self.directory, self.meta)
-        except OSError as e:
-            raise CheckpointError(f"{self.directory}: writing a checkpoint failed: {e}") from None
+            save(state, self.directory, self.meta)
+        except (OSError, CheckpointError) as e:
+            self.failure = f"{self.directory}: writing a checkpoint failed: {e}"
+            if not self.background:
+                raise CheckpointError(self.failure) from None
 
     def _agreed(self, step: Callable[[], None]) -> None:
         """Run ``step``; if it raised ``CheckpointError`` on rank 0 (the rank that writes),
@@ -87,13 +114,13 @@ class Checkpoints:
         t["checkpoint_s"] = t.get("checkpoint_s", 0.0) + time.perf_counter() - t0
 
     def wait(self) -> None:
-        """Wait for the child writing the last checkpoint; raise if it failed."""
-        if self.child is None:
-            return
-        _, status = os.waitpid(self.child, 0)
-        self.child = None
-        if status != 0:
-            raise CheckpointError(f"{self.directory}: writing a checkpoint failed (see above)")
+        """Wait for the thread writing the last checkpoint; raise if it failed."""
+        if self.writer is not None:
+            self.writer.join()
+            self.writer = None
+        failure, self.failure = self.failure, None
+        if failure is not None:
+            raise CheckpointError(failure)
 
     def __enter__(self) -> Checkpoints:
         return self
@@ -107,6 +134,7 @@ class Checkpoints:
                 self.wait()
             except CheckpointError:
                 pass
+        self.buffers.clear()
         self._spent(t0)
 
     def remove(self) -> None:
@@ -116,35 +144,53 @@ class Checkpoints:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def _fork(work) -> int:
-    """Run ``work()`` in a child process that exits 0 when it returns; return its pid."""
-    import warnings
-
-    parent = os.getpid()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # fork with numba's threads
-        pid = os.fork()
-    if pid:
-        return pid
-    code = 1
+def read_meta(directory: Path) -> dict:
+    """``checkpoint.json`` of a checkpoint directory (what ``scsim resume`` needs)."""
+    path = directory / META
+    if not path.is_file():
+        raise CheckpointError(
+            f"{directory}: holds no checkpoint ({META} is missing); a run writes one with "
+            "scsim run ... --checkpoint-every DAYS"
+        )
     try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C: the checkpoint completes
-        _die_with(parent)
-        work()
-        code = 0
-    except BaseException as e:  # noqa: BLE001 (the child reports, the parent raises)
-        os.write(2, f"error: writing a checkpoint: {type(e).__name__}: {e}\n".encode())
-    finally:
-        os._exit(code)
+        meta = json.loads(path.read_text())
+        meta["state"], meta["day"]  # noqa: B018 (present)
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: is corrupt ({type(e).__name__}: {e})") from None
+    if meta.get("scenario", {}).get("extensions"):  # load modules of one's own
+        from scsim.scenario import ScenarioError, validate
+
+        try:
+            validate(meta["scenario"])
+        except ScenarioError as e:
+            raise CheckpointError(f"{path}: its scenario does not load: {e}") from None
+    check_tag(path, meta, meta.get("modules", []))
+    return meta
 
 
-def _die_with(parent: int) -> None:
-    """End this child when its parent ends (Linux): a killed run leaves no writer behind."""
-    try:
-        import ctypes
+def save(state: State | Sim, directory: Path, meta: dict) -> int:
+    """Write a captured state (or a Sim's now) as ``directory/state-<day>.bin``, then point
+    ``checkpoint.json`` at it and delete older state files; return the state file's size."""
+    state = state if isinstance(state, State) else capture(state)
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"state-{state.day:06d}.bin"
+    size = write_state(state, directory / name)
+    trailer = read_trailer(directory / name)
+    info = {**meta, **{k: trailer[k] for k in ("scsim", "numba", "code", "modules", "day")}}
+    info |= {"state": name, "bytes": size}
+    write_atomically(directory / META, lambda f: f.write(json.dumps(info, indent=2).encode()))
+    for old in directory.glob("state-*"):
+        if old.name != name:
+            old.unlink(missing_ok=True)
+    return size
 
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent:
-        os._exit(1)
+
+def restore(directory: Path) -> tuple[Sim, dict]:
+    """The Sim of a checkpoint directory's newest checkpoint, and its ``checkpoint.json``."""
+    meta = read_meta(directory)
+    sim = read_state(directory / meta["state"])
+    if sim.day != meta["day"]:
+        raise CheckpointError(
+            f"{directory / meta['state']}: holds day {sim.day}, but {META} says {meta['day']}"
+        )
+    return sim, meta

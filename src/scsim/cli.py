@@ -91,7 +91,7 @@ def run(
     if out_dir.exists():
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
     check_every(every, out_dir)
-    check_memory(sc)
+    check_memory(sc, checkpoints=every is not None)
     sim = _build(sc, k, progress=True)
     preset = scenario if scenario in preset_names() else None
     meta = {"preset": preset, "threads": k, "png": png, "out": str(out_dir)}

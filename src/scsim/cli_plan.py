@@ -58,9 +58,10 @@ def too_many(spec: str, n: int, days: int | None) -> typer.Exit:
     )
 
 
-def check_memory(scenario: Any) -> None:
-    """Refuse (exit 2) a run that will not fit in this machine's memory, before building it;
-    print the estimate for a large one."""
+def check_memory(scenario: Any, checkpoints: bool = False) -> None:
+    """Refuse (exit 2) a run that will not fit in this machine's memory, before building it
+    (with ``checkpoints``, the copy a checkpoint is written from included); print the estimate
+    for a large one."""
     from scsim.plan import estimate, gib, lower_bound
 
     n = scenario.population.n
@@ -71,7 +72,7 @@ def check_memory(scenario: Any) -> None:
     if n < PLAN_FROM:
         return
     err.print(f"planning the memory of {n:,} citizens ...")
-    plan = estimate(scenario, available)
+    plan = estimate(scenario, available, checkpoints=checkpoints)
     if not plan.fits:
         raise fail(plan.refusal())
     err.print(f"memory: about {gib(plan.peak)} of {gib(plan.available)} available")
@@ -83,9 +84,15 @@ def plan(
     days: Days = None,
     memory: Memory = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the plan as JSON")] = False,
+    every: Annotated[
+        int | None,
+        typer.Option(
+            "--checkpoint-every", metavar="DAYS", help="count the copy a checkpoint is written from"
+        ),
+    ] = None,
 ) -> None:
     """Estimate a run's peak memory by part, before building it, and say whether it fits."""
-    from scsim.plan import PILOT_DAYS, estimate, gib
+    from scsim.plan import LABELS, PILOT_DAYS, estimate, gib
 
     if n is not None and n >= MAX_N:
         raise too_many(scenario, n, days)
@@ -93,7 +100,7 @@ def plan(
     sc = load_or_fail(scenario, n, days, None)
     if not as_json:
         err.print(f"building two small probes of {sc.name} and a {PILOT_DAYS}-day pilot ...")
-    p = estimate(sc, available)
+    p = estimate(sc, available, checkpoints=every is not None)
     if as_json:
         doc = {
             "scenario": p.scenario, "n": p.n, "days": p.days, "peak_bytes": p.peak,
@@ -107,9 +114,10 @@ def plan(
         table.add_column(column, justify="left" if column == "part" else "right")
     rows = p.rows()
     small = [r for r in rows if r["bytes"] < SMALL]
-    for kind, heading in (("process", None), ("state", None), ("transient", "at the end:")):
+    for kind in ("process", "state", "transient"):
         for row in (r for r in rows if r["kind"] == kind and r["bytes"] >= SMALL):
-            name = f"{heading} {row['part']}" if heading else row["part"]
+            end = row["part"] == LABELS["write"]
+            name = f"at the end: {row['part']}" if end else row["part"]
             per = f"{row['bytes_per_citizen']:.1f}" if row["bytes_per_citizen"] else ""
             table.add_row(name, per, gib(row["bytes"]))
         if kind == "state" and small:

@@ -139,7 +139,8 @@ def resume(
 
     import numba
 
-    from scsim.checkpoint import CheckpointError, read_meta, restore
+    from scsim.checkpoint import CheckpointError
+    from scsim.checkpoint_writer import read_meta, restore
     from scsim.checkpoint_writer import Checkpoints
     from scsim.console import threads_or_fail
 

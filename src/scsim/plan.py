@@ -78,8 +78,10 @@ class Plan:
 
     @property
     def peak(self) -> float:
-        """Process + state + the largest transient (results are written after the run)."""
-        return self.total("process") + self.total("state") + self.total("transient")
+        """Process + state + the largest transient (the checkpoints' copy is freed before the
+        results are written)."""
+        transient = [p.at(self.n) for p in self.parts if p.kind == "transient"]
+        return self.total("process") + self.total("state") + max(transient, default=0.0)
 
     @property
     def fits(self) -> bool:
@@ -207,6 +209,7 @@ LABELS = {
     "events": "audit sample: events kept",
     "process": "interpreter, libraries and the compiled kernel",
     "write": "writing the results (people table, event log)",
+    "checkpoint": "checkpoints: a copy of the state without the network",
 }
 
 
@@ -248,9 +251,12 @@ def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:
     return validate(data)
 
 
-def estimate(scenario: Scenario, available: int | None = None, pilot: bool = True) -> Plan:
+def estimate(
+    scenario: Scenario, available: int | None = None, pilot: bool = True, checkpoints: bool = False
+) -> Plan:
     """The memory a run of ``scenario`` will need, by part (see the module's docstring);
-    without ``pilot``, no events are counted (the parts that need no kernel)."""
+    without ``pilot``, no events are counted (the parts that need no kernel); with
+    ``checkpoints``, the copy of the state a checkpoint is written from is counted."""
     from scsim.engine import Sim
 
     n, days = scenario.population.n, scenario.days
@@ -277,6 +283,10 @@ def estimate(scenario: Scenario, available: int | None = None, pilot: bool = Tru
         "write", LABELS["write"], WRITE_FIXED + WRITE_EVENTS * kept, WRITE_PER_CITIZEN, "transient"
     )
     parts.append(write)
+    if checkpoints:  # scsim.checkpoint_writer: the state's blocks, but the network's
+        copied = [p for p in parts if p.kind == "state" and p.name != "network"]
+        fixed, per = sum(p.fixed for p in copied), sum(p.per_citizen for p in copied)
+        parts.append(Part("checkpoint", LABELS["checkpoint"], fixed, per, "transient"))
     memory = available_memory() if available is None else available
     return Plan(scenario.name, n, days, parts, memory)
 

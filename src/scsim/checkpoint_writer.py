@@ -144,6 +144,9 @@ class Checkpoints:
             shutil.rmtree(self.directory, ignore_errors=True)
 
 
+# --------------------------------------------------------------------- a run's directory
+
+
 def read_meta(directory: Path) -> dict:
     """``checkpoint.json`` of a checkpoint directory (what ``scsim resume`` needs)."""
     path = directory / META

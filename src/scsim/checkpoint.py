@@ -38,8 +38,6 @@ from typing import Any
 import numpy as np
 
 from scsim.checkpoint_tag import describe, tag
-from scsim.mpi import world
-from scsim.ranks import Ranks
 
 Sim = Any
 """A built ``scsim.engine.Sim`` (whose ``save_checkpoint`` and ``load_checkpoint`` call this
@@ -347,9 +345,9 @@ def read_state(path: Path) -> Sim:
     except Exception as e:  # a file that passed its checksums yet does not load
         raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
     streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
-    sim.comm, sim.ranks = None, Ranks(world(), sim.graph.indptr, sim.n)
+    sim.comm = None
     try:
-        sim.ranks.refuse(sim.modules)
+        sim.split_over_ranks()
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}") from None
     sim.ranks.own_events(sim.events)

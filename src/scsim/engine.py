@@ -84,8 +84,7 @@ class Sim:
         for m in self.modules:  # may widen the graph (shunning's spare slots)
             if not m.makes_people:
                 self._init_module(m)
-        self.ranks = Ranks(self.comm or world(), self.graph.indptr, self.n)
-        self.ranks.refuse(self.modules)
+        self.split_over_ranks()
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
         self.record_names = self._assign_records()
@@ -113,8 +112,7 @@ class Sim:
         return self
 
     def people_and_network(self) -> Sim:
-        """Build the citizens, the modules and the network the seed makes, and nothing else
-        (the first part of ``build``; a checkpoint that left the network out builds it so)."""
+        """The first part of ``build`` (a checkpoint that left the network out calls it)."""
         self.people = People(self.n, self.seed)
         graph, fields = build_network(self.scenario.network, self.n, self.seed)
         for name, values in fields.items():
@@ -130,6 +128,11 @@ class Sim:
         self.graph_from_seed = True
         """Whether ``graph`` is the network the seed makes (no module replaced it)."""
         return self
+
+    def split_over_ranks(self) -> None:
+        """Give each MPI rank its blocks of citizens; ``ValueError`` names what cannot split."""
+        self.ranks = Ranks(self.comm or world(), self.graph.indptr, self.n)
+        self.ranks.refuse(self.modules)
 
     def _init_module(self, m: Module) -> None:
         before = set(self.people.fields)

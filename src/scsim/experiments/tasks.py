@@ -19,9 +19,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scsim.experiments.spec import Outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 @dataclass(frozen=True)
@@ -72,10 +75,11 @@ def run_task(
     keep: str | None = None,
     threads: int = 1,
     allow_empty: bool = False,
+    inspect: Callable[[Any], Any] | None = None,
 ) -> dict[str, Any]:
     """Run one scenario on ``threads`` numba threads (one on a worker: many runs, not one fast
     run) and return its outcomes (and where and how long it ran); ``allow_empty`` as for
-    ``measure``."""
+    ``measure``; ``inspect(sim)``, if given, is returned too (as ``inspected``)."""
     import numba
 
     from scsim.engine import Sim
@@ -97,6 +101,7 @@ def run_task(
             shutil.rmtree(out)
         write_run(sim, out, None, threads, report=bool(keep))
         values = measure(out, outcomes, allow_empty=allow_empty)
+        inspected = inspect(sim) if inspect is not None else None
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -109,4 +114,5 @@ def run_task(
         "run_s": round(run_s, 3),
         "total_s": round(time.perf_counter() - t0, 3),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
+        **({"inspected": inspected} if inspect is not None else {}),
     }

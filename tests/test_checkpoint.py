@@ -192,6 +192,29 @@ def test_kill_9_then_resume_writes_the_files_of_the_uninterrupted_run(tmp_path, 
     same_run_files(whole, killed)
 
 
+def test_ctrl_c_waits_for_the_checkpoint_being_written_then_resume_completes(tmp_path, run_cli):
+    # SIGINT lands while the run goes on and a write may be in flight: the run stops without a
+    # traceback, its newest checkpoint is complete (no temporary file left), and resuming it
+    # writes the uninterrupted run's files
+    whole, stopped = tmp_path / "whole", tmp_path / "stopped"
+    assert run_cli("run", *KILL, "--out", str(whole)).returncode == 0
+    command = [sys.executable, "-m", "scsim", "run", *KILL, "--out", str(stopped)]
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_checkpoint(proc, directory_of(stopped) / META, 60)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode != 0 and "Traceback" not in stderr, stderr
+    assert not stopped.exists()
+    assert not list(directory_of(stopped).glob("*.tmp"))
+    res = run_cli("resume", str(stopped))
+    assert res.returncode == 0, res.stderr
+    same_run_files(whole, stopped)
+
+
 @pytest.fixture(scope="module")
 def checkpointed(tmp_path_factory) -> Path:
     """A run directory's checkpoint after day 10 of 20 (sc-core, 2000 citizens), made as

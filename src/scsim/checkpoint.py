@@ -270,10 +270,8 @@ def _copied(roots: list[np.ndarray], into: list[np.ndarray]) -> list[np.ndarray]
     return list(into)
 
 
-def write_state(state: State | Sim, path: Path) -> int:
-    """Write a captured state (or a Sim's state now) to ``path`` atomically; return the file's
-    size."""
-    state = state if isinstance(state, State) else capture(state)
+def write_state(state: State, path: Path) -> int:
+    """Write a captured state to ``path`` atomically; return the file's size."""
     trailer = dict(state.trailer)
 
     def write(f) -> None:
@@ -382,7 +380,7 @@ def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
     arrays = _seeded(Engine(validate(trailer["seeded"]["scenario"])).people_and_network())
     for name, (size, crc) in trailer["seeded"]["arrays"].items():
         a = arrays.get(name)
-        if a is None or a.nbytes != size or zlib.crc32(_flat(a)) != crc:
+        if a is None or a.nbytes != size or _checksum(a) != crc:  # kept for the next save
             raise CheckpointError(
                 f"{path}: the network rebuilt from the run's seed is not the one it ran on "
                 f"({name} differs); the state cannot be resumed with this code"

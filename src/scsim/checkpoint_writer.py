@@ -34,7 +34,6 @@ from scsim.checkpoint import (
     check_tag,
     dry_run,
     read_state,
-    read_trailer,
     write_atomically,
     write_state,
 )
@@ -92,9 +91,10 @@ class Checkpoints:
         try:
             save(state, self.directory, self.meta)
         except (OSError, CheckpointError) as e:
-            self.failure = f"{self.directory}: writing a checkpoint failed: {e}"
+            failure = f"{self.directory}: writing a checkpoint failed: {e}"
             if not self.background:
-                raise CheckpointError(self.failure) from None
+                raise CheckpointError(failure) from None
+            self.failure = failure  # the thread's verdict, raised by wait()
 
     def _agreed(self, step: Callable[[], None]) -> None:
         """Run ``step``; if it raised ``CheckpointError`` on rank 0 (the rank that writes),
@@ -171,15 +171,14 @@ def read_meta(directory: Path) -> dict:
     return meta
 
 
-def save(state: State | Sim, directory: Path, meta: dict) -> int:
-    """Write a captured state (or a Sim's now) as ``directory/state-<day>.bin``, then point
-    ``checkpoint.json`` at it and delete older state files; return the state file's size."""
-    state = state if isinstance(state, State) else capture(state)
+def save(state: State, directory: Path, meta: dict) -> int:
+    """Write a captured state as ``directory/state-<day>.bin``, then point ``checkpoint.json``
+    at it and delete older state files; return the state file's size."""
     directory.mkdir(parents=True, exist_ok=True)
     name = f"state-{state.day:06d}.bin"
     size = write_state(state, directory / name)
-    trailer = read_trailer(directory / name)
-    info = {**meta, **{k: trailer[k] for k in ("scsim", "numba", "code", "modules", "day")}}
+    tagged = ("scsim", "numba", "code", "modules", "day")
+    info = {**meta, **{k: state.trailer[k] for k in tagged}}
     info |= {"state": name, "bytes": size}
     write_atomically(directory / META, lambda f: f.write(json.dumps(info, indent=2).encode()))
     for old in directory.glob("state-*"):

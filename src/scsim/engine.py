@@ -292,10 +292,10 @@ class Sim:
         """Write the complete state of this run after the days run so far to the file
         ``path``, atomically (``scsim.checkpoint``); return its size in bytes. Over several
         MPI ranks every rank calls it and rank 0 writes one process's state (0 elsewhere)."""
-        from scsim.checkpoint import write_state
+        from scsim.checkpoint import capture, write_state
 
         with self.ranks.whole(self):
-            return write_state(self, Path(path)) if self.ranks.comm.rank == 0 else 0
+            return write_state(capture(self), Path(path)) if self.ranks.comm.rank == 0 else 0
 
     @staticmethod
     def load_checkpoint(path: str | Path) -> Sim:

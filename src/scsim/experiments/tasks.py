@@ -101,7 +101,7 @@ def run_task(
             shutil.rmtree(out)
         write_run(sim, out, None, threads, report=bool(keep))
         values = measure(out, outcomes, allow_empty=allow_empty)
-        inspected = inspect(sim) if inspect is not None else None
+        inspected = {"inspected": inspect(sim)} if inspect is not None else {}
     finally:
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -114,5 +114,5 @@ def run_task(
         "run_s": round(run_s, 3),
         "total_s": round(time.perf_counter() - t0, 3),
         "worker": f"{socket.gethostname()}:{os.getpid()}",
-        **({"inspected": inspected} if inspect is not None else {}),
+        **inspected,
     }

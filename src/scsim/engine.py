@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -242,7 +243,7 @@ class Sim:
             self.rec, self.hist, self.events.buffer, self.events.score_by_citizen,
             self.events.parts_by_citizen, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
-            *(value for m in self.modules for value in m.kernel_args(day, check)),
+            *chain.from_iterable(m.kernel_args(day, check) for m in self.modules),
         )  # fmt: skip
 
     def step(self, day: int) -> None:

@@ -13,6 +13,7 @@ any thread count, any partition of the agents and after a resume.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -30,8 +31,10 @@ _ONE = np.uint64(1)
 _INV32 = 1.0 / 4294967296.0
 
 
+@functools.lru_cache(maxsize=4096)
 def stream_key(seed: int, stream: str) -> np.uint64:
-    """The 64-bit key of a named stream under a seed (computed once, in Python)."""
+    """The 64-bit key of a named stream under a seed (computed once, in Python; kept, since
+    modules ask for their streams' day keys every day)."""
     if seed < 0:
         raise ValueError(f"seed: {seed} is not allowed; expected an integer >= 0")
     digest = hashlib.blake2b(f"{seed}\x00{stream}".encode(), digest_size=8).digest()

@@ -203,31 +203,32 @@ class Module:
         after a timeline change), and plan where each value comes from for the days after."""
         given = self.kernel_values(day)
         plan = None if check else self.__dict__.get("_plan")
-        if plan is not None and all(name in given for name in plan[1]):
-            return tuple(
-                given[name] if how is None else how if how is not _SCALAR else f(given[name])
-                for name, how, f in plan[0]
-            )
+        if plan is not None:
+            values = plan[0].copy()
+            try:
+                for k, name, cast in plan[1]:
+                    values[k] = given[name] if cast is None else cast(given[name])
+                return tuple(values)
+            except KeyError:  # kernel_values gives other names today: plan again
+                pass
         declared = {f.name: f for f in self.fields}
         if check and set(given) - set(declared):
             raise ContractError(
                 f"module {self.name!r}: kernel_values gives {sorted(set(given) - set(declared))}"
                 f", which no field declares (declared: {sorted(declared)})"
             )
-        values, steps = [], []
+        values, dynamic = [], []
         for name in self.kernel_fields():
             value, f = self._value(name, declared, given)
             if f is not None and (check or isinstance(f, Scalar)):
                 value = f.check(self.name, value, self.sim.n)
+            if name in given:  # else a column, a kind, state, a people field: fixed
+                cast = np.dtype(f.dtype).type if isinstance(f, Scalar) else None
+                dynamic.append((len(values), name, cast))
             values.append(value)
-            if name not in given:  # a column, a kind, state, a people field: fixed
-                steps.append((name, value, None))
-            elif isinstance(f, Scalar):
-                steps.append((name, _SCALAR, np.dtype(f.dtype).type))
-            else:
-                steps.append((name, None, None))
-        # the fast path takes what kernel_values gives as it is: checked on the days above
-        self._plan = (steps, [name for name, how, _ in steps if how is None or how is _SCALAR])
+        # the fast path takes what kernel_values gives as it is (scalars cast to their dtype):
+        # checked on the days above
+        self._plan = (values, dynamic)
         return tuple(values)
 
     def _value(
@@ -259,9 +260,6 @@ class Module:
             )
         return value, f
 
-
-_SCALAR = object()
-"""In a module's plan: a value ``kernel_values`` gives, cast to its declared scalar dtype."""
 
 _FIELDS: dict[tuple, tuple[str, ...]] = {}
 """Each module class's kernel fields (read from its hooks' signatures once)."""

@@ -124,8 +124,8 @@ def test_people_fields_stay_views_of_module_state(tmp_path):
     assert shared(sim) == pairs
     sim.module("sanctions").state["sanction_until"][1, 7] = 12345
     assert sim.people.fields["sanction_until_rail"][7] == 12345
-    assert np.shares_memory(sim.events.score, sim.events.score_by_citizen)
-    assert np.shares_memory(sim.events.parts, sim.events.parts_by_citizen)
+    assert np.shares_memory(sim.events.score, sim.events.score_by_day)
+    assert np.shares_memory(sim.events.parts, sim.events.parts_by_day)
 
 
 def test_any_arrays_that_share_memory_share_it_after_loading(tmp_path):

@@ -4,15 +4,15 @@ continued from it (``scsim run --checkpoint-every``, ``scsim resume``).
 A state file holds the pickled ``Sim`` (protocol 5; ``Sim.__getstate__`` leaves out the fused
 kernel and the hooks, which ``Sim._link`` makes again from the on-disk kernel cache) with every
 numpy array out of band: each block of memory that arrays share (an array and its views: the
-people fields that are rows of a module's 2-D state, the audit log's transposed views, ...) is
-written once as raw bytes, and every array refers to it by offset, shape and strides, so after
-loading the views are views of the same memory again. Layout: ``MAGIC``, the pickle, the raw
-blocks, then a JSON trailer (version tag, day, each part's size and CRC-32), its length and
-``END``. A file is written to a temporary name in its directory, flushed, fsynced and renamed
-over, so a ``kill -9`` leaves the old file or the new one, never a torn one. A network that
-the run's seed makes (no module replaced it, ``Sim.graph_from_seed``) is not written: the
-trailer holds the scenario and the network's checksums, and loading builds it again and checks
-it (at 10 M citizens of sc-core it is two thirds of the state).
+people fields that are rows of a module's 2-D state, the audit sample within the audit log's
+buffers, ...) is written once as raw bytes, and every array refers to it by offset, shape and
+strides, so after loading the views are views of the same memory again. Layout: ``MAGIC``, the
+pickle, the raw blocks, then a JSON trailer (version tag, day, each part's size and CRC-32), its
+length and ``END``. A file is written to a temporary name in its directory, flushed, fsynced
+and renamed over, so a ``kill -9`` leaves the old file or the new one, never a torn one. A
+network that the run's seed makes (no module replaced it, ``Sim.graph_from_seed``) is not
+written: the trailer holds the scenario and the network's checksums, and loading builds it
+again and checks it (at 10 M citizens of sc-core it is two thirds of the state).
 
 A run's checkpoint directory ``<out>.checkpoint/`` (beside the run directory, which only
 appears when the run ends) holds ``state-<day>.bin`` and ``checkpoint.json``, which names the

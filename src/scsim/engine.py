@@ -240,8 +240,8 @@ class Sim:
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
-            self.rec, self.hist, self.events.buffer, self.events.score_by_citizen,
-            self.events.parts_by_citizen, self.keep,
+            self.rec, self.hist, self.events.buffer, self.events.score_by_day,
+            self.events.parts_by_day, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
             *chain.from_iterable(m.kernel_args(day, check) for m in self.modules),
         )  # fmt: skip

@@ -236,7 +236,7 @@ def measure(sim: Any) -> dict[str, int]:
                 take(m.name, _arrays(value))
     take("records", [sim.records, sim.histograms, sim.rec, sim.hist])
     ev = sim.events
-    take("audit", [ev.buffer, ev.score_by_citizen, ev.parts_by_citizen])
+    take("audit", [ev.buffer, ev.score_by_day, ev.parts_by_day])
     return parts
 
 

@@ -169,9 +169,10 @@ class Ranks:
         if self.alone or not events.size:
             return
         starts = -(-self.starts // events.stride)  # each rank's first audited row, then the end
-        self.share_rows(events.score_by_citizen, starts)
-        for part in events.parts_by_citizen:
-            self.share_rows(part, starts)
+        for by_day in (events.score_by_day, events.parts_by_day):
+            by_citizen = np.ascontiguousarray(np.moveaxis(by_day, 1, 0))  # citizens first
+            self.share_rows(by_citizen, starts)
+            by_day[...] = np.moveaxis(by_citizen, 0, 1)
         rows = np.concatenate(self.comm.allgather(events.rows()))
         order = np.argsort(rows[:, 0], kind="stable")  # day; the ranks hold blocks in order
         dropped = self.comm.sum_ints(np.array([events.dropped], dtype=np.int64))

@@ -154,13 +154,20 @@ def audit_table(sim: Sim, start: int = 0, stop: int | None = None) -> pa.Table:
     days = log.score.shape[0]
     stop = log.size * days if stop is None else min(stop, log.size * days)
     citizen, day = np.divmod(np.arange(start, stop), days)
+    first, end = start // days, -(-stop // days)  # the citizens of these rows
+    rows = slice(start - first * days, stop - first * days)
+
+    def by_citizen(by_day: np.ndarray) -> np.ndarray:
+        """These rows of a days x citizens array (the log stores it day-major)."""
+        return by_day[:, first:end].T.ravel()[rows]
+
     columns: dict[str, np.ndarray] = {
         "day": day.astype(np.int32),
         "citizen": log.citizens[citizen] if log.size else np.zeros(0, np.int64),
-        "score": log.score.T.ravel()[start:stop],  # a view: the log stores scores citizen-major
+        "score": by_citizen(log.score),
     }
     for k, name in enumerate(sim.components):
-        columns[f"part_{name}"] = log.parts[:, :, k].T.ravel()[start:stop]  # a view too
+        columns[f"part_{name}"] = by_citizen(log.parts[:, :, k])
     return pa.table(columns)
 
 

@@ -61,11 +61,11 @@ def day_blocks(
             packed_out[i] = -score if public & SANCTIONED else score
             if {public}:
                 public_out[i] = public
-            if audit:  # the audit sample's end-of-day score and components (citizen-major)
+            if audit:  # the audit sample's end-of-day score and components (day-major)
                 k = agent // audit_stride
-                sample_score[k, day] = score
+                sample_score[day, k] = score
                 for c in range(parts.shape[0]):
-                    sample_parts[c, k, day] = parts[c, i]
+                    sample_parts[day, k, c] = parts[c, i]
         r[0, 0] += score_sum
 
 

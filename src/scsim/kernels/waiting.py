@@ -17,7 +17,7 @@ NEVER = np.int32(2**31 - 1)
 """Day of an event that never happens (a zero hazard)."""
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def next_event_day(day, u, hazard):
     """The day (int32) a daily event of probability ``hazard`` first happens after ``day``,
     from one uniform ``u`` in [0, 1); ``NEVER`` when the hazard is 0."""

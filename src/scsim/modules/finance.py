@@ -82,7 +82,7 @@ def _thrift_factor(thrift, i, w):
     return 1.0
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def _wait(day, u, i, s, in_default, need, thrift, rates):
     """Day of the next need to borrow, or of repaying a defaulted debt (shock state ``s``)."""
     mult = rates[P_MULT] if s else 1.0

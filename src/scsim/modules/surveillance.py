@@ -127,7 +127,7 @@ def _blame(a, sv_key, sv_region, s, n_sources):
     return j
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def sight(a, rec, ev, place, penalty, sv_key, sv_cover, sv_src, sv_region, sv_buf, sv_col,
           sv_evk):  # fmt: skip
     """Which sources see an act of ``a`` at ``place``; True if a pooled source named the

@@ -25,7 +25,7 @@ tuple built per agent would cost a reference-count update per agent, hence scala
 """
 
 
-@njit(inline="always", cache=True)
+@njit(cache=True)
 def emit(ev, a, kind, cause, delta, source):
     """Log an event of an audited agent: ``kind`` a ``kind_<event>`` code, ``cause`` an index
     into the module's ``causes`` (or -1), ``source`` a citizen or -1."""

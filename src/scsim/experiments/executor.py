@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -26,8 +27,31 @@ WORKER_ENV = {"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
 """Environment of local workers: one numba thread each (the workers are the parallelism)."""
 
 
+CONNECT_S = 10
+"""Seconds to wait for a scheduler's answer."""
+
+
 class ExecutorError(RuntimeError):
     """No cluster to run on (an unreachable scheduler address, no workers)."""
+
+
+def _unreachable(address: str) -> str | None:
+    """Why nothing answers at a ``tcp://HOST:PORT`` address (a refused connection, an unknown
+    host: said at once, where Dask would retry for ``CONNECT_S``), or None."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(address)
+        host, port = parts.hostname, parts.port
+    except ValueError as e:
+        return str(e)
+    if parts.scheme != "tcp" or host is None or port is None:
+        return None  # another protocol: Dask's own connect says what is wrong
+    try:
+        with socket.create_connection((host, port), timeout=CONNECT_S):
+            return None
+    except OSError as e:
+        return str(e) or type(e).__name__
 
 
 @dataclass(frozen=True)
@@ -44,7 +68,10 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
     if scheduler:
         try:
-            client = Client(scheduler, timeout="10s")
+            reason = _unreachable(scheduler)
+            if reason is not None:
+                raise OSError(reason)
+            client = Client(scheduler, timeout=f"{CONNECT_S}s")
         except (OSError, TimeoutError) as e:
             raise ExecutorError(
                 f"--scheduler: cannot reach a Dask scheduler at {scheduler!r} ({e}); start one "

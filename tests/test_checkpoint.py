@@ -83,12 +83,18 @@ def assert_same(a: dict, b: dict) -> None:
             assert table.column(column).equals(b[name].column(column)), f"{name}.{column}"
 
 
-def resumed(sc, cut: int, path: Path) -> Sim:
-    """The run stepped to ``cut``, saved, dropped, and loaded from the file."""
+def _saved(sc, path: Path, cut: int = CUT) -> Sim:
+    """The run stepped to ``cut`` and saved to the file ``path``."""
     sim = Sim(sc).build()
     for day in range(cut):
         sim.step(day)
     sim.save_checkpoint(path)
+    return sim
+
+
+def resumed(sc, cut: int, path: Path) -> Sim:
+    """The run stepped to ``cut``, saved, dropped, and loaded from the file."""
+    _saved(sc, path, cut)
     return Sim.load_checkpoint(path)
 
 
@@ -324,19 +330,11 @@ def test_a_state_that_cannot_be_saved_stops_the_run_before_day_0(tmp_path):
         Checkpoints(sim, tmp_path / "c", 1, {})
 
 
-def _saved(sc, tmp_path: Path, name: str = "state.bin") -> tuple[Sim, Path]:
-    sim = Sim(sc).build()
-    for day in range(CUT):
-        sim.step(day)
-    path = tmp_path / name
-    sim.save_checkpoint(path)
-    return sim, path
-
-
 def test_a_network_the_seed_makes_is_built_again_not_saved(tmp_path):
     """beijing-2020's regional network: the state file holds the network's checksums instead
     of its bytes, and the loaded run has the very network it was saved with."""
-    sim, path = _saved(_scenario("beijing-2020"), tmp_path)
+    path = tmp_path / "state.bin"
+    sim = _saved(_scenario("beijing-2020"), path)
     seeded = read_trailer(path)["seeded"]
     assert {"graph.indptr", "graph.indices", "graph.far"} <= set(seeded["arrays"])
     left_out = sum(size for size, _ in seeded["arrays"].values())
@@ -352,14 +350,16 @@ def test_a_network_the_seed_makes_is_built_again_not_saved(tmp_path):
 
 
 def test_an_edited_network_is_saved(tmp_path):
-    _, path = _saved(_shunning(), tmp_path)
+    path = tmp_path / "state.bin"
+    _saved(_shunning(), path)
     assert "seeded" not in read_trailer(path)
 
 
 def test_a_network_built_again_differently_is_refused(tmp_path, monkeypatch):
     import scsim.engine
 
-    _, path = _saved(_scenario("beijing-2020"), tmp_path)
+    path = tmp_path / "state.bin"
+    _saved(_scenario("beijing-2020"), path)
     build = scsim.engine.build_network
     monkeypatch.setattr(
         scsim.engine, "build_network", lambda spec, n, seed: build(spec, n, seed + 1)

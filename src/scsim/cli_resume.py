@@ -140,8 +140,7 @@ def resume(
     import numba
 
     from scsim.checkpoint import CheckpointError
-    from scsim.checkpoint_writer import read_meta, restore
-    from scsim.checkpoint_writer import Checkpoints
+    from scsim.checkpoint_writer import Checkpoints, read_meta, restore
     from scsim.console import threads_or_fail
 
     suffix = ".checkpoint"

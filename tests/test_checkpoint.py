@@ -5,6 +5,7 @@ same files; bad checkpoints get one clear message and exit code 2."""
 from __future__ import annotations
 
 import json
+import mmap
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scsim import results
-from scsim.checkpoint import META, CheckpointError, directory_of, read_trailer
+from scsim.checkpoint import META, SMALL, CheckpointError, _copied, directory_of, read_trailer
 from scsim.checkpoint_writer import Checkpoints
 from scsim.cli import app
 from scsim.engine import Sim
@@ -148,6 +149,23 @@ def test_any_arrays_that_share_memory_share_it_after_loading(tmp_path):
     with pytest.raises(CheckpointError, match="share memory, but neither is a view"):
         sim.save_checkpoint(tmp_path / "t.bin")
     assert not (tmp_path / "t.bin").exists()
+
+
+def test_copy_buffers_keep_order_values_and_are_reused():
+    """A checkpoint's copy: big blocks in anonymous memory (no huge-page advice), C and Fortran
+    order kept, values equal, and the same buffers filled again at the next checkpoint."""
+    rows = SMALL // 8 + 1  # 2 x rows float64: above SMALL
+    roots = [np.arange(2.0 * rows).reshape(2, rows), np.asfortranarray(np.ones((rows, 2))),
+             np.arange(10, dtype=np.int32)]  # fmt: skip
+    into: list[np.ndarray] = []
+    first = _copied(roots, into)
+    for root, copy in zip(roots, first, strict=True):
+        assert np.array_equal(copy, root) and copy.flags.f_contiguous == root.flags.f_contiguous
+        assert not np.shares_memory(copy, root)
+    assert [isinstance(c.base, mmap.mmap) for c in first] == [True, True, False]
+    roots[0][1, -1] = -5.0
+    again = _copied(roots, into)
+    assert all(a is b for a, b in zip(first, again, strict=True)) and again[0][1, -1] == -5.0
 
 
 def test_resumed_twice_and_on_one_or_two_threads(tmp_path):

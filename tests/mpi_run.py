@@ -1,8 +1,8 @@
 """Run under ``mpiexec -n R`` by tests/test_mpi_run.py (and in one process for its reference):
 each named preset, split over the ranks, written by rank 0 as ``scsim run`` writes a run
 (without the report) to OUT/<preset>. ``every-module`` is tests/test_engine.py's every_module()
-(a layered network, look-ups of disclosed listings, peer rating, a policy timeline) without
-shunning, which cannot split yet.
+(a layered network, shunning, look-ups of disclosed listings, peer rating, a policy
+timeline).
 
     python tests/mpi_run.py OUT N DAYS PRESET ...
 
@@ -19,15 +19,13 @@ import numba
 
 from scsim.engine import Sim
 from scsim.results import write_run
-from scsim.scenario import load_scenario, validate
+from scsim.scenario import load_scenario
 from tests.test_engine import every_module
 
 
 def scenario(preset: str, n: int, days: int):
     if preset == "every-module":
-        raw = every_module(n, days).model_dump(mode="json", exclude_none=True)
-        del raw["modules"]["shunning"]
-        return validate(raw)
+        return every_module(n, days)
     return load_scenario(preset, {"population.n": n, "days": days})
 
 

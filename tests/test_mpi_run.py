@@ -10,17 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 import yaml
 
 from scsim.checkpoint import META, directory_of
-from scsim.scenario import load_raw, preset_names
+from scsim.scenario import preset_names
 from tests.run_files import same_run_files, wait_for_checkpoint
 from tests.test_mpi import mpiexec
+from tests.unsplit import unsplit_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = ["every-module", *preset_names()]
-"""Every preset (each has a network) and every module but shunning (tests/mpi_run.py)."""
+"""Every preset (each has a network) and every module (tests/mpi_run.py)."""
 N, DAYS = 20_000, 25
 """10 blocks of 2 048 citizens: 3 and 4 ranks get uneven shares."""
 
@@ -53,6 +55,13 @@ def test_every_preset_split_over_ranks_writes_one_process_files(one_process, tmp
     _driver(tmp_path, ranks, RUNS)
     for run in RUNS:
         same_run_files(one_process / run, tmp_path / run)
+
+
+def test_shunning_edits_ties_in_the_split_runs(one_process):
+    # every rank cuts and forms the same ties over every citizen (its finish reads the whole
+    # day's state: hurt is shared), so the files above only match if the edits do
+    days = pq.read_table(one_process / "every-module" / "timeseries.parquet").to_pydict()
+    assert sum(days["ties_cut"]) > 1000 and sum(days["ties_formed"]) > 1000
 
 
 def test_copying_every_array_each_day_changes_nothing(one_process, tmp_path):
@@ -136,17 +145,15 @@ def test_kill_9_under_mpiexec_then_resume_writes_the_uninterrupted_run(tmp_path)
     [
         (["sweep", "sc-core"], "scsim sweep: runs in one process, not over 2 MPI ranks"),
         (
-            ["run", "SHUNNING", "--n", "5000", "--days", "5"],
-            "modules.shunning: cannot run over 2 MPI ranks yet",
+            ["run", "UNSPLIT", "--n", "5000", "--days", "5"],
+            "modules.loyalty_bonus: cannot run over 2 MPI ranks yet",
         ),
     ],
 )
 def test_what_cannot_split_is_refused_with_exit_2(tmp_path, args, message):
-    raw = load_raw("sc-core")
-    raw["modules"]["shunning"] = {"cut_prob": 0.2}
-    shunning = tmp_path / "shunning.yaml"
-    shunning.write_text(yaml.safe_dump(raw))
-    args = [str(shunning) if a == "SHUNNING" else a for a in args]
+    unsplit = tmp_path / "unsplit.yaml"
+    unsplit.write_text(yaml.safe_dump(unsplit_scenario()))
+    args = [str(unsplit) if a == "UNSPLIT" else a for a in args]
     res = _cli(2, *args, "--out", str(tmp_path / "run"))
     assert res.returncode == 2, res.stdout + res.stderr
     assert message in " ".join(res.stderr.split())
@@ -158,9 +165,8 @@ def test_a_checkpoint_with_what_cannot_split_is_not_resumed_over_ranks(tmp_path)
     from scsim.engine import Sim
     from scsim.scenario import validate
 
-    raw = load_raw("sc-core") | {"days": 10}
+    raw = unsplit_scenario() | {"days": 10}
     raw["population"]["n"] = 3000
-    raw["modules"]["shunning"] = {"cut_prob": 0.2}
     sim = Sim(validate(raw)).build()
     out = tmp_path / "run"
     saver = checkpoints(sim, out, 5, {"preset": None, "threads": 1, "png": False})
@@ -170,7 +176,7 @@ def test_a_checkpoint_with_what_cannot_split_is_not_resumed_over_ranks(tmp_path)
         saver(day)
     res = _cli(2, "resume", str(out))
     assert res.returncode == 2, res.stdout + res.stderr
-    assert "modules.shunning: cannot run over 2 MPI ranks yet" in " ".join(res.stderr.split())
+    assert "modules.loyalty_bonus: cannot run over 2 MPI ranks yet" in " ".join(res.stderr.split())
     assert "Traceback" not in res.stderr and not out.exists()
 
 

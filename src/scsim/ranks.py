@@ -79,7 +79,7 @@ class Ranks:
             self.share(_every_array(sim))
             return
         self.share(_published(sim))
-        self.share(sim.people.fields[f] for m in sim.modules for f in m.shared)
+        self.share(a for m in sim.modules for a in m.shared_arrays())
 
     def share_end(self, sim: Sim) -> None:
         """After the last day: every rank gets the whole final state, audit sample and events."""
@@ -194,6 +194,9 @@ def _state(sim: Sim) -> list[np.ndarray]:
 
 
 def _every_array(sim: Sim) -> list[np.ndarray]:
-    """Every per-agent array: ``_state`` and each module's own."""
-    own = (a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n))
-    return [*_state(sim), *own]
+    """Every per-agent array: ``_state``, each module's declared state and the arrays it
+    shares (shunning's ``hurt`` is its own array, not declared state)."""
+    own = [a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n)]
+    shared = [a for m in sim.modules for a in m.shared_arrays()]
+    state = _state(sim)
+    return [*state, *own, *(a for a in shared if not any(a is b for b in (*state, *own)))]

@@ -144,7 +144,7 @@ class Shunning(Module):
 
     name = "shunning"
     phase = "sanctions"
-    splits = False  # its serial finish edits ties across ranks: docs/design/mpi.md, slice 3
+    shared = ("hurt",)  # every rank's finish cuts ties over every citizen (docs/design/mpi.md)
     fields = (
         PerAgent("hurt", np.uint8, doc="a friend hurt the citizen's score today (1)"),
         Scalar("trigger", np.uint8, doc="the public flags that hurt a friend's score"),

@@ -73,8 +73,9 @@ class Module:
     reads_public: ClassVar[bool] = False
     """True if a hook reads ``nb_listed`` or ``nb_offended`` (costs one more gather)."""
     shared: ClassVar[tuple[str, ...]] = ()
-    """People fields the module's hooks write and other citizens' hooks or a serial
-    ``finish`` read (MPI ranks copy them to each other after every day, ``scsim.ranks``)."""
+    """Per-agent fields the module's hooks write and other citizens' hooks or a serial
+    ``finish`` read: people fields, or the module's own arrays of that name (MPI ranks copy
+    them to each other after every day, ``scsim.ranks``; see ``shared_arrays``)."""
     splits: ClassVar[bool] = True
     """False if the module cannot yet run over several MPI ranks (the run is refused)."""
     delta: ClassVar[Any] = None
@@ -116,6 +117,11 @@ class Module:
 
     def finish(self, day: int) -> None:
         """Serial work after the day's pass (default: nothing)."""
+
+    def shared_arrays(self) -> list[np.ndarray]:
+        """The arrays of ``shared``: each a people field, or else this module's own array."""
+        fields = self.sim.people.fields
+        return [fields[f] if f in fields else getattr(self, f) for f in self.shared]
 
     def update(self, params: Any) -> None:
         """Take parameter values changed mid-run by the timeline (before the day's pass)."""

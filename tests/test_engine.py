@@ -175,3 +175,26 @@ def test_every_module_on_is_bit_identical_for_1_and_2_threads():
         assert np.array_equal(values, two.events.columns()[name]), name
     for record in ("speech_silenced", "infractions_deterred", "ties_cut", "newly_listed"):
         assert one.record(record).sum() > 0, record
+
+
+def test_releasing_the_network_frees_it_and_the_results_are_the_same(tmp_path):
+    # scsim run frees the network before writing (scsim.plan counts on it): no reference to its
+    # arrays may survive (the modules' kernel values, shunning's reverse slots), and the files
+    # written after it are those written with the network held
+    import gc
+    import weakref
+
+    from scsim.results import write_run
+    from tests.run_files import same_run_files
+
+    kept, released = Sim(every_module(8000, 5)).run(), Sim(every_module(8000, 5)).run()
+    arrays = [weakref.ref(a) for a in vars(released.graph).values() if isinstance(a, np.ndarray)]
+    arrays.append(weakref.ref(released.module("shunning").rev))
+    state_bytes = released.state_bytes
+    released.release_network()
+    gc.collect()
+    assert released.graph is None and all(ref() is None for ref in arrays)
+    assert released.state_bytes == state_bytes
+    write_run(kept, tmp_path / "kept", None, 1, report=False)
+    write_run(released, tmp_path / "released", None, 1, report=False)
+    same_run_files(tmp_path / "kept", tmp_path / "released")

@@ -136,7 +136,8 @@ def test_a_checkpointed_run_counts_the_copy_its_checkpoints_are_written_from(nam
     # the copy is every block of the state but the network's (a network the seed makes is not
     # written): planned from the state's parts, it is within 10 % of what a checkpoint after
     # the run's last day copies (the events kept are the pilot's extrapolation); it is freed
-    # before the results are written, so the peak holds the larger of the two, not both
+    # before the results are written, so the peak holds the larger of the two, not both; and the
+    # writing adds only what the network, freed before it, does not give back
     from scsim.checkpoint import capture
 
     n, days = 60_000, 30
@@ -150,5 +151,30 @@ def test_a_checkpointed_run_counts_the_copy_its_checkpoints_are_written_from(nam
     planned = {p.name: p.at(n) for p in plan.parts}
     assert planned["checkpoint"] == pytest.approx(sum(c.nbytes for c in copies), rel=0.1)
     state = sum(p.at(n) for p in plan.parts if p.kind in ("state", "process"))
-    assert plan.peak == state + max(planned["checkpoint"], planned["write"])
+    write = next(p for p in plan.parts if p.name == "write")
+    beyond = max(0.0, planned["write"] - planned["network"])
+    assert plan.added(write) == beyond
+    assert plan.peak == state + max(planned["checkpoint"], beyond)
     assert "checkpoint" not in {p.name for p in estimate(scenario, 10**12).parts}
+
+
+def test_the_writing_adds_only_what_the_freed_network_does_not_give_back():
+    # small runs: the writing's fixed cost is larger than the network, and adds the difference;
+    # large runs: the network is larger and the writing adds nothing; largest_n is the most
+    # citizens whose peak fits
+    from scsim.plan import Part, Plan
+
+    parts = [
+        Part("process", "process", 2e8, 0.0, "process"),
+        Part("network", "network", 0.0, 100.0),
+        Part("scores", "scores", 0.0, 50.0),
+        Part("write", "write", 1.4e8, 12.0, "transient"),
+    ]
+    plan = Plan("x", 1_000_000, 365, parts, available=10**10)
+    write = parts[-1]
+    assert plan.added(write, 1000) == pytest.approx(1.4e8 + 12e3 - 1e5)
+    assert plan.added(write, 10**7) == 0.0
+    assert plan.peak_at(10**7) == pytest.approx(2e8 + 150e7)
+    largest = plan.largest_n()
+    assert plan.peak_at(largest) <= plan.available < plan.peak_at(largest + 1)
+    assert largest == (10**10 - 2e8) // 150

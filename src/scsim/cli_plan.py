@@ -113,12 +113,12 @@ def plan(
     for column in ("part", "bytes per citizen", "total"):
         table.add_column(column, justify="left" if column == "part" else "right")
     rows = p.rows()
-    small = [r for r in rows if r["bytes"] < SMALL]
+    small = [r for r in rows if r["bytes"] < SMALL and r["part"] != LABELS["write"]]
     for kind in ("process", "state", "transient"):
-        for row in (r for r in rows if r["kind"] == kind and r["bytes"] >= SMALL):
+        for row in (r for r in rows if r["kind"] == kind and r not in small):
             end = row["part"] == LABELS["write"]
-            name = f"at the end: {row['part']}" if end else row["part"]
-            per = f"{row['bytes_per_citizen']:.1f}" if row["bytes_per_citizen"] else ""
+            name = f"at the end: {row['part']}, beyond the freed network" if end else row["part"]
+            per = f"{row['bytes_per_citizen']:.1f}" if row["bytes_per_citizen"] and not end else ""
             table.add_row(name, per, gib(row["bytes"]))
         if kind == "state" and small:
             rest = gib(sum(r["bytes"] for r in small))

@@ -89,7 +89,7 @@ def finish(sim: Sim, out_dir: Path, preset: str | None, threads: int, png: bool)
 
     if sim.ranks.comm.rank > 0:
         return
-
+    sim.release_network()  # the results do not read it: writing them reuses its memory
     write_run(sim, out_dir, preset, threads, png=png)
     t = sim.timings
     out.print(

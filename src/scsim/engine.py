@@ -305,13 +305,21 @@ class Sim:
 
         return read_state(Path(path))
 
+    def release_network(self) -> None:
+        """After the last day: free the network and what modules keep of it for the pass (the
+        results never read them), so that writing the results reuses its memory (``scsim run``
+        at scale; ``scsim.plan``). The Sim cannot step or be traced after this."""
+        self.network_bytes = self.graph.nbytes
+        self.graph = None
+        for m in self.modules:
+            m.release()
+
     @property
     def state_bytes(self) -> int:
         """Bytes of per-agent state: people's fields, graph, score buffers, components, flags."""
         public = self.public.nbytes if self.public is not None else 0
-        return (
-            self.people.nbytes + self.graph.nbytes + self.packed.nbytes + self.parts.nbytes + public
-        )
+        network = self.graph.nbytes if self.graph is not None else self.network_bytes
+        return self.people.nbytes + network + self.packed.nbytes + self.parts.nbytes + public
 
     @property
     def score(self) -> np.ndarray:

@@ -73,15 +73,28 @@ class Plan:
     bound: bool = False
     """Only a lower bound (``lower_bound``): what any run of this size must hold."""
 
-    def total(self, kind: str) -> float:
-        return sum(p.at(self.n) for p in self.parts if p.kind == kind)
+    def total(self, kind: str, n: int | None = None) -> float:
+        return sum(self.added(p, n) for p in self.parts if p.kind == kind)
+
+    def added(self, part: Part, n: int | None = None) -> float:
+        """Bytes ``part`` adds to the peak at ``n`` citizens (default: the plan's): the writing
+        of results only what the network, freed before it (``Sim.release_network``), does not
+        give back."""
+        n = self.n if n is None else n
+        if part.name != "write":
+            return part.at(n)
+        network = sum(p.at(n) for p in self.parts if p.name == "network")
+        return max(0.0, part.at(n) - network)
+
+    def peak_at(self, n: int) -> float:
+        """Process + state + the largest transient (the checkpoints' copy is freed before the
+        results are written), at ``n`` citizens."""
+        transient = [self.added(p, n) for p in self.parts if p.kind == "transient"]
+        return self.total("process", n) + self.total("state", n) + max(transient, default=0.0)
 
     @property
     def peak(self) -> float:
-        """Process + state + the largest transient (the checkpoints' copy is freed before the
-        results are written)."""
-        transient = [p.at(self.n) for p in self.parts if p.kind == "transient"]
-        return self.total("process") + self.total("state") + max(transient, default=0.0)
+        return self.peak_at(self.n)
 
     @property
     def fits(self) -> bool:
@@ -114,10 +127,19 @@ class Plan:
         )
 
     def largest_n(self) -> int:
-        """The most citizens that fit in the available memory (parts scale linearly)."""
-        fixed = sum(p.fixed for p in self.parts)
-        per = sum(p.per_citizen for p in self.parts)
-        return max(0, int((self.available - fixed) / per)) if per > 0 else 0
+        """The most citizens that fit in the available memory (each part grows linearly with
+        the citizens, so the peak does too: found by bisection)."""
+        if self.peak_at(0) > self.available:
+            return 0
+        lo, hi = 0, max(self.n, 1)
+        while self.peak_at(hi) <= self.available:  # the peak grows with n: bracket, then halve
+            lo, hi = hi, hi * 2
+            if hi > 2**40:
+                return lo
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (mid, hi) if self.peak_at(mid) <= self.available else (lo, mid)
+        return lo
 
     def rows(self) -> list[dict[str, Any]]:
         return [
@@ -125,7 +147,7 @@ class Plan:
                 "part": p.label,
                 "kind": p.kind,
                 "bytes_per_citizen": p.per_citizen,
-                "bytes": p.at(self.n),
+                "bytes": self.added(p),
             }
             for p in self.parts
         ]

@@ -238,6 +238,11 @@ class Shunning(Module):
     def kernel_values(self, day: int) -> dict:
         return {"hurt": self.hurt, "trigger": self.trigger}
 
+    def release(self) -> None:
+        """Also drop ``rev``, a slot per tie slot of the network (``Sim.release_network``)."""
+        super().release()
+        self.rev = None
+
     def finish(self, day: int) -> None:
         """Cut and form ties, then complete the day's records (the kernels count straight
         into the day's record table, at this module's columns)."""

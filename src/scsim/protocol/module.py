@@ -118,6 +118,10 @@ class Module:
     def finish(self, day: int) -> None:
         """Serial work after the day's pass (default: nothing)."""
 
+    def release(self) -> None:
+        """After the last day (``Sim.release_network``): drop the values kept for the pass."""
+        self.__dict__.pop("_plan", None)
+
     def shared_arrays(self) -> list[np.ndarray]:
         """The arrays of ``shared``: each a people field, or else this module's own array."""
         fields = self.sim.people.fields

@@ -162,7 +162,7 @@ def test_the_writing_adds_only_what_the_freed_network_does_not_give_back():
     # small runs: the writing's fixed cost is larger than the network, and adds the difference;
     # large runs: the network is larger and the writing adds nothing; largest_n is the most
     # citizens whose peak fits
-    from scsim.plan import Part, Plan
+    from scsim.plan import HEADROOM, Part, Plan
 
     parts = [
         Part("process", "process", 2e8, 0.0, "process"),
@@ -175,6 +175,9 @@ def test_the_writing_adds_only_what_the_freed_network_does_not_give_back():
     assert plan.added(write, 1000) == pytest.approx(1.4e8 + 12e3 - 1e5)
     assert plan.added(write, 10**7) == 0.0
     assert plan.peak_at(10**7) == pytest.approx(2e8 + 150e7)
-    largest = plan.largest_n()
-    assert plan.peak_at(largest) <= plan.available < plan.peak_at(largest + 1)
-    assert largest == (10**10 - 2e8) // 150
+    largest = plan.largest_n()  # within the share of the memory a run may plan for
+    assert plan.usable == HEADROOM * plan.available
+    assert plan.peak_at(largest) <= plan.usable < plan.peak_at(largest + 1)
+    assert largest == (HEADROOM * 10**10 - 2e8) // 150
+    assert Plan("x", largest, 365, parts, 10**10).fits
+    assert not Plan("x", largest + 1, 365, parts, 10**10).fits

@@ -62,7 +62,7 @@ def check_memory(scenario: Any, checkpoints: bool = False) -> None:
     """Refuse (exit 2) a run that will not fit in this machine's memory, before building it
     (with ``checkpoints``, the copy a checkpoint is written from included); print the estimate
     for a large one."""
-    from scsim.plan import estimate, gib, lower_bound
+    from scsim.plan import HEADROOM, estimate, gib, lower_bound
 
     n = scenario.population.n
     available = _available()
@@ -75,7 +75,10 @@ def check_memory(scenario: Any, checkpoints: bool = False) -> None:
     plan = estimate(scenario, available, checkpoints=checkpoints)
     if not plan.fits:
         raise fail(plan.refusal())
-    err.print(f"memory: about {gib(plan.peak)} of {gib(plan.available)} available")
+    err.print(
+        f"memory: about {gib(plan.peak)} of the {gib(plan.usable)} a run may plan for "
+        f"({HEADROOM * 100:.0f} % of {gib(plan.available)} available)"
+    )
 
 
 def plan(
@@ -92,7 +95,7 @@ def plan(
     ] = None,
 ) -> None:
     """Estimate a run's peak memory by part, before building it, and say whether it fits."""
-    from scsim.plan import LABELS, PILOT_DAYS, estimate, gib
+    from scsim.plan import HEADROOM, LABELS, PILOT_DAYS, estimate, gib
 
     if n is not None and n >= MAX_N:
         raise too_many(scenario, n, days)
@@ -126,12 +129,13 @@ def plan(
     table.add_row("[bold]peak[/]", "", f"[bold]{gib(p.peak)}[/]")
     out.print(table)
     where = "this machine" if memory is None else "a machine of --memory"
+    usable = f"{gib(p.usable)} a run may plan for ({HEADROOM * 100:.0f} % of {gib(p.available)})"
     if p.fits:
-        out.print(f"fits: {gib(p.peak)} of the {gib(p.available)} {where} has available")
+        out.print(f"fits: {gib(p.peak)} of the {usable} on {where}")
     else:
         ranks = p.ranks()
         out.print(
-            f"does not fit: {gib(p.peak)} against {gib(p.available)} available on {where}; "
+            f"does not fit: {gib(p.peak)} against the {usable} on {where}; "
             f"about {p.largest_n():,} citizens fit"
             + (f", or {ranks} processes of this size (MPI ranks)" if ranks != float("inf") else "")
         )

@@ -217,3 +217,36 @@ def test_modules_that_build_state_from_parameters_refuse_dated_changes(module):
         small(days=30, **{f"modules.{module}": {}, "timeline": [
             {"day": 5, "set": {f"modules.{module}.{path}": 0.5 if path != "pooling" else False}},
         ]})  # fmt: skip
+
+
+def test_a_change_frees_what_it_rebuilds_before_building_it(monkeypatch):
+    # a large run's peak: a catalogue holds per-citizen rates (its traits and totals), rebuilt on
+    # any dated change; the old arrays must be gone before the new are built, not beside them
+    # (china-2020's mandate: ~25 bytes a citizen more at the peak before this)
+    import gc
+    import weakref
+
+    from scsim.modules import catalogue, infractions, purchases
+    from scsim.scenario import validate
+
+    raw = load_raw("china-2020")
+    raw["population"]["n"], raw["days"] = 2500, 4
+    raw["timeline"][0]["day"] = 2
+    sim = Sim(validate(raw)).build()
+    sim.step(0)
+    sim.step(1)
+    old = {m: weakref.ref(sim.module(m).catalogue.totals) for m in ("purchases", "infractions")}
+    assert all(ref().shape == (2500,) for ref in old.values())  # shaped: one rate per citizen
+    alive = {}
+
+    class Recording(catalogue.CatalogueRates):
+        def __init__(self, entries, people) -> None:
+            gc.collect()
+            module = "purchases" if isinstance(entries[0], purchases.Category) else "infractions"
+            alive[module] = old[module]() is not None
+            super().__init__(entries, people)
+
+    monkeypatch.setattr(purchases, "CatalogueRates", Recording)
+    monkeypatch.setattr(infractions, "CatalogueRates", Recording)
+    sim.step(2)
+    assert alive == {"purchases": False, "infractions": False}

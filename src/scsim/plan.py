@@ -44,7 +44,9 @@ WRITE_EVENTS = 1.6
 HEADROOM = 0.9
 """Share of the available memory a run may plan for. The estimate was 8 % below the measured
 peak of china-2020 at 4 M citizens and 11 % below at 70 M (20.8 GB planned, 23.4 GB measured;
-bench/README.md, session 17): without the margin, a run planned near the limit would not fit."""
+bench/README.md, session 17), most of it a catalogue rebuilt beside the old one on the mandate's
+day (since fixed: 3 % below at 4 M); without the margin, a run planned near the limit would not
+fit."""
 MEMORY_ENV = "SCSIM_MEMORY"
 """Environment variable: the memory scsim may plan for, instead of what the machine has."""
 

@@ -186,6 +186,7 @@ class Infractions(Module):
 
     def refresh(self) -> None:
         """Rates, detection and weighted penalties from the parameters in force."""
+        self.catalogue = None  # freed before the new one is built (a large run's peak)
         self.init()
 
     def kernel_values(self, day: int) -> dict:

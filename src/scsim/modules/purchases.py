@@ -108,6 +108,7 @@ class Purchases(Module):
 
     def refresh(self) -> None:
         """Rates, weighted effects, traits and ages from the parameters in force."""
+        self.catalogue = None  # freed before the new one is built (a large run's peak)
         self.init()
 
     def kernel_values(self, day: int) -> dict:

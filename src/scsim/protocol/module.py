@@ -128,8 +128,11 @@ class Module:
         return [fields[f] if f in fields else getattr(self, f) for f in self.shared]
 
     def update(self, params: Any) -> None:
-        """Take parameter values changed mid-run by the timeline (before the day's pass)."""
+        """Take parameter values changed mid-run by the timeline (before the day's pass). The
+        kernel values kept for the pass go first (they are planned again after a change), so
+        what ``refresh`` rebuilds does not sit beside the old in memory."""
         self.params = params
+        self.__dict__.pop("_plan", None)
         self.refresh()
 
     def refresh(self) -> None:

@@ -196,7 +196,7 @@ def _state(sim: Sim) -> list[np.ndarray]:
 def _every_array(sim: Sim) -> list[np.ndarray]:
     """Every per-agent array: ``_state``, each module's declared state and the arrays it
     shares (shunning's ``hurt`` is its own array, not declared state)."""
-    own = [a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n)]
-    shared = [a for m in sim.modules for a in m.shared_arrays()]
-    state = _state(sim)
-    return [*state, *own, *(a for a in shared if not any(a is b for b in (*state, *own)))]
+    arrays = _state(sim)
+    arrays += [a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n)]
+    known = {id(a) for a in arrays}
+    return arrays + [a for m in sim.modules for a in m.shared_arrays() if id(a) not in known]

@@ -120,6 +120,10 @@ class Module:
 
     def release(self) -> None:
         """After the last day (``Sim.release_network``): drop the values kept for the pass."""
+        self._forget_kernel_values()
+
+    def _forget_kernel_values(self) -> None:
+        """Drop the planned kernel values (``kernel_args`` plans them again when next asked)."""
         self.__dict__.pop("_plan", None)
 
     def shared_arrays(self) -> list[np.ndarray]:
@@ -132,7 +136,7 @@ class Module:
         kernel values kept for the pass go first (they are planned again after a change), so
         what ``refresh`` rebuilds does not sit beside the old in memory."""
         self.params = params
-        self.__dict__.pop("_plan", None)
+        self._forget_kernel_values()  # not release(): a module may free more there (shunning)
         self.refresh()
 
     def refresh(self) -> None:

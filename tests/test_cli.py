@@ -38,6 +38,7 @@ def _set(path, value):
 BAD_FILES = [
     (_set(("population", "n"), -5), "population.n: -5 is not allowed; expected an integer >= 1"),
     (_set(("days",), 0), "days: 0 is not allowed; expected an integer >= 1"),
+    (_set(("days",), 32767), "days: 32767 is not allowed; expected an integer <= 32766"),
     (_set(("seed",), "abc"), 'seed: "abc" is not allowed; expected an integer'),
     (_set(("network", "k"), 7), "network.k: 7 is not allowed; expected an even integer"),
     (_set(("network", "rewire_prob"), 1.5), "network.rewire_prob: 1.5 is not allowed; expected a number <= 1"),

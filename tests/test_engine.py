@@ -177,6 +177,27 @@ def test_every_module_on_is_bit_identical_for_1_and_2_threads():
         assert one.record(record).sum() > 0, record
 
 
+def test_a_day_run_in_waves_of_blocks_is_the_day_run_at_once(monkeypatch):
+    # one process folds the records of each wave of blocks as it ends (scsim.ranks.passes):
+    # waves of two of the seven blocks hold two blocks' records, and make the run one pass does,
+    # bit for bit (the records are added in block order either way)
+    import scsim.ranks
+
+    scenario = every_module(n=7 * 2048 - 100, days=8)
+    once = Sim(scenario).run()
+    assert once.ranks.passes == [(0, 7)] and once.rec.shape[0] == 7
+    monkeypatch.setattr(scsim.ranks, "WAVE_BLOCKS", 2)
+    waves = Sim(scenario).run()
+    assert waves.ranks.passes == [(0, 2), (2, 4), (4, 6), (6, 7)] and waves.rec.shape[0] == 2
+    assert np.array_equal(once.records, waves.records) and once.records.any()
+    assert np.array_equal(once.histograms, waves.histograms)
+    assert np.array_equal(once.packed, waves.packed) and np.array_equal(once.parts, waves.parts)
+    for name, values in once.people.fields.items():
+        assert np.array_equal(values, waves.people.fields[name]), name
+    for name, values in once.events.columns().items():
+        assert np.array_equal(values, waves.events.columns()[name]), name
+
+
 def test_releasing_the_network_frees_it_and_the_results_are_the_same(tmp_path):
     # scsim run frees the network before writing (scsim.plan counts on it): no reference to its
     # arrays may survive (the modules' kernel values, shunning's reverse slots), and the files

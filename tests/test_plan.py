@@ -181,3 +181,34 @@ def test_the_writing_adds_only_what_the_freed_network_does_not_give_back():
     assert largest == (HEADROOM * 10**10 - 2e8) // 150
     assert Plan("x", largest, 365, parts, 10**10).fits
     assert not Plan("x", largest + 1, 365, parts, 10**10).fits
+
+
+def test_the_people_file_adds_what_the_plan_counts_for_it(tmp_path, monkeypatch):
+    # the people file is written a row group at a time: the citizen ids and the int32 copies of
+    # the two-byte day fields (a dozen with every module on) are made for one group alone, so
+    # writing it adds the score column and one group's columns (two while the next is made).
+    # tracemalloc counts numpy's buffers (Arrow's pool is the plan's fixed part, not checked
+    # here); 50 groups of 1 000 citizens
+    import tracemalloc
+
+    import scsim.results
+    from scsim.days import DAY
+    from scsim.plan import WRITE_PER_CITIZEN
+
+    monkeypatch.setattr(scsim.results, "ROW_GROUP", 1000)
+    n = 50_000
+    sim = Sim(load_scenario("all-modules", {"population.n": n, "days": 2})).build(
+        compile_kernel=False
+    )
+    days = sum(a.dtype == DAY for a in sim.people.fields.values())
+    assert days >= 10
+    columns = scsim.results._people_columns(sim)
+    scsim.results._write_people(sim, columns, tmp_path / "first.parquet")  # imports (pandas)
+    del columns
+    tracemalloc.start()
+    columns = scsim.results._people_columns(sim)
+    scsim.results._write_people(sim, columns, tmp_path / "people.parquet")
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    group = 1000 * (8 + 5 * days)  # ids, int32 days and a day field's NEVER mask at a time
+    assert WRITE_PER_CITIZEN * n <= peak <= WRITE_PER_CITIZEN * n + 2 * group

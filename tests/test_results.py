@@ -4,6 +4,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 import scsim.results
+from scsim.days import DAY, FILE_NEVER, NEVER
 from scsim.engine import Sim
 from scsim.results import write_run
 from scsim.runs import citizen_row_groups
@@ -50,3 +51,20 @@ def test_event_kinds_and_causes_are_named_by_their_module(tmp_path):
     assert any(c is None for c in expected) and any(c is not None for c in expected)
     kinds = events.column("kind").to_pylist()
     assert kinds == [".".join(sim.event_kinds[k]) for k in log["kind"][order]]
+
+
+def test_day_fields_are_written_as_int32_with_never_as_its_largest_value(tmp_path):
+    """In memory a day field is int16 (``scsim.days``); the people file keeps int32, as before
+    the change, with "never" as 2**31 - 1, and every other day as it is."""
+    over = {"modules.finance.enabled": True, "modules.courts.enabled": True}
+    sim = Sim(small(n=3000, days=30, **over)).run()
+    days = {k: a for k, a in sim.people.fields.items() if a.dtype == DAY}
+    assert {"court_day", "shock_flip_day", "default_day", "listed_since"} <= days.keys()
+    people = pq.read_table(write_run(sim, tmp_path / "r", None, 1, report=False) / "people.parquet")
+    for name, held in days.items():
+        written = people[name].to_numpy()
+        assert written.dtype == np.int32, name
+        never = held == NEVER
+        assert np.array_equal(written[never], np.full(never.sum(), FILE_NEVER)), name
+        assert np.array_equal(written[~never], held[~never]), name
+    assert (sim.people.court_day == NEVER).any() and (sim.people.court_day < NEVER).any()

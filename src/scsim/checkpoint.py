@@ -372,6 +372,7 @@ def read_state(path: Path) -> Sim:
     except ValueError as e:
         raise CheckpointError(f"{path}: {e}") from None
     sim.ranks.own_events(sim.events)
+    sim.make_record_buffer()
     sim._link(streams, compile_kernel=False)
     made = fused_kernel(sim.hooks, *sim.kernel_flags, python=sim.python).name
     if made != kernel:

@@ -16,8 +16,9 @@ kernel). Then, for every agent, reading only yesterday's state:
 5. the new score and the public flags (sanctioned, listed, offended) go to the other buffer;
    an audited citizen's score and components go to the audit log
 
-After the pass the buffers swap, the day's per-block records are summed in block order
-(bit-identical for any thread count), the audit sample's events are collected, and each module
+The pass runs in waves of blocks (``Ranks.passes``); after each, its per-block records are added
+in block order to the day's (bit-identical for any thread count or wave size). Then the buffers
+swap, the audit sample's events are collected, and each module
 finishes its day (e.g. delivering misattributed records). Under ``mpiexec`` each rank runs its
 own blocks, and ``scsim.ranks`` makes every rank's state and records those of one process.
 """
@@ -165,7 +166,7 @@ class Sim:
         """The state a checkpoint keeps: all but the kernel and the hooks, which ``_link``
         makes again (``scsim.checkpoint``)."""
         state = dict(self.__dict__)
-        for name in ("kernel", "hooks", "signature", "ranks", "comm"):
+        for name in ("kernel", "hooks", "signature", "ranks", "comm", "rec"):
             state.pop(name, None)
         state["_streams"] = [h.streams for h in self.__dict__.get("hooks", ())]
         state["_kernel"] = getattr(self.__dict__.get("kernel"), "name", None)
@@ -188,12 +189,18 @@ class Sim:
         self.parts = np.zeros((len(self.components), self.n), dtype=np.float32)
         self.keep = self.scenario.modules.scoring.keep(self.components)
         self.bin_edges = np.linspace(lo, hi, bins + 1)
-        self.rec = np.zeros((n_blocks, self.n_regions, len(self.record_names)), dtype=np.float64)
+        self.records = np.zeros((self.days, self.n_regions, len(self.record_names)))
+        self.make_record_buffer()
         self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
-        self.records = np.zeros((self.days, *self.rec.shape[1:]), dtype=np.float64)
         self.histograms = np.zeros((self.days, bins), dtype=np.int64)
         self.events = EventLog(self.n, self.scenario.output.audit_sample, n_blocks, self.days)
         self.events.allocate(self.graph.max_degree, len(self.components))
+
+    def make_record_buffer(self) -> None:
+        """The records of the blocks of one pass (``Ranks.passes``), folded after it: made
+        again after a checkpoint is loaded, since the passes depend on the ranks."""
+        rows = max(end - first for first, end in self.ranks.passes)
+        self.rec = np.zeros((rows, *self.records.shape[1:]))
 
     def _make_modules(self) -> list[Module]:
         extensions = self.scenario.extensions
@@ -240,7 +247,7 @@ class Sim:
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
-            self.rec, self.hist, self.events.buffer, self.events.score_by_day,
+            self.rec, np.int64(0), self.hist, self.events.buffer, self.events.score_by_day,
             self.events.parts_by_day, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
             *chain.from_iterable(m.kernel_args(day, check) for m in self.modules),
@@ -252,10 +259,11 @@ class Sim:
         args = self._kernel_args(day, check=changed)
         if changed:
             self._check_signature(day, args)
-        self.kernel(*args, blocks=self.ranks.blocks)
+        for first, end in self.ranks.passes:
+            self.kernel(*args, blocks=(first, end), rec_first=first)
+            self.ranks.fold(self.rec[: end - first], self.records[day], first)
         self.current = 1 - self.current
         self.ranks.share_day(self)
-        self.ranks.fold(self.rec, self.records[day])
         self.ranks.add_histograms(self.hist, self.histograms[day])
         self.events.collect(self.ranks.blocks)
         for m in self.modules:

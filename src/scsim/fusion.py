@@ -88,8 +88,8 @@ BLOCK = 2048
 
 KERNEL_PARAMS = (
     "day", "indptr", "indices", "far", "active", "packed_in", "packed_out", "public_in",
-    "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec", "hist",
-    "ev", "sample_score", "sample_parts", "keep",
+    "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec",
+    "rec_first", "hist", "ev", "sample_score", "sample_parts", "keep",
 )  # fmt: skip
 """The fused kernel's leading parameters, before ``enrolled`` (when gated) and the modules'
 fields."""
@@ -326,14 +326,20 @@ def fused_kernel(
     return module.day_step
 
 
-def own_blocks(args: tuple, blocks: tuple[int, int] | None) -> tuple[tuple, int, int]:
-    """The kernel's arguments with the records cut at the last block to run, and that range."""
+def own_blocks(
+    args: tuple, blocks: tuple[int, int] | None, rec_first: int = 0
+) -> tuple[tuple, int, int]:
+    """The kernel's arguments for the blocks ``first..end`` (None: every block the records
+    hold), block b's records going to ``rec[b - rec_first]``: the records cut at the last block
+    to run, ``rec_first`` set, and that range."""
     at = KERNEL_PARAMS.index("rec")
     rec = args[at]
-    first, end = (0, rec.shape[0]) if blocks is None else blocks
-    if not 0 <= first <= end <= rec.shape[0]:
-        raise ValueError(f"blocks {blocks} are not within 0..{rec.shape[0]}")
-    return (*args[:at], rec[:end], *args[at + 1 :]), first, end
+    last = rec_first + rec.shape[0]
+    first, end = (rec_first, last) if blocks is None else blocks
+    if not rec_first <= first <= end <= last:
+        raise ValueError(f"blocks {blocks} are not within {rec_first}..{last}")
+    cut = (rec[: end - rec_first], np.int64(rec_first))
+    return (*args[:at], *cut, *args[at + 2 :]), first, end
 
 
 @contextmanager
@@ -389,11 +395,14 @@ class FusedKernel:
         """The argument types compiled so far (the block counter first)."""
         return self.kernel.signatures
 
-    def __call__(self, *args: object, blocks: tuple[int, int] | None = None) -> None:
-        """Run the day's pass over every block, or over ``blocks`` = (first, end) only (an MPI
-        rank's own, ``scsim.mpi``): the counter starts at the first and the kernel sees the
-        records up to the end, so it claims no other block."""
-        args, first, end = own_blocks(args, blocks)
+    def __call__(
+        self, *args: object, blocks: tuple[int, int] | None = None, rec_first: int = 0
+    ) -> None:
+        """Run the day's pass over every block the records hold, or over ``blocks`` = (first,
+        end) only (an MPI rank's own, ``scsim.mpi``; a wave of them, ``scsim.ranks``), block b's
+        records going to ``rec[b - rec_first]``: the counter starts at the first and the kernel
+        sees the records up to the end, so it claims no other block."""
+        args, first, end = own_blocks(args, blocks, rec_first)
         threads = max(1, min(numba.get_num_threads(), end - first))
         counter = np.full(1, first, dtype=np.int64)
         others = []

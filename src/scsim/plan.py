@@ -36,9 +36,10 @@ PILOT_DAYS = 20
 WRITE_FIXED = 140e6
 """Bytes the writing of results adds whatever the size: the report's figures (plotly) and
 Arrow's memory pool. Measured, bench/plan_accuracy.py."""
-WRITE_PER_CITIZEN = 12
-"""Bytes per citizen the people table adds (its citizen id and score columns; the other
-columns are the people fields themselves, not copied)."""
+WRITE_PER_CITIZEN = 4
+"""Bytes per citizen the people file adds: its score column (the other columns are the people
+fields themselves, not copied; the citizen ids and the int32 days are made a row group at a
+time, ``scsim.results._write_people``)."""
 WRITE_EVENTS = 1.6
 """Extra bytes per byte of kept events while the event log is sorted by citizen and written."""
 HEADROOM = 0.9
@@ -240,6 +241,7 @@ LABELS = {
     "scores": "scores and score components",
     "records": "daily records and score histograms",
     "audit": "audit sample: daily scores and event buffers",
+    "wave": "records of the blocks of a wave, before they are added to the day's",
     "events": "audit sample: events kept",
     "process": "interpreter, libraries and the compiled kernel",
     "write": "writing the results (people table, event log)",
@@ -249,7 +251,7 @@ LABELS = {
 
 def measure(sim: Any) -> dict[str, int]:
     """Bytes each part of a built Sim holds, every buffer counted once (a view with the array
-    it views), by part: "scores", "network", each module's name, "records", "audit"."""
+    it views), by part: "scores", "network", each module's name, "records", "wave", "audit"."""
     seen: set[int] = set()
     parts: dict[str, int] = {}
 
@@ -268,7 +270,8 @@ def measure(sim: Any) -> dict[str, int]:
         for key, value in vars(m).items():
             if key not in ("sim", "params"):
                 take(m.name, _arrays(value))
-    take("records", [sim.records, sim.histograms, sim.rec, sim.hist])
+    take("records", [sim.records, sim.histograms, sim.hist])
+    take("wave", [sim.rec])
     ev = sim.events
     take("audit", [ev.buffer, ev.score_by_day, ev.parts_by_day])
     return parts
@@ -299,7 +302,7 @@ def estimate(
     step = PROBE_N[1] - PROBE_N[0]
     parts = []
     for name in dict.fromkeys([*b, *a]):
-        if name == "audit":  # sized at n below: its blocks' room depends on the sample's stride
+        if name in ("audit", "wave"):  # sized at n below (a stride, a wave's cap)
             continue
         per = max(0.0, (b.get(name, 0) - a.get(name, 0)) / step)
         fixed = max(0.0, a.get(name, 0) - per * PROBE_N[0])
@@ -307,15 +310,15 @@ def estimate(
     log = _audit_log(scenario, n)
     audit = _buffer_bytes(log, large.graph.max_degree, len(large.components))
     parts.append(Part("audit", LABELS["audit"], audit, 0.0))
+    parts.append(Part("wave", LABELS["wave"], _wave_bytes(n, large.rec), 0.0))
     del small, large
     event_bytes = _pilot_events(scenario) if pilot else 0.0  # per audited citizen and day
     kept = event_bytes * log.size * days
     parts.append(Part("events", LABELS["events"], kept, 0.0))
     gc.collect()
     parts.append(Part("process", LABELS["process"], resident(), 0.0, "process"))
-    write = Part(
-        "write", LABELS["write"], WRITE_FIXED + WRITE_EVENTS * kept, WRITE_PER_CITIZEN, "transient"
-    )
+    fixed = WRITE_FIXED + WRITE_EVENTS * kept
+    write = Part("write", LABELS["write"], fixed, WRITE_PER_CITIZEN, "transient")
     parts.append(write)
     if checkpoints:  # scsim.checkpoint_writer: the state's blocks, but the network's
         copied = [p for p in parts if p.kind == "state" and p.name != "network"]
@@ -323,6 +326,15 @@ def estimate(
         parts.append(Part("checkpoint", LABELS["checkpoint"], fixed, per, "transient"))
     memory = available_memory() if available is None else available
     return Plan(scenario.name, n, days, parts, memory)
+
+
+def _wave_bytes(n: int, rec: np.ndarray) -> float:
+    """Bytes of the block records one process holds for ``n`` citizens (``Ranks.passes``:
+    those of a wave of blocks, at most ``WAVE_BLOCKS``), from a build's (``rec``)."""
+    from scsim.fusion import BLOCK
+    from scsim.ranks import WAVE_BLOCKS
+
+    return min(-(-n // BLOCK), WAVE_BLOCKS) * rec[0].nbytes
 
 
 def _audit_log(scenario: Scenario, n: int) -> Any:

@@ -38,6 +38,11 @@ from scsim.protocol import EVENT_FIELDS, Module
 if TYPE_CHECKING:
     from scsim.engine import Sim
 
+WAVE_BLOCKS = 1024
+"""Blocks one process runs in a pass before it folds their records (``Ranks.passes``): the
+per-block records are held for so many blocks (2 M citizens), not for every one (at 100 M
+citizens and 31 regions of 105 records, 1.3 GB)."""
+
 SYNC_ALL = "SCSIM_MPI_SYNC_ALL"
 """Environment variable: copy every per-agent array between ranks each day (a check)."""
 
@@ -125,9 +130,26 @@ class Ranks:
         """The kernel's block range: this rank's, or None (every block) for one process."""
         return None if self.alone else (self.first_block, self.end_block)
 
-    def fold(self, rec: np.ndarray, out: np.ndarray) -> None:
-        """``out``: the day's per-block records added in block order over every rank."""
-        self.comm.fold_blocks(rec[self.first_block : self.end_block], out)
+    @property
+    def passes(self) -> list[tuple[int, int]]:
+        """The block ranges of a day, each run and then folded (``fold``): one process runs its
+        blocks in waves of ``WAVE_BLOCKS``; a rank runs its own at once, as its fold is chained
+        to the ranks before it."""
+        if not self.alone:
+            return [(self.first_block, self.end_block)]
+        return [
+            (first, min(first + WAVE_BLOCKS, self.end_block))
+            for first in range(0, self.end_block, WAVE_BLOCKS)
+        ]
+
+    def fold(self, own: np.ndarray, out: np.ndarray, first: int) -> None:
+        """``out``: the records of the day's blocks added in block order, over every rank;
+        ``own``: those of this pass, from block ``first`` (one process adds them to the
+        passes before it; a rank, to the ranks before it)."""
+        if self.alone:
+            sum_blocks(own, out, onto=first > 0)
+        else:
+            self.comm.fold_blocks(own, out)
 
     def add_histograms(self, hist: np.ndarray, out: np.ndarray) -> None:
         """``out``: the day's per-block score counts added over every rank."""

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from scsim.days import MAX_DAYS
 from scsim.extensions import ExtensionError, find, module_class
 from scsim.modules.bookings import BookingsParams
 from scsim.modules.chilling import ChillingParams
@@ -163,7 +164,9 @@ class Scenario(Strict):
     seed: int = Field(
         default=0, ge=0, lt=2**63, description="random seed: the same seed, the same run"
     )
-    days: int = Field(default=365, ge=1, le=36500, description="days to simulate")
+    days: int = Field(
+        default=365, ge=1, le=MAX_DAYS, description="days to simulate (at most ~89.7 years)"
+    )
     population: Population = Field(description="who is simulated: how many, standing for how many")
     network: Network = Field(
         default_factory=WattsStrogatz, description="who knows whom (friends, family, colleagues)"

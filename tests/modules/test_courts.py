@@ -13,6 +13,7 @@ from collections import defaultdict
 import numpy as np
 import pytest
 
+from scsim.days import NEVER
 from scsim.engine import Sim
 from scsim.scenario import ScenarioError
 from tests.conftest import small
@@ -209,7 +210,7 @@ def test_population_shapes_compliance():
     chances = np.array(chances)
     assert chances.size > 500 and np.std(chances) > 0.05
     assert _within(complied, chances.sum(), (chances * (1 - chances)).sum())
-    assert np.all(p.court_day[p.age < 18] == np.iinfo(np.int32).max)
+    assert np.all(p.court_day[p.age < 18] == NEVER)
 
 
 def _watched(pooled=True, cover=1.0):

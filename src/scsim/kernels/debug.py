@@ -99,8 +99,10 @@ class FusedKernel:
     def compile(self, signature: tuple) -> None:
         """Nothing to compile."""
 
-    def __call__(self, *args: object, blocks: tuple[int, int] | None = None) -> None:
-        args, first, _ = own_blocks(args, blocks)
+    def __call__(
+        self, *args: object, blocks: tuple[int, int] | None = None, rec_first: int = 0
+    ) -> None:
+        args, first, _ = own_blocks(args, blocks, rec_first)
         with np.errstate(all="ignore"):  # as compiled: integers wrap, x / 0 is inf or nan
             self.kernel(np.full(1, first, dtype=np.int64), *args)
 

@@ -21,9 +21,9 @@ def day_blocks(
     bound = parts.shape[0] - 1
     while True:
         b = claim(next_block)
-        if b >= rec.shape[0]:
+        if b >= rec_first + rec.shape[0]:
             break
-        r = rec[b]
+        r = rec[b - rec_first]
         h = hist[b]
         e = ev[b]
         r[:, :] = 0.0  # the block's records, histogram and event count start the day empty

@@ -13,17 +13,22 @@ import math
 import numpy as np
 from numba import njit
 
-NEVER = np.int32(2**31 - 1)
-"""Day of an event that never happens (a zero hazard)."""
+from scsim.days import NEVER
+
+
+@njit(inline="always", cache=True)
+def day_at(day):
+    """``day`` as a ``DAY`` field stores it: capped at ``NEVER`` (past every run's end)."""
+    return np.int16(min(day, np.int64(NEVER)))
 
 
 @njit(cache=True)
 def next_event_day(day, u, hazard):
-    """The day (int32) a daily event of probability ``hazard`` first happens after ``day``,
+    """The day (``DAY``) a daily event of probability ``hazard`` first happens after ``day``,
     from one uniform ``u`` in [0, 1); ``NEVER`` when the hazard is 0."""
     if hazard <= 0.0:
         return NEVER
     if hazard >= 1.0:
-        return np.int32(day + 1)
+        return np.int16(day + 1)
     wait = 1.0 + math.floor(math.log(1.0 - u) / math.log1p(-hazard))
-    return np.int32(min(day + wait, float(NEVER)))
+    return np.int16(min(day + wait, float(NEVER)))

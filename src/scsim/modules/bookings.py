@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field, field_validator, model_validator
 
+from scsim.days import DAY
 from scsim.modules.catalogue import MAX_AGE
 from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict, unique_names
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
@@ -168,7 +169,7 @@ class Bookings(Module):
         Table("top", np.float64, doc="chance of any booking (at most) by income class"),
         Table("tries", np.float64, doc="each mode's banned_tries"),
         Table("tier", np.int64, doc="each mode's ban: its sanctions tier (-1: none)"),
-        PerAgent("sanction_until", np.int32, rows="tier_names", optional=True, doc="ban end days"),
+        PerAgent("sanction_until", DAY, rows="tier_names", optional=True, doc="ban end days"),
         PerAgent("income_class", np.uint8, optional=True, doc="household income decile"),
         Scalar("by_income", np.bool_, doc="rates follow income"),
         PerAgent("age", np.uint8, optional=True, doc="age (population module)"),

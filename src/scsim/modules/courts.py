@@ -44,7 +44,8 @@ import numpy as np
 from numba import njit, prange
 from pydantic import Field
 
-from scsim.kernels.waiting import NEVER, next_event_day
+from scsim.days import DAY, NEVER
+from scsim.kernels.waiting import day_at, next_event_day
 from scsim.modules.stocks import carry
 from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_values
 from scsim.params import ModuleParams, Probability, Rate
@@ -223,7 +224,7 @@ def courts_delta(
     i = a.i
     day = a.day
     due = court_day[i] == day
-    # finance's one-byte ``in_default`` first: the int32 ``default_day`` is read only for
+    # finance's one-byte ``in_default`` first: the two-byte ``default_day`` is read only for
     # citizens in default (memory traffic is most of a hook's cost at 1 M agents)
     fresh = from_finance and in_default[i] and default_day[i] == day
     if not (due or fresh):  # nothing happens today (most agent-days)
@@ -236,7 +237,7 @@ def courts_delta(
         if k == NONE:  # a dispute ends in an order today
             k = APOLOGY if u_hi(h) < probs[P_APOLOGY] else PERFORM
             court_case[i] = k
-            court_day[i] = day + deadline
+            court_day[i] = day_at(day + deadline)
             rec[g, col_court_orders_from_dispute] += 1.0
             rec[g, col_court_orders_open] += 1.0
             if k == APOLOGY:
@@ -298,7 +299,7 @@ def courts_delta(
     if fresh:
         if court_case[i] == NONE:
             court_case[i] = PAY
-            court_day[i] = day + deadline
+            court_day[i] = day_at(day + deadline)
             rec[g, col_court_orders_from_default] += 1.0
             rec[g, col_court_orders_open] += 1.0
             emit(ev, a, kind_order, C_DEFAULT, 0.0, -1)
@@ -336,13 +337,13 @@ class Courts(Module):
     delta = courts_delta
     offence = True
     fields = (
-        PerAgent("court_day", np.int32, fill=NEVER, doc="day of the next dispute or deadline"),
+        PerAgent("court_day", DAY, fill=NEVER, doc="day of the next dispute or deadline"),
         PerAgent("court_case", np.uint8, fill=NONE, doc="open case (NONE, PAY, ... UNLISTED)"),
         PerAgent("court_listed", np.bool_, doc="a judgment defaulter (shared with lists)"),
         PerAgent("court_wrongful", np.bool_, doc="listed on a wrong judgement (shared)"),
         PerAgent("false_points", np.float32, optional=True, doc="false penalties on file"),
         PerAgent("in_default", np.bool_, optional=True, doc="holds a defaulted debt (finance)"),
-        PerAgent("default_day", np.int32, optional=True, doc="day of the latest default"),
+        PerAgent("default_day", DAY, optional=True, doc="day of the latest default"),
         PerAgent("conformity", np.float32, optional=True, doc="conformity (population)"),
         PerAgent("income", np.float32, optional=True, doc="income (population)"),
         Table("keys", np.uint64, doc="day keys: decide, judge"),

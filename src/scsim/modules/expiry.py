@@ -14,6 +14,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
+from scsim.days import DAY
 from scsim.params import ModuleParams
 from scsim.protocol import Module, PerAgent, Record, Scalar, emit
 
@@ -52,7 +53,7 @@ class Expiry(Module):
     name = "expiry"
     phase = "scoring"
     fields = (
-        PerAgent("last_record", np.int32, fill=-1, doc="day of the last record (-1: none)"),
+        PerAgent("last_record", DAY, fill=-1, doc="day of the last record (-1: none)"),
         PerAgent("record_points", np.float32, fill=0, doc="penalty points still on file"),
         Scalar("after_days", np.int64, doc="clean days before the records lapse"),
         Scalar("keep", np.float32, doc="daily factor of the score's memory (1: none)"),

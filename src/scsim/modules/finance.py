@@ -39,7 +39,8 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from scsim.kernels.waiting import NEVER, next_event_day
+from scsim.days import DAY, NEVER
+from scsim.kernels.waiting import day_at, next_event_day
 from scsim.modules.stocks import carry, initial_levels
 from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_key, sight_values
 from scsim.protocol import Module, PerAgent, Record, Table, emit
@@ -143,7 +144,7 @@ def finance_delta(
         p = 0.0 if excess < 0 else (1.0 if excess >= ramp else excess / ramp)
         if u_hi(h) < p:
             instalments_left[i] = np.uint8(ints[I_TERM])
-            finance_next_day[i] = day + ints[I_CYCLE]
+            finance_next_day[i] = day_at(day + ints[I_CYCLE])
             rec[g, col_loans_taken] += 1.0
             rec[g, col_loans_active] += 1.0
             emit(ev, a, kind_loan, -1, 0.0, -1)
@@ -183,7 +184,7 @@ def finance_delta(
             emit(ev, a, kind_default, -1, x, -1)
             return d + x
         missed_run[i] = m
-        finance_next_day[i] = day + ints[I_CYCLE]
+        finance_next_day[i] = day_at(day + ints[I_CYCLE])
         return d
     rec[g, col_instalments_paid] += 1.0
     emit(ev, a, kind_paid, -1, effects[F_PAID], -1)
@@ -197,7 +198,7 @@ def finance_delta(
         rec[g, col_loans_active] -= 1.0
         emit(ev, a, kind_completed, -1, 0.0, -1)
     else:
-        finance_next_day[i] = day + ints[I_CYCLE]
+        finance_next_day[i] = day_at(day + ints[I_CYCLE])
     return effects[F_PAID]
 
 
@@ -223,7 +224,7 @@ def initial_state(key, adult, need, rates, ints, share, shock, flip, next_day, l
         p_loan = share if share >= 0 else length * hazard / (1.0 + length * hazard)
         if hazard > 0 and u_hi(h2) < p_loan:
             left[i] = np.uint8(1 + min(math.floor(u_lo(h2) * ints[I_TERM]), ints[I_TERM] - 1))
-            next_day[i] = np.int32(math.floor(u_hi(h3) * ints[I_CYCLE]))
+            next_day[i] = day_at(math.floor(u_hi(h3) * ints[I_CYCLE]))
         else:
             next_day[i] = next_event_day(-1, u_lo(h3), hazard)
 
@@ -239,17 +240,17 @@ class Finance(Module):
     sights_per_day = 2  # a miss and a default on the same day (surveillance's buffer bound)
     fields = (
         PerAgent("income_shock", np.bool_, fill=False, doc="in an income shock"),
-        PerAgent("shock_flip_day", np.int32, fill=NEVER, doc="day the shock begins or ends"),
+        PerAgent("shock_flip_day", DAY, fill=NEVER, doc="day the shock begins or ends"),
         PerAgent(
             "finance_next_day",
-            np.int32,
+            DAY,
             fill=NEVER,
             doc="day of the next need to borrow, instalment or repayment",
         ),  # fmt: skip
         PerAgent("instalments_left", np.uint8, fill=0, doc="instalments left (0: no loan)"),
         PerAgent("missed_run", np.uint8, fill=0, doc="consecutive instalments missed"),
         PerAgent("in_default", np.bool_, fill=False, doc="holds a defaulted debt"),
-        PerAgent("default_day", np.int32, fill=-1, doc="day of the latest default (-1: none)"),
+        PerAgent("default_day", DAY, fill=-1, doc="day of the latest default (-1: none)"),
         PerAgent("need", np.float32, doc="daily need to borrow outside a shock"),
         PerAgent("thrift", np.float32, optional=True, doc="thrift (population module)"),
         Table("keys", np.uint64, doc="day keys: shock, event, sighting a default"),

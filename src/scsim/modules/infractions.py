@@ -29,6 +29,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field, field_validator
 
+from scsim.days import DAY
 from scsim.modules import catalogue
 from scsim.modules.catalogue import CatalogueRates, Entry, check_catalogue, pick
 from scsim.modules.chilling import CHILL, chill_values
@@ -139,7 +140,7 @@ class Infractions(Module):
         Table("penalties", np.float32, doc="each kind's weighted score change"),
         Table("places", np.int64, doc="each kind's place (index into PLACES)"),
         Table("listing", np.bool_, doc="each kind's recorded act lists the citizen"),
-        PerAgent("listing_record", np.int32, optional=True, doc="day of the last listing act"),
+        PerAgent("listing_record", DAY, optional=True, doc="day of the last listing act"),
         *SIGHT,
         *CHILL,
     )
@@ -182,7 +183,7 @@ class Infractions(Module):
         self.places = np.array([PLACES.index(k.place) for k in kinds], dtype=np.int64)
         self.listing = np.array([k.lists for k in kinds], dtype=np.bool_)
         if self.listing.any():
-            people.ensure("listing_record", np.int32, -1)
+            people.ensure("listing_record", DAY, -1)
 
     def refresh(self) -> None:
         """Rates, detection and weighted penalties from the parameters in force."""

@@ -30,6 +30,8 @@ import numpy as np
 from numba import njit
 from pydantic import Field, model_validator
 
+from scsim.days import DAY
+from scsim.kernels.waiting import day_at
 from scsim.modules.lists_appeals import (
     APPEAL_WON,
     K_AGGRAVATE,
@@ -221,7 +223,7 @@ def lists_after(
                 if aggravated > 0:  # 1-3 more years for aggravating conduct
                     h = agent_hash(keys[K_AGGRAVATE], i)
                     years = np.int64(1 + u_lo(h) * 3) if u_hi(h) < aggravated else 0
-                    term_until[i] = day + term + 365 * years
+                    term_until[i] = day_at(day + term + 365 * years)
                 w = _wrongful(
                     i, score, threshold, by_score, by_court, by_act, false_points, fp_on,
                     court_wrongful,
@@ -251,7 +253,7 @@ def lists_after(
                 days_listed[i] = held + np.uint16(1)
             if appeals and appeal_due[i] == NO_APPEAL:
                 if u_hi(agent_hash(keys[K_FILE], i)) < probs[P_FILE]:
-                    appeal_due[i] = day + delay
+                    appeal_due[i] = day_at(day + delay)
                     rec[a.region, col_appeals_filed] += 1.0
                     emit(ev, a, kind_appeal_filed, -1, 0.0, -1)
             if disclose:
@@ -291,15 +293,15 @@ class Lists(Module):
         PerAgent("listed", np.bool_, fill=False, doc="on the blacklist today"),
         PerAgent("redlisted", np.bool_, fill=False, doc="on the redlist today"),
         PerAgent("wrongful", np.bool_, fill=False, doc="the current listing is wrongful"),
-        PerAgent("listed_since", np.int32, fill=-1, doc="first day of the listing's term"),
+        PerAgent("listed_since", DAY, fill=-1, doc="first day of the listing's term"),
         PerAgent("days_listed", np.uint16, fill=0, doc="days on the blacklist (saturating)"),
-        PerAgent("appeal_due", np.int32, optional=True, doc="with appeals: decision day or a code"),
-        PerAgent("cleared_since", np.int32, optional=True, doc="release_days: since no rule held"),
-        PerAgent("term_until", np.int32, optional=True, doc="aggravated_share: the term's end"),
+        PerAgent("appeal_due", DAY, optional=True, doc="with appeals: decision day or a code"),
+        PerAgent("cleared_since", DAY, optional=True, doc="release_days: since no rule held"),
+        PerAgent("term_until", DAY, optional=True, doc="aggravated_share: the term's end"),
         PerAgent("false_points", np.float32, optional=True, doc="false penalties on file"),
         PerAgent("court_listed", np.bool_, optional=True, doc="a judgment defaulter (courts)"),
         PerAgent("court_wrongful", np.bool_, optional=True, doc="on a wrong judgement (courts)"),
-        PerAgent("listing_record", np.int32, optional=True, doc="day of the last listing act"),
+        PerAgent("listing_record", DAY, optional=True, doc="day of the last listing act"),
         Scalar("threshold", np.float32, doc="blacklist_below"),
         Scalar("court", np.bool_, doc="the court rule lists judgment defaulters"),
         Scalar("act_days", np.int64, doc="days an act that lists lists for (0: no act rule)"),
@@ -366,17 +368,17 @@ class Lists(Module):
         """State kept only with the options that need it (shared state with ``ensure``)."""
         p, people, n = self.params, self.sim.people, self.sim.n
         if p.appeals:
-            people.add("appeal_due", np.full(n, NO_APPEAL, dtype=np.int32))
+            people.add("appeal_due", np.full(n, NO_APPEAL, dtype=DAY))
             people.ensure("false_points", np.float32, 0.0)  # restored by a won appeal
         if p.court:
             people.ensure("court_listed", np.bool_, False)
             people.ensure("court_wrongful", np.bool_, False)
         if p.act_days > 0:
-            people.ensure("listing_record", np.int32, -1)
+            people.ensure("listing_record", DAY, -1)
         if p.release_days is not None:
-            people.add("cleared_since", np.full(n, -1, dtype=np.int32))
+            people.add("cleared_since", np.full(n, -1, dtype=DAY))
         if p.aggravated_share > 0:
-            people.add("term_until", np.full(n, -1, dtype=np.int32))
+            people.add("term_until", np.full(n, -1, dtype=DAY))
         self.refresh()
 
     def refresh(self) -> None:

@@ -26,6 +26,7 @@ import numpy as np
 from numba import njit
 from pydantic import Field
 
+from scsim.days import DAY
 from scsim.modules.lists import NO_APPEAL
 from scsim.params import ModuleParams, Probability, Rate, Strict
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
@@ -133,7 +134,7 @@ class Policy(Module):
         PerAgent("listed", np.bool_, optional=True, doc="on the blacklist (lists module)"),
         PerAgent("wrongful", np.bool_, optional=True, doc="listed wrongly (lists module)"),
         Scalar("appeals", np.bool_, doc="listings can be appealed (an appeal_due field)"),
-        PerAgent("appeal_due", np.int32, optional=True, doc="day an appeal is decided (lists)"),
+        PerAgent("appeal_due", DAY, optional=True, doc="day an appeal is decided (lists)"),
         PerAgent("record_points", np.float32, optional=True, doc="points on file (expiry)"),
     )
     records = (

@@ -26,6 +26,8 @@ import numpy as np
 from numba import njit, prange
 from pydantic import Field, model_serializer, model_validator
 
+from scsim.days import DAY
+from scsim.kernels.waiting import day_at
 from scsim.params import ModuleParams, Name, Strict
 from scsim.protocol import SANCTIONED, Module, PerAgent, Record, Scalar, Table, emit
 
@@ -185,10 +187,10 @@ def sanctions_after(
         via = (not own) and family[t] and child and (fam & bit) != 0
         u = sanction_until[t, i]
         if lift[t] and u > day and not (own or via):  # the trigger ended: lifted today
-            u = np.int32(day)
+            u = day_at(day)
             sanction_until[t, i] = u
         if (own or via) and u <= day:
-            u = np.int32(day + tier_days[t])
+            u = day_at(day + tier_days[t])
             sanction_until[t, i] = u
             imposed = True
             rec[a.region, col_sanction_imposed + t] += 1.0
@@ -254,7 +256,7 @@ class Sanctions(Module):
     requires = ("lists",)
     fields = (
         PerAgent("listed", np.bool_, doc="on the blacklist (lists module)"),
-        PerAgent("sanction_until", np.int32, fill=-1, rows="tier_names", doc="held iff > day"),
+        PerAgent("sanction_until", DAY, fill=-1, rows="tier_names", doc="held iff > day"),
         PerAgent("sanction_days", np.uint16, fill=0, rows="tier_names", doc="days held"),
         PerAgent("sanctions_held", np.uint8, fill=0, doc="bit t: holds tier t today"),
         PerAgent("sanctions_family", np.uint8, optional=True, doc="bit t: held via the family"),

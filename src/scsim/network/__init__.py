@@ -5,11 +5,12 @@ import numpy as np
 from scsim.network.graph import Graph, far_neighbours
 from scsim.network.layered import layered_fields, layered_graph
 from scsim.network.regional import regional_households
-from scsim.network.watts_strogatz import watts_strogatz
+from scsim.network.ring import RingGraph
+from scsim.network.watts_strogatz import watts_strogatz, watts_strogatz_ring
 
 __all__ = [
-    "Graph", "build_network", "complete_network", "far_neighbours", "layered_graph",
-    "regional_households", "watts_strogatz",
+    "Graph", "RingGraph", "build_network", "complete_network", "far_neighbours", "layered_graph",
+    "regional_households", "watts_strogatz", "watts_strogatz_ring",
 ]  # fmt: skip
 
 

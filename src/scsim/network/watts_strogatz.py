@@ -21,6 +21,7 @@ from scsim.network.graph import (
     sort_row,
     sources_by_target,
 )
+from scsim.network.ring import RingGraph
 from scsim.rng import agent_hash_k, below, stream_day_key
 
 _MAX_ATTEMPTS = 64
@@ -69,12 +70,21 @@ def _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indices, pos):
             if write:
                 indices[pos] = u
             pos += 1
-    o0, o1 = out_ptr[v], out_ptr[v + 1]
     for j in range(1, half + 1):  # v's own edges, ring or rewired
         if not is_rewired(mask, v, j):
             if write:
                 indices[pos] = (v + j) % n
             pos += 1
+    return _others(v, out_ptr, out_dst, in_ptr, in_src, indices, pos)
+
+
+@njit(cache=True)
+def _others(v, out_ptr, out_dst, in_ptr, in_src, indices, pos):
+    """Write ``v``'s ties off the ring at ``pos`` (or only count them when ``indices`` is
+    empty): its rewired ties' targets, once each, then the owners of rewired ties to ``v`` that
+    are not among them; return the end."""
+    write = indices.size > 0
+    o0, o1 = out_ptr[v], out_ptr[v + 1]
     for e in range(o0, o1):
         if not _owns(out_dst, o0, e, out_dst[e]):
             if write:
@@ -106,8 +116,38 @@ def _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices):
         sort_row(indices, start, stop)
 
 
-def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
-    """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``."""
+@njit(parallel=True, cache=True)
+def _ring_bits(n, half, mask, ring):
+    """Each citizen's ring ties that were not rewired away, as ``scsim.network.ring`` bits."""
+    for v in prange(n):
+        bits = np.int64(0)
+        for b in range(half):  # offsets -half .. -1: ties owned by v - j
+            j = half - b
+            if not is_rewired(mask, (v - j) % n, j):
+                bits |= np.int64(1) << b
+        for j in range(1, half + 1):  # offsets 1 .. half: v's own ties
+            if not is_rewired(mask, v, j):
+                bits |= np.int64(1) << (half + j - 1)
+        ring[v] = bits
+
+
+@njit(parallel=True, cache=True)
+def _count_others(n, out_ptr, out_dst, in_ptr, in_src, counts):
+    empty = np.empty(0, dtype=np.uint32)
+    for v in prange(n):
+        counts[v] = _others(v, out_ptr, out_dst, in_ptr, in_src, empty, 0)
+
+
+@njit(parallel=True, cache=True)
+def _fill_others(n, out_ptr, out_dst, in_ptr, in_src, xptr, xind):
+    for v in prange(n):
+        start = np.int64(xptr[v])
+        stop = _others(v, out_ptr, out_dst, in_ptr, in_src, xind, start)
+        sort_row(xind, start, stop)
+
+
+def _rewiring(n: int, k: int, p: float, seed: int) -> tuple:
+    """The ring's rewired ties: ``(half, mask, out_ptr, out_dst, in_ptr, in_src)``."""
     if k % 2 or not 2 <= k <= 32:
         raise ValueError(f"network.k: {k} is not allowed; expected an even integer in [2, 32]")
     if n < k + 2:
@@ -125,6 +165,12 @@ def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
     out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
     _rewired_targets(tkey, n, half, mask, out_ptr, out_dst)
     in_ptr, in_src = sources_by_target(n, out_ptr, out_dst)
+    return half, mask, out_ptr, out_dst, in_ptr, in_src
+
+
+def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
+    """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``."""
+    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
     degree = np.empty(n, dtype=np.uint32)
     _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
     indptr = indptr_from_degree(degree)
@@ -133,3 +179,18 @@ def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
     _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices)
     del mask, out_ptr, out_dst, in_ptr, in_src
     return Graph(indptr=indptr, indices=indices, far=far_neighbours(indptr, indices))
+
+
+def watts_strogatz_ring(n: int, k: int, p: float, seed: int) -> RingGraph:
+    """``watts_strogatz``'s graph as ring bits and the ties off the ring (``RingGraph``)."""
+    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
+    ring = np.empty(n, dtype=np.uint32)
+    _ring_bits(n, half, mask, ring)
+    del mask
+    counts = np.empty(n, dtype=np.uint32)
+    _count_others(n, out_ptr, out_dst, in_ptr, in_src, counts)
+    xptr = indptr_from_degree(counts)
+    del counts
+    xind = np.empty(int(xptr[-1]), dtype=np.uint32)
+    _fill_others(n, out_ptr, out_dst, in_ptr, in_src, xptr, xind)
+    return RingGraph(ring=ring, xptr=xptr, xind=xind, half=half)

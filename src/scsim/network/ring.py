@@ -33,7 +33,7 @@ def offset(b, half):
 
 
 @njit(inline="always", cache=True)
-def _rotation(v, n, half):
+def rotation(v, n, half):
     """The bit whose id is the row's smallest ring id (0 but in the first and last ``half``
     rows, whose ring wraps around the ids)."""
     if v < half:
@@ -48,7 +48,7 @@ def ring_row(v, n, half, ring, xptr, xind, out):
     """Write citizen ``v``'s neighbours to ``out`` in ascending id order (as a CSR row) and
     return how many; ``out`` holds at least the row."""
     bits = np.int64(ring[v])
-    r = _rotation(v, n, half)
+    r = rotation(v, n, half)
     width = 2 * half
     e, stop = np.int64(xptr[v]), np.int64(xptr[v + 1])
     size = 0

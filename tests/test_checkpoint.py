@@ -380,7 +380,7 @@ def test_a_network_built_again_differently_is_refused(tmp_path, monkeypatch):
     _saved(_scenario("beijing-2020"), path)
     build = scsim.engine.build_network
     monkeypatch.setattr(
-        scsim.engine, "build_network", lambda spec, n, seed: build(spec, n, seed + 1)
+        scsim.engine, "build_network", lambda spec, n, seed, *form: build(spec, n, seed + 1, *form)
     )
     with pytest.raises(CheckpointError, match="the network rebuilt from the run's seed"):
         Sim.load_checkpoint(path)

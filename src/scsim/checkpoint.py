@@ -389,8 +389,8 @@ def _seeded(sim: Sim) -> dict[str, np.ndarray]:
     replaced or edits it): a checkpoint holds their checksums, not their bytes."""
     if not getattr(sim, "graph_from_seed", False):
         return {}
-    arrays = {f"graph.{k}": getattr(sim.graph, k) for k in ("indptr", "indices", "far", "layer")}
-    return {k: a for k, a in arrays.items() if a is not None and a.base is None and a.size}
+    arrays = {f"graph.{k}": a for k, a in vars(sim.graph).items() if isinstance(a, np.ndarray)}
+    return {k: a for k, a in arrays.items() if a.base is None and a.size}
 
 
 def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
@@ -401,7 +401,9 @@ def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
     from scsim.engine import Sim as Engine
     from scsim.scenario import validate
 
-    arrays = _seeded(Engine(validate(trailer["seeded"]["scenario"])).people_and_network())
+    form = "ring" if "graph.ring" in trailer["seeded"]["arrays"] else "csr"
+    scenario = validate(trailer["seeded"]["scenario"])
+    arrays = _seeded(Engine(scenario, network_form=form).people_and_network())
     for name, (size, crc) in trailer["seeded"]["arrays"].items():
         a = arrays.get(name)
         if a is None or a.nbytes != size or _checksum(a) != crc:  # kept for the next save

@@ -40,7 +40,7 @@ from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_ar
 from scsim.kernels.debug import tracing
 from scsim.modules import REGISTRY
 from scsim.mpi import SerialComm, world
-from scsim.network import build_network, complete_network
+from scsim.network import RingGraph, build_network, complete_network
 from scsim.population import People
 from scsim.protocol import PHASES, ContractError, Module, Record
 from scsim.protocol.declare import columns
@@ -50,6 +50,11 @@ from scsim.timeline import Timeline
 
 ENGINE_RECORDS = (Record("score_sum", "sum of citizens' scores", "points", "measure"),)
 BOUND = "bound"
+NETWORK_FORMS = ("auto", "csr", "ring")
+RING_FROM = 20_000_000
+"""Citizens from which "auto" holds a Watts-Strogatz network by its ring: its CSR form is then
+2 GB or more (k = 20), and the ring's slower gather (1.1-1.5 times the CSR's at 10 M citizens,
+bench/ring_gather.py) buys a sixth of the memory."""
 """The score component holding what the score range clipped off."""
 GATED_PHASES = ("lists", "sanctions")
 """Phases whose hooks (the system's reactions: lists, sanctions, perks) skip unenrolled
@@ -60,8 +65,18 @@ class Sim:
     """One simulation of a scenario. ``build()`` then ``run()``; results stay in arrays."""
 
     def __init__(
-        self, scenario: Scenario, python: bool = False, comm: SerialComm | None = None
+        self,
+        scenario: Scenario,
+        python: bool = False,
+        comm: SerialComm | None = None,
+        network_form: str = "auto",
     ) -> None:
+        if network_form not in NETWORK_FORMS:
+            raise ValueError(f"network_form: {network_form!r}; expected one of {NETWORK_FORMS}")
+        self.network_form = network_form
+        """How a Watts-Strogatz network is held: "csr", "ring" (``scsim.network.ring``: the same
+        graph and results, a sixth of the memory) or "auto" (the ring from ``RING_FROM``
+        citizens); a module that edits ties keeps the CSR form."""
         self.scenario = scenario
         self.python = python
         """Run the day in plain Python (``scsim.kernels.debug``): slow, for a debugger."""
@@ -107,6 +122,7 @@ class Sim:
         self.kernel_flags = (
             self.n_regions > 1, self.public is not None, self.gated,
             self.graph.active is not None, bool((self.keep < 1).any()),
+            isinstance(self.graph, RingGraph),
         )  # fmt: skip
         self._link(streams, compile_kernel)
         if compile_kernel:
@@ -116,11 +132,11 @@ class Sim:
     def people_and_network(self) -> Sim:
         """The first part of ``build`` (a checkpoint that left the network out calls it)."""
         self.people = People(self.n, self.seed)
-        graph, fields = build_network(self.scenario.network, self.n, self.seed)
-        for name, values in fields.items():
-            self.people.add(name, values)
         self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
+        graph, fields = build_network(self.scenario.network, self.n, self.seed, self.holds_ring())
+        for name, values in fields.items():
+            self.people.add(name, values)
         self.field_owner = dict.fromkeys(fields, "network")
         """Who added each people field (a module's name, or "network")."""
         for m in self.modules:  # who the citizens are, before a network that reads it
@@ -131,9 +147,18 @@ class Sim:
         """Whether ``graph`` is the network the seed makes (no module replaced it)."""
         return self
 
+    def holds_ring(self) -> bool:
+        """Whether the network is, or will be, held by its ring (``network_form``)."""
+        if self.scenario.network.kind != "watts-strogatz":
+            return False
+        modules = getattr(self, "modules", None) or self._make_modules()
+        if any(m.edits_ties for m in modules):
+            return False
+        return self.network_form == "ring" or (self.network_form == "auto" and self.n >= RING_FROM)
+
     def split_over_ranks(self) -> None:
         """Give each MPI rank its blocks of citizens; ``ValueError`` names what cannot split."""
-        self.ranks = Ranks(self.comm or world(), self.graph.indptr, self.n)
+        self.ranks = Ranks(self.comm or world(), self.graph, self.n)
         self.ranks.refuse(self.modules)
 
     def _init_module(self, m: Module) -> None:
@@ -243,7 +268,7 @@ class Sim:
         public = self.public if self.public is not None else np.zeros((2, 1), dtype=np.uint8)
         region = self.region if self.region is not None else np.zeros(1, dtype=np.uint16)
         return (
-            day, g.indptr, g.indices, g.far, g.mask,
+            day, *g.kernel_arrays(),
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),

@@ -53,7 +53,9 @@ import numpy as np
 from numba import njit
 
 import scsim
-from scsim.kernels.template import DELTA, MEMORY, RUNTIME, TEMPLATE
+from scsim.kernels.template import (
+    DELTA, MEMORY, PREFETCH, RING_PREFETCH, RING_VIEW, RUNTIME, TEMPLATE, VIEW,
+)  # fmt: skip
 from scsim.protocol.declare import ContractError
 from scsim.protocol.module import LEAD
 
@@ -87,12 +89,15 @@ BLOCK = 2048
 """Agents per block: the unit of parallel work and of deterministic partial records."""
 
 KERNEL_PARAMS = (
-    "day", "indptr", "indices", "far", "active", "packed_in", "packed_out", "public_in",
+    "day", "indptr", "indices", "far", "active", "ring", "ring_half", "packed_in", "packed_out",
+    "public_in",
     "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec",
     "rec_first", "hist", "ev", "sample_score", "sample_parts", "keep",
 )  # fmt: skip
 """The fused kernel's leading parameters, before ``enrolled`` (when gated) and the modules'
-fields."""
+fields. Over a network held by its ring (``scsim.network.ring``), ``indptr`` and ``indices`` are
+its ties off the ring (``xptr``, ``xind``), ``ring`` its ring bits and ``ring_half`` k / 2; over
+a CSR graph ``ring`` is a one-element stand-in and ``far`` the far-neighbour table."""
 
 HOOK_OPTIONS = {
     "forceinline": True,
@@ -183,6 +188,7 @@ def kernel_source(
     gated: bool = False,
     active: bool = False,
     memory: bool = False,
+    ring: bool = False,
     python: bool = False,
 ) -> str:
     """Source of the fused kernel for these modules' hooks, in phase order. ``regions``: read
@@ -190,8 +196,9 @@ def kernel_source(
     ``gated``: take an ``enrolled`` array and run gated modules' hooks only for the enrolled;
     ``active``: read the graph's per-edge mask and skip cut ties (shunning); ``memory``: every
     score component fades by its factor ``keep[c]`` a day before today's deltas (the score's
-    memory, ``modules.scoring.half_life``); ``python``: the same day in plain Python, tracing
-    one citizen on request (``scsim.kernels.debug``)."""
+    memory, ``modules.scoring.half_life``); ``ring``: the network is held by its ring
+    (``ring_view``); ``python``: the same day in plain Python, tracing one citizen on request
+    (``scsim.kernels.debug``)."""
     imports, behaviour, scoring, afters = [], [], [], []
     streams = [("region", 1)] if regions else []
     streams += [("packed_out", 1), ("parts", 2)]
@@ -231,7 +238,8 @@ def kernel_source(
         # a register sum without regions; a read-modify-write of the region's row with them
         score_sum="r[g, 0] += score" if regions else "score_sum += score",
         public=public,
-        active=active,
+        prefetch=(RING_PREFETCH if ring else PREFETCH).format(public=public),
+        view=(RING_VIEW if ring else VIEW).format(public=public, active=active),
         memory=MEMORY if memory else " " * 12 + "pass",
         behaviour="\n".join(behaviour) or " " * 12 + "pass",
         scoring="\n".join(scoring) or " " * 12 + "pass",
@@ -302,10 +310,11 @@ def fused_kernel(
     gated: bool = False,
     active: bool = False,
     memory: bool = False,
+    ring: bool = False,
     python: bool = False,
 ) -> FusedKernel:
     """Generate (or reuse) the fused kernel for these modules (``kernel_source``'s flags)."""
-    source = kernel_source(modules, regions, public, gated, active, memory, python)
+    source = kernel_source(modules, regions, public, gated, active, memory, ring, python)
     digest = hashlib.sha256((source + _source_digest() + _own_digest(modules)).encode())
     digest = digest.hexdigest()[:16]
     name = f"scsim_fused_{digest}"

@@ -297,7 +297,11 @@ def estimate(
     from scsim.engine import Sim
 
     n, days = scenario.population.n, scenario.days
-    small, large = (Sim(_resized(scenario, size)).build(compile_kernel=False) for size in PROBE_N)
+    form = "ring" if Sim(scenario).holds_ring() else "csr"  # the probes hold the run's form
+    small, large = (
+        Sim(_resized(scenario, size), network_form=form).build(compile_kernel=False)
+        for size in PROBE_N
+    )
     a, b = measure(small), measure(large)
     step = PROBE_N[1] - PROBE_N[0]
     parts = []
@@ -370,6 +374,8 @@ def lower_bound(scenario: Scenario, n: int, available: int | None = None) -> Pla
     alone: instant, for refusing a size far beyond the machine before anything is built."""
     network = scenario.network
     ties = getattr(network, "k", 0) or getattr(network, "friends_k", 0)
+    if network.kind == "watts-strogatz":  # held by its ring at scale: only rewired ties listed
+        ties *= network.rewire_prob
     audit = _buffer_bytes(_audit_log(scenario, n), 0, 1)
     parts = [
         Part("scores", LABELS["scores"], 0.0, 8 + 4),

@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -51,12 +51,12 @@ class Ranks:
     """This process's share of a run: its blocks and citizens, and the exchanges with the
     other ranks (nothing to exchange for one process)."""
 
-    def __init__(self, comm: SerialComm, indptr: np.ndarray, n: int) -> None:
+    def __init__(self, comm: SerialComm, graph: Any, n: int) -> None:
         self.comm = comm
         self.n = n
         n_blocks = -(-n // BLOCK)
         starts = np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * BLOCK, n)
-        cost = starts + np.asarray(indptr, dtype=np.int64)[starts]  # agents and ties before
+        cost = starts + graph.ties_before(starts)  # agents and ties before
         self.cuts = partition(cost.astype(np.float64), comm.size)
         self.starts = starts[self.cuts]
         """First citizen of each rank's range, then n."""

@@ -211,9 +211,10 @@ def test_nth_neighbour_counts_only_active_slots():
     indptr = np.array([0, 5], dtype=np.uint32)
     indices = np.array([10, 11, 12, 13, 14], dtype=np.uint32)
     active = np.array([0, 1, 0, 1, 1], dtype=np.uint8)
-    picks = [nth_neighbour(0, k, indptr, indices, active) for k in range(3)]
+    csr = np.zeros(1, np.uint32), 0  # no ring: a CSR graph
+    picks = [nth_neighbour(0, k, indptr, indices, active, *csr) for k in range(3)]
     assert picks == [11, 13, 14]
-    every = [nth_neighbour(0, k, indptr, indices, np.ones(1, np.uint8)) for k in range(5)]
+    every = [nth_neighbour(0, k, indptr, indices, np.ones(1, np.uint8), *csr) for k in range(5)]
     assert every == [10, 11, 12, 13, 14]
 
 

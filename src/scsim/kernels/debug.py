@@ -25,6 +25,8 @@ from scsim.fusion import own_blocks
 from scsim.kernels.agent import agent_view as _agent_view
 from scsim.kernels.agent import score_bin as _score_bin
 from scsim.kernels.agent import with_recorded as _with_recorded
+from scsim.kernels.bits import py_ctpop, py_cttz
+from scsim.kernels.ring_view import ring_view as _ring_view
 
 agent_view = _agent_view.py_func
 score_bin = _score_bin.py_func
@@ -42,7 +44,7 @@ def prefetch(*args: Any) -> None:
     """No prefetch in Python."""
 
 
-prefetch_at = prefetch_ahead = prefetch_row = prefetch
+prefetch_at = prefetch_ahead = prefetch_row = ring_prefetch_ahead = prefetch
 
 
 def claim(counter: np.ndarray) -> int:
@@ -85,8 +87,11 @@ def _no_intrinsic(name: str) -> Callable:
 
 INTRINSICS = {
     "prefetch": prefetch, "prefetch_at": prefetch, "prefetch_row": prefetch, "claim": claim,
+    "cttz": py_cttz, "ctpop": py_ctpop,
 }  # fmt: skip
-"""Python twins of the numba intrinsics hooks may call."""
+"""Python twins of the numba intrinsics hooks (and the ring's view) may call."""
+
+ring_view = _in_python(_ring_view.py_func, {})
 
 
 class FusedKernel:

@@ -34,7 +34,7 @@ def day_blocks(
         next_audit = -(-first // audit_stride) * audit_stride if audit_stride > 0 else n
         for agent in range(first, min(first + {block}, n)):
             i = np.uint64(agent)
-            prefetch_ahead(i, indptr, indices, far, packed_in, public_in, {public})
+            {prefetch}
             if agent & 7 == 0:  # a line of every per-agent array, ahead of the agents reading it
                 ahead = i + np.uint64(PREFETCH_STREAM)
 {streams}
@@ -42,8 +42,7 @@ def day_blocks(
             if audit:
                 next_audit += audit_stride{skip}
             g = {region}
-            a = agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public},
-                           active, {active}){seen}
+            a = {view}{seen}
             delta = np.float32(0.0)
             recorded = np.float32(0.0)
 {memory}
@@ -72,6 +71,16 @@ def day_blocks(
 day_step = FusedKernel(day_blocks)
 '''
 
+PREFETCH = "prefetch_ahead(i, indptr, indices, far, packed_in, public_in, {public})"
+RING_PREFETCH = "ring_prefetch_ahead(i, indptr, indices, ring, packed_in, public_in, {public})"
+"""What the agent's pass prefetches for the agents ahead, over a CSR graph or a ring."""
+
+VIEW = """agent_view(i, day, b, g, audit, indptr, indices, packed_in, public_in, {public},
+                           active, {active})"""
+RING_VIEW = """ring_view(i, day, b, g, audit, indptr, indices, ring, ring_half, packed_in,
+                          public_in, {public})"""
+"""The agent's view (``scsim.kernels.agent``, ``scsim.kernels.ring_view``)."""
+
 MEMORY = """\
             for c in range(parts.shape[0]):  # memory: every component fades by keep[c] a day
                 was = parts[c, i]
@@ -91,14 +100,15 @@ from scsim.kernels.agent import (
     PREFETCH_STREAM, agent_view, prefetch_ahead, score_bin, with_recorded,
 )
 from scsim.kernels.claim import claim
-from scsim.kernels.prefetch import prefetch, prefetch_at""",
+from scsim.kernels.prefetch import prefetch, prefetch_at
+from scsim.kernels.ring_view import ring_prefetch_ahead, ring_view""",
     True: """\
 from scsim.fusion import FORGOTTEN
 from scsim.kernels.agent import PREFETCH_STREAM
 from scsim.kernels.debug import FusedKernel, agent_view, claim, njit, prefetch
 from scsim.kernels.debug import hook as compiled_hook
 from scsim.kernels.debug import prefetch_ahead, prefetch_at, score_bin, seen, snap, traced
-from scsim.kernels.debug import wanted, with_recorded""",
+from scsim.kernels.debug import ring_prefetch_ahead, ring_view, wanted, with_recorded""",
 }
 """What the generated kernel runs on: numba, or plain Python (``scsim.kernels.debug``)."""
 

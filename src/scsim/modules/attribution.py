@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from scsim.network.ring import ring_nth
 from scsim.protocol import LISTED, OFFENDED, emit
 
 PENALTY_NAMES = ("sanctioned", "listed", "offended")
@@ -42,14 +43,16 @@ def attribution_stride(audit_stride: int, audit_size: int, sample: int) -> int:
 
 @njit(inline="always", cache=True)
 def attribute_friends(
-    a, ev, kind, indptr, indices, active, packed, public, pull, per_sanctioned, per_listed,
-    per_offended,
+    a, ev, kind, indptr, indices, active, ring, ring_half, packed, public, pull, per_sanctioned,
+    per_listed, per_offended,
 ):  # fmt: skip
-    """Log each neighbour's share of agent ``a``'s friends terms (audited agents only); with a
-    mask (``active.size > 1``, shunning) cut ties and spare slots are skipped."""
+    """Log each neighbour's share of agent ``a``'s friends terms (audited agents only), in
+    ascending id order; with a mask (``active.size > 1``, shunning) cut ties and spare slots
+    are skipped; over a ring (``ring.size > 1``) the row is walked tie by tie (``ring_nth``)."""
     one = np.uint64(1)
-    start = np.uint64(indptr[a.i])
-    stop = np.uint64(indptr[a.i + one])
+    on_ring = ring.size > 1
+    start = np.uint64(0) if on_ring else np.uint64(indptr[a.i])
+    stop = np.uint64(a.degree) if on_ring else np.uint64(indptr[a.i + one])
     if a.degree == 0:
         return
     masked = active.size > 1
@@ -62,7 +65,10 @@ def attribute_friends(
         if masked and active[e] == 0:
             e += one
             continue
-        j = indices[e]
+        if on_ring:
+            j = np.uint32(ring_nth(np.int64(a.i), e, ring.size, ring_half, ring, indptr, indices))
+        else:
+            j = indices[e]
         x = packed[j]
         share = gap_pull * (np.float64(abs(x)) - own)
         cause = 0

@@ -45,15 +45,15 @@ def _found(rec, ev, a, kind, seen, disclosed, target, col_found):
 
 @njit(inline="always", cache=True)
 def lookups_after(
-    a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, active, n, seen,
-    disclosed, col_lookups_friends, col_lookups_strangers, col_lookups_listed_found,
-    kind_friend, kind_stranger,
+    a, score, rec, ev, dkey, friend_rate, stranger_rate, indptr, indices, active, ring,
+    ring_half, n, seen, disclosed, col_lookups_friends, col_lookups_strangers,
+    col_lookups_listed_found, kind_friend, kind_stranger,
 ):  # fmt: skip
     h = agent_hash(dkey, a.i)
     if u_hi(h) < friend_rate and a.degree > 0:
         rec[a.region, col_lookups_friends] += 1.0
         k = below(agent_hash_k(dkey, a.i, 0), a.degree)
-        friend = nth_neighbour(a.i, k, indptr, indices, active)
+        friend = nth_neighbour(a.i, k, indptr, indices, active, ring, ring_half)
         _found(rec, ev, a, kind_friend, seen, disclosed, friend, col_lookups_listed_found)
     if u_lo(h) < stranger_rate and n > np.uint64(1):
         rec[a.region, col_lookups_strangers] += 1.0

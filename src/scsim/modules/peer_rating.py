@@ -130,9 +130,9 @@ def draw_stars(h, like):
 
 @njit(inline="always", cache=True)
 def peer_rating_delta(
-    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, packed, likability,
-    peer_rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span, follow, shade,
-    col_peer_ratings, col_peer_star_sum, kind_rated, kind_followed,
+    a, rec, ev, dkey, interact_prob, contacts, indptr, indices, active, ring, ring_half, packed,
+    likability, peer_rating, status_bias, log_keep, rater_weight, lo, inv_span, star_span,
+    follow, shade, col_peer_ratings, col_peer_star_sum, kind_rated, kind_followed,
 ):  # fmt: skip
     i = a.i
     if a.degree > 0 and u_hi(agent_hash(dkey, i)) < interact_prob:
@@ -143,7 +143,7 @@ def peer_rating_delta(
         given = 0.0
         for c in range(contacts):
             pick = below(agent_hash_k(dkey, i, 2 * c), a.degree)
-            j = nth_neighbour(i, pick, indptr, indices, active)
+            j = nth_neighbour(i, pick, indptr, indices, active, ring, ring_half)
             stars = draw_stars(agent_hash_k(dkey, i, 2 * c + 1), like)
             weight = 1.0 + rater_weight * np.float64(abs(packed[j]) - lo) * inv_span
             p = rated(p, np.float64(stars), weight, log_keep)

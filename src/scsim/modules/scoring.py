@@ -116,14 +116,14 @@ class ScoringParams(ModuleParams):
 
 @njit(inline="always", cache=True)
 def scoring_delta(
-    a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, active, packed,
-    public, attribute, kind_friend,
+    a, rec, ev, pull, per_sanctioned, per_listed, per_offended, indptr, indices, active, ring,
+    ring_half, packed, public, attribute, kind_friend,
 ):  # fmt: skip
     delta = pull * (a.nb_mean - a.score) + per_sanctioned * np.float32(a.nb_sanctioned)
     if a.audit and attribute > 0 and a.i % attribute == 0:
         attribute_friends(
-            a, ev, kind_friend, indptr, indices, active, packed, public, pull, per_sanctioned,
-            per_listed, per_offended,
+            a, ev, kind_friend, indptr, indices, active, ring, ring_half, packed, public, pull,
+            per_sanctioned, per_listed, per_offended,
         )  # fmt: skip
     return delta + per_listed * np.float32(a.nb_listed) + per_offended * np.float32(a.nb_offended)
 

@@ -145,6 +145,7 @@ class Shunning(Module):
     name = "shunning"
     phase = "sanctions"
     shared = ("hurt",)  # every rank's finish cuts ties over every citizen (docs/design/mpi.md)
+    edits_ties = True
     fields = (
         PerAgent("hurt", np.uint8, doc="a friend hurt the citizen's score today (1)"),
         Scalar("trigger", np.uint8, doc="the public flags that hurt a friend's score"),

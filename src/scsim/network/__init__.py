@@ -14,13 +14,17 @@ __all__ = [
 ]  # fmt: skip
 
 
-def build_network(spec, n: int, seed: int) -> tuple[Graph | None, dict[str, np.ndarray]]:
+def build_network(
+    spec, n: int, seed: int, ring: bool = False
+) -> tuple[Graph | RingGraph | None, dict[str, np.ndarray]]:
     """The graph a scenario's ``network:`` block describes, and the per-agent fields it
     assigns (``region`` and ``household`` for the regional and layered generators). The
     layered graph is ``None`` here: its work layer reads the population, so the engine builds
-    it with ``complete_network`` once the population is drawn."""
+    it with ``complete_network`` once the population is drawn. With ``ring``, a Watts-Strogatz
+    graph is held by its ring (``RingGraph``: the same graph, a sixth of the memory)."""
     if spec.kind == "watts-strogatz":
-        return watts_strogatz(n, spec.k, spec.rewire_prob, seed), {}
+        build = watts_strogatz_ring if ring else watts_strogatz
+        return build(n, spec.k, spec.rewire_prob, seed), {}
     if spec.kind == "regional":
         return regional_households(
             n, spec.region_shares, spec.household_mean, spec.friends_k, spec.long_tie_prob, seed

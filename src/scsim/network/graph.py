@@ -21,6 +21,8 @@ LAYERS = {"household": HOUSEHOLD, "friends": FRIENDS, "work": WORK}
 
 
 _NO_MASK = np.ones(1, dtype=np.uint8)
+NO_RING = np.zeros(1, dtype=np.uint32)
+"""What kernels get as the ring bits of a CSR graph (``scsim.network.ring``): never indexed."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,15 @@ class Graph:
     @property
     def n(self) -> int:
         return self.indptr.size - 1
+
+    def ties_before(self, starts: np.ndarray) -> np.ndarray:
+        """Row slots before each citizen of ``starts`` (ascending), as int64."""
+        return np.asarray(self.indptr, dtype=np.int64)[starts]
+
+    def kernel_arrays(self) -> tuple:
+        """What the fused kernel and the hooks that walk rows read: ``(indptr, indices, far,
+        active, ring, ring_half)``, the ring a stand-in (``scsim.network.ring``)."""
+        return self.indptr, self.indices, self.far, self.mask, NO_RING, np.int64(0)
 
     @property
     def n_edges(self) -> int:

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from scsim.network.graph import _NO_MASK, Graph, far_neighbours, indptr_from_degree
+from scsim.network.graph import FAR_SLOTS, _NO_MASK, Graph, far_neighbours, indptr_from_degree
+
+_NO_FAR = np.zeros((1, FAR_SLOTS), dtype=np.uint32)
 
 
 @njit(inline="always", cache=True)
@@ -69,6 +71,31 @@ def ring_row(v, n, half, ring, xptr, xind, out):
     return size
 
 
+@njit(cache=True)
+def ring_nth(v, k, n, half, ring, xptr, xind):
+    """Citizen ``v``'s ``k``-th neighbour (0 <= k < degree) in ascending id order, as
+    ``ring_row`` would write it, without writing the row."""
+    bits = np.int64(ring[v])
+    r = rotation(v, n, half)
+    width = 2 * half
+    e, stop = np.int64(xptr[v]), np.int64(xptr[v + 1])
+    k = np.int64(k)
+    seen = np.int64(0)
+    for step in range(width):
+        b = (r + step) % width
+        if (bits >> b) & 1:
+            j = (np.int64(v) + offset(b, half)) % n
+            while e < stop and np.int64(xind[e]) < j:
+                if seen == k:
+                    return np.int64(xind[e])
+                seen += 1
+                e += 1
+            if seen == k:
+                return j
+            seen += 1
+    return np.int64(xind[e + k - seen])
+
+
 @njit(inline="always", cache=True)
 def ring_degree(v, ring, xptr):
     """Citizen ``v``'s ties."""
@@ -84,6 +111,25 @@ def ring_degree(v, ring, xptr):
 def _degrees(ring, xptr, out):
     for v in prange(ring.size):
         out[v] = ring_degree(v, ring, xptr)
+
+
+@njit(cache=True)
+def _ties_before(ring, xptr, starts, out):
+    total = np.int64(0)
+    v = 0
+    for s in range(starts.size):
+        while v < starts[s]:
+            total += ring_degree(v, ring, xptr)
+            v += 1
+        out[s] = total
+
+
+@njit(cache=True)
+def _max_degree(ring, xptr):
+    best = np.int64(0)
+    for v in range(ring.size):
+        best = max(best, ring_degree(v, ring, xptr))
+    return best
 
 
 @njit(parallel=True, cache=True)
@@ -114,6 +160,17 @@ class RingGraph:
     def n(self) -> int:
         return self.ring.size
 
+    def ties_before(self, starts: np.ndarray) -> np.ndarray:
+        """Ties of the citizens before each of ``starts`` (ascending), as int64."""
+        out = np.empty(starts.size, dtype=np.int64)
+        _ties_before(self.ring, self.xptr, starts, out)
+        return out
+
+    def kernel_arrays(self) -> tuple:
+        """``Graph.kernel_arrays``: the ties off the ring as ``indptr`` and ``indices``, no far
+        table (``ring_prefetch_ahead`` reads the ties off the ring), no mask."""
+        return self.xptr, self.xind, _NO_FAR, _NO_MASK, self.ring, np.int64(self.half)
+
     def degree(self) -> np.ndarray:
         out = np.empty(self.n, dtype=np.int64)
         _degrees(self.ring, self.xptr, out)
@@ -128,7 +185,7 @@ class RingGraph:
 
     @property
     def max_degree(self) -> int:
-        return int(self.degree().max()) if self.n else 0
+        return int(_max_degree(self.ring, self.xptr))
 
     @property
     def nbytes(self) -> int:

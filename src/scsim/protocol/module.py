@@ -78,6 +78,9 @@ class Module:
     them to each other after every day, ``scsim.ranks``; see ``shared_arrays``)."""
     splits: ClassVar[bool] = True
     """False if the module cannot yet run over several MPI ranks (the run is refused)."""
+    edits_ties: ClassVar[bool] = False
+    """True if the module cuts or forms ties: the network is then held in CSR form, never by
+    its ring (``scsim.network.ring``)."""
     delta: ClassVar[Any] = None
     after: ClassVar[Any] = None
 

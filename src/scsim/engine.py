@@ -50,12 +50,12 @@ from scsim.timeline import Timeline
 
 ENGINE_RECORDS = (Record("score_sum", "sum of citizens' scores", "points", "measure"),)
 BOUND = "bound"
+"""The score component holding what the score range clipped off."""
 NETWORK_FORMS = ("auto", "csr", "ring")
 RING_FROM = 20_000_000
 """Citizens from which "auto" holds a Watts-Strogatz network by its ring: its CSR form is then
 2 GB or more (k = 20), and the ring's slower gather (1.1-1.5 times the CSR's at 10 M citizens,
 bench/ring_gather.py) buys a sixth of the memory."""
-"""The score component holding what the score range clipped off."""
 GATED_PHASES = ("lists", "sanctions")
 """Phases whose hooks (the system's reactions: lists, sanctions, perks) skip unenrolled
 citizens."""

@@ -6,8 +6,9 @@ accumulators alternating by position. For an interior row (``h <= v < n - h``) t
 ties off the ring below ``v``, the ring's set bits (two at a time, by ``cttz``), the rest; the
 first and last ``h`` rows, whose ring wraps around the ids, take the general merge
 (``scsim.network.ring.ring_row``'s). The accumulator of the next position is swapped in after a
-single add, so no branch depends on a position's parity. ``bench/ring_gather.py`` times it
-against ``agent_view``; the engine does not use it yet (docs/design/ring-network.md).
+single add, so no branch depends on a position's parity. The fused kernel calls it when the
+network is held by its ring (``Sim.holds_ring``); ``bench/ring_gather.py`` times it against
+``agent_view`` (docs/design/ring-network.md).
 """
 
 import numpy as np

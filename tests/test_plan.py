@@ -96,7 +96,7 @@ def test_plan_prints_parts_that_add_up_to_the_peak():
 
 def test_plan_for_a_smaller_machine_says_how_many_processes_would_hold_it():
     res = runner.invoke(
-        app, ["plan", "sc-core", "--n", "20000000", "--days", "20"] + ["--memory", "1GB"]
+        app, ["plan", "sc-core", "--n", "200000000", "--days", "20"] + ["--memory", "8GB"]
     )
     assert res.exit_code == 0, res.output
     assert "does not fit" in res.stdout and "processes of this size" in res.stdout

@@ -269,16 +269,22 @@ def _write_per_citizen(table: Callable[[Sim], pa.Table], sim: Sim, path: Path) -
     pq.write_table(table(sim), path, row_group_size=ROW_GROUP, use_dictionary=["kind", "cause"])
 
 
+def _write_groups(path: Path, rows: int, group: Callable[[int, int], pa.Table]) -> None:
+    """Write a parquet file of ``rows`` rows one row group at a time, ``group(start, stop)``
+    making each group's table for it alone."""
+    first = group(0, min(ROW_GROUP, rows))
+    with pq.ParquetWriter(path, first.schema, use_dictionary=False) as writer:
+        writer.write_table(first, row_group_size=ROW_GROUP)
+        del first
+        for start in range(ROW_GROUP, rows, ROW_GROUP):
+            writer.write_table(group(start, min(start + ROW_GROUP, rows)), ROW_GROUP)
+
+
 def _write_people(sim: Sim, columns: dict[str, np.ndarray], path: Path) -> None:
     """Write people.parquet one row group at a time, each group's citizen ids and int32 days
     made for it alone: whole, they were 8 bytes a citizen and 4 more per day field (a dozen
     with every module on)."""
-    group = people_table(sim, 0, min(ROW_GROUP, sim.n), columns)
-    with pq.ParquetWriter(path, group.schema, use_dictionary=False) as writer:
-        writer.write_table(group, row_group_size=ROW_GROUP)
-        del group
-        for start in range(ROW_GROUP, sim.n, ROW_GROUP):
-            writer.write_table(people_table(sim, start, start + ROW_GROUP, columns), ROW_GROUP)
+    _write_groups(path, sim.n, lambda start, stop: people_table(sim, start, stop, columns))
 
 
 def _write_audit(sim: Sim, path: Path) -> None:
@@ -286,11 +292,7 @@ def _write_audit(sim: Sim, path: Path) -> None:
     for it alone: whole, they were 44 MB of fresh memory (10 000 citizens x 365 days), whose
     first-touch page faults were ~7 % of the CPU time of writing a 1 M-citizen year."""
     rows = sim.events.size * sim.events.score.shape[0]
-    group = audit_table(sim, 0, min(ROW_GROUP, rows))
-    with pq.ParquetWriter(path, group.schema, use_dictionary=False) as writer:
-        writer.write_table(group, row_group_size=ROW_GROUP)
-        for start in range(ROW_GROUP, rows, ROW_GROUP):
-            writer.write_table(audit_table(sim, start, start + ROW_GROUP), ROW_GROUP)
+    _write_groups(path, rows, lambda start, stop: audit_table(sim, start, stop))
 
 
 def write_run(

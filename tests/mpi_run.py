@@ -8,7 +8,8 @@ timeline).
 
 With ``SAVE_AT=D`` each run also saves a checkpoint after day D to OUT/<preset>.bin (every rank
 takes part; rank 0 writes) and runs on; with ``RESUME=LABEL`` each run is instead loaded from
-OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL.
+OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM`` (default
+"auto") is the ``Sim``'s ``network_form``.
 """
 
 import os
@@ -31,13 +32,14 @@ def scenario(preset: str, n: int, days: int):
 
 out, n, days, *presets = sys.argv[1:]
 save_at, resume = int(os.environ.get("SAVE_AT", "-1")), os.environ.get("RESUME")
+form = os.environ.get("NETWORK_FORM", "auto")
 numba.set_num_threads(1)
 for preset in presets:
     state, name = Path(out) / f"{preset}.bin", preset
     if resume:
         sim, name = Sim.load_checkpoint(state).run(), f"{preset}-{resume}"
     else:
-        sim = Sim(scenario(preset, int(n), int(days))).build()
+        sim = Sim(scenario(preset, int(n), int(days)), network_form=form).build()
         sim.run(on_day=lambda day: day == save_at and sim.save_checkpoint(state))
     if sim.ranks.comm.rank == 0:
         write_run(sim, Path(out) / name, preset, threads=1, report=False)

@@ -12,16 +12,18 @@ NOT_COMPARED = ("timings", "created", "machine", "agent_steps_per_s", "threads",
 """Manifest keys that say how and when a run ran, not what it computed."""
 
 
-def same_run_files(a: Path, b: Path) -> None:
+def same_run_files(a: Path, b: Path, held_apart: tuple[str, ...] = ()) -> None:
     """Every file of two run directories the same, but for how and when they ran: parquet files
-    byte for byte, the manifest but ``NOT_COMPARED``, the report but its run header."""
+    byte for byte, the manifest but ``NOT_COMPARED`` (and ``held_apart``), the report but its
+    run header."""
     assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
     for path in a.iterdir():
         if path.suffix == ".parquet":
             assert path.read_bytes() == (b / path.name).read_bytes(), path.name
     ma, mb = (json.loads((d / "manifest.json").read_text()) for d in (a, b))
-    assert {k: v for k, v in ma.items() if k not in NOT_COMPARED} == {
-        k: v for k, v in mb.items() if k not in NOT_COMPARED
+    skipped = (*NOT_COMPARED, *held_apart)
+    assert {k: v for k, v in ma.items() if k not in skipped} == {
+        k: v for k, v in mb.items() if k not in skipped
     }
     if not (a / "report.html").exists():  # a run written without its report
         return

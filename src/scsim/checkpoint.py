@@ -6,12 +6,9 @@ kernel and the hooks, which ``Sim._link`` makes again from the on-disk kernel ca
 numpy array out of band: each block of memory that arrays share (an array and its views: the
 people fields that are rows of a module's 2-D state, the audit sample within the audit log's
 buffers, ...) is written once as raw bytes, and every array refers to it by offset, shape and
-strides, so after loading the views are views of the same memory again. Layout: ``MAGIC``, the
-pickle, the raw blocks, then a JSON trailer (version tag, day, each part's size and CRC-32), its
-length and ``END``. A file is written to a temporary name in its directory, flushed, fsynced
-and renamed over, so a ``kill -9`` leaves the old file or the new one, never a torn one. A
-network that the run's seed makes (no module replaced it, ``Sim.graph_from_seed``) is not
-written: the trailer holds the scenario and the network's checksums, and loading builds it
+strides, so after loading the views are views of the same memory again. The file's layout, its
+checksums and its atomic write are ``scsim.checkpoint_file``'s. A network that the run's seed
+makes (no module replaced it, ``Sim.graph_from_seed``) is not written: the trailer holds the scenario and the network's checksums, and loading builds it
 again and checks it (at 10 M citizens of sc-core it is two thirds of the state).
 
 A run's checkpoint directory ``<out>.checkpoint/`` (beside the run directory, which only
@@ -27,33 +24,29 @@ from __future__ import annotations
 import io
 import json
 import mmap
-import os
 import pickle
-import struct
 import weakref
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from scsim.checkpoint_file import (
+    FORMAT,
+    CheckpointError,
+    checksum,
+    read_parts,
+    read_trailer,
+    write_parts,
+)
 from scsim.checkpoint_tag import describe, tag
 
 Sim = Any
 """A built ``scsim.engine.Sim`` (whose ``save_checkpoint`` and ``load_checkpoint`` call this
 module, so it is not imported here)."""
 
-FORMAT = 1
-MAGIC = b"scsim checkpoint\n"
-END = b"\nscsim checkpoint end\n"
 META = "checkpoint.json"
-CHUNK = 64 << 20
-"""Bytes written or read (and checksummed) at a time."""
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be written or resumed; the message names the path and why."""
 
 
 def directory_of(out: Path) -> Path:
@@ -175,44 +168,6 @@ class _Unpickler(pickle.Unpickler):
 # --------------------------------------------------------------------- one state file
 
 
-def write_atomically(path: Path, write) -> None:
-    """``write(file)`` to a temporary file beside ``path``, fsync it and rename it over. The
-    written pages then leave the page cache (they are on disk): at 10 M citizens of sc-core a
-    save took 0.28-1.3 s of CPU without that (the next write, or the delete of the state file it
-    replaces, paid for the cached ones) and 0.28 s every time with it (bench/README.md)."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-            if hasattr(os, "posix_fadvise"):
-                os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    if hasattr(os, "O_DIRECTORY"):  # the rename itself reaches the disk
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _write_blocks(f, blocks) -> list[list[int]]:
-    """Write each block of bytes; return [size, CRC-32] of each."""
-    sums = []
-    for block in blocks:
-        view, crc = memoryview(block), 0
-        for start in range(0, view.nbytes, CHUNK):
-            part = view[start : start + CHUNK]
-            crc = zlib.crc32(part, crc)
-            f.write(part)
-        sums.append([view.nbytes, crc])
-    return sums
-
-
 @dataclass
 class State:
     """A Sim's state ready to write: the pickle, the memory blocks its arrays refer to, and the
@@ -253,12 +208,13 @@ _CHECKSUMS: dict[int, tuple[weakref.ref, int]] = {}
 
 
 def _checksum(network_array: np.ndarray) -> int:
-    """CRC-32 of an array of a network the seed made, computed once (no one edits it)."""
+    """The checksum of an array of a network the seed made, computed once (no one edits
+    it)."""
     known = _CHECKSUMS.get(id(network_array))
     if known is None or known[0]() is not network_array:
         for key in [k for k, (ref, _) in _CHECKSUMS.items() if ref() is None]:
             del _CHECKSUMS[key]
-        known = weakref.ref(network_array), zlib.crc32(_flat(network_array))
+        known = weakref.ref(network_array), checksum(memoryview(_flat(network_array)))
         _CHECKSUMS[id(network_array)] = known
     return known[1]
 
@@ -295,70 +251,24 @@ def _copied(roots: list[np.ndarray], into: list[np.ndarray]) -> list[np.ndarray]
 
 def write_state(state: State, path: Path) -> int:
     """Write a captured state to ``path`` atomically; return the file's size."""
-    trailer = dict(state.trailer)
 
-    def write(f) -> None:
-        f.write(MAGIC)
-        trailer["sizes"] = _write_blocks(f, [state.body, *(_flat(r) for r in state.roots)])
-        text = json.dumps(trailer).encode()
-        f.write(text + struct.pack("<Q", len(text)) + END)
+    def trailer(sums: list) -> bytes:
+        return json.dumps({**state.trailer, "sizes": sums}).encode()
 
-    write_atomically(path, write)
+    parts = [memoryview(state.body), *(memoryview(_flat(r)) for r in state.roots)]
+    write_parts(path, parts, trailer)
     return path.stat().st_size
-
-
-def read_trailer(path: Path) -> dict:
-    """The trailer of a state file (version tag, day, sizes), checked against its size."""
-    try:
-        with open(path, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
-            if f.read(len(MAGIC)) != MAGIC:
-                raise CheckpointError(f"{path}: is not a scsim checkpoint state file")
-            tail = len(END) + 8
-            if size < len(MAGIC) + tail:
-                raise CheckpointError(f"{path}: is truncated ({size} bytes)")
-            f.seek(size - tail)
-            (length,) = struct.unpack("<Q", f.read(8))
-            if f.read(len(END)) != END or length > size - len(MAGIC) - tail:
-                raise CheckpointError(f"{path}: is truncated or corrupt (no complete trailer)")
-            f.seek(size - tail - length)
-            trailer = json.loads(f.read(length))
-            expected = len(MAGIC) + sum(s for s, _ in trailer["sizes"]) + length + tail
-    except OSError as e:
-        raise CheckpointError(f"{path}: cannot be read ({e.strerror or e})") from None
-    except CheckpointError:
-        raise
-    except (ValueError, KeyError, TypeError, struct.error):
-        raise CheckpointError(f"{path}: is corrupt (its trailer does not parse)") from None
-    if trailer.get("format") != FORMAT or expected != size:
-        raise CheckpointError(
-            f"{path}: is truncated or corrupt ({size} bytes; its trailer says {expected})"
-        )
-    return trailer
 
 
 def read_state(path: Path) -> Sim:
     """The Sim saved in the state file ``path``, with its kernel loaded, ready to run on."""
     trailer = read_trailer(path)
     check_tag(path, trailer, trailer["modules"])
-    (pickle_size, pickle_crc), *sizes = trailer["sizes"]
     roots = [
         np.empty(shape, np.dtype(dtype), order="F" if fortran else "C")
         for dtype, shape, fortran in trailer["roots"]
     ]
-    with open(path, "rb") as f:
-        f.seek(len(MAGIC))
-        body = f.read(pickle_size)
-        blocks = [(memoryview(body), pickle_crc)]
-        for root, (size, crc) in zip(roots, sizes, strict=True):
-            view = memoryview(_flat(root))
-            if view.nbytes != size:
-                raise CheckpointError(f"{path}: is corrupt (a block's size does not match)")
-            for start in range(0, size, CHUNK):
-                f.readinto(view[start : start + CHUNK])
-            blocks.append((view, crc))
-    if any(zlib.crc32(view) != crc for view, crc in blocks):
-        raise CheckpointError(f"{path}: is corrupt (a checksum does not match)")
+    body = read_parts(path, trailer, [memoryview(_flat(r)) for r in roots])
     from scsim.fusion import fused_kernel
 
     try:

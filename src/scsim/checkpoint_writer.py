@@ -34,9 +34,9 @@ from scsim.checkpoint import (
     check_tag,
     dry_run,
     read_state,
-    write_atomically,
     write_state,
 )
+from scsim.checkpoint_file import write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -37,13 +37,13 @@ import numpy as np
 from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
-from scsim.kernels.debug import tracing
+from scsim.kernels.debug import trace_citizen
 from scsim.modules import REGISTRY
 from scsim.mpi import SerialComm, world
 from scsim.network import RingGraph, build_network, complete_network
 from scsim.population import People
-from scsim.protocol import PHASES, ContractError, Module, Record
-from scsim.protocol.declare import columns
+from scsim.protocol import PHASES, Module, Record
+from scsim.protocol.declare import place_events, place_records
 from scsim.ranks import Ranks
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
@@ -104,8 +104,9 @@ class Sim:
         self.split_over_ranks()
         enrolled = self.people.fields.get("enrolled")
         self.gated = enrolled is not None and not enrolled.all()
-        self.record_names = self._assign_records()
-        self.event_kinds = self._assign_events()
+        self.record_specs = place_records(self.modules, ENGINE_RECORDS)
+        self.record_names = [r.name for r in self.record_specs]
+        self.event_kinds = place_events(self.modules)
         self.components = [m.component for m in self.modules if m.component] + [BOUND]
         self._allocate()
         self.timings["build_s"] = time.perf_counter() - t0
@@ -239,28 +240,6 @@ class Sim:
             chosen, key=lambda m: (PHASES.index(m.phase), order.get(m.name, len(order)), m.name)
         )
 
-    def _assign_records(self) -> list[str]:
-        """Every record's column: the engine's first, then each module's in order."""
-        self.record_specs = list(ENGINE_RECORDS)
-        for m in self.modules:
-            m.col = len(self.record_specs)
-            mine = m.record_list()
-            m.columns = columns(mine, m.col)
-            self.record_specs.extend(mine)
-        names = [r.name for r in self.record_specs]
-        if len(set(names)) != len(names):
-            twice = sorted({x for x in names if names.count(x) > 1})
-            raise ContractError(f"records {twice} are kept by more than one module")
-        return names
-
-    def _assign_events(self) -> list[tuple[str, str]]:
-        kinds = []
-        for m in self.modules:
-            m.evk = len(kinds)
-            m.kinds = {f"kind_{kind}": m.evk + k for k, kind in enumerate(m.events)}
-            kinds.extend((m.name, kind) for kind in m.events)
-        return kinds
-
     def _kernel_args(self, day: int, check: bool = False) -> tuple:
         lo, hi = self.score_range
         g = self.graph
@@ -375,28 +354,7 @@ class Sim:
         "view", "steps": [{"module", "hook", "value", "records"}]}`` (``view``: the agent view
         the hooks read; ``value``: a delta's score change or an after hook's public flags;
         ``records``: name -> what the hook added)."""
-        n, days = self.scenario.population.n, self.scenario.days
-        if not 0 <= citizen < n:
-            raise ValueError(f"citizen: {citizen} is not allowed; expected 0 to {n - 1}")
-        if not 0 <= day < days:
-            raise ValueError(f"day: {day} is not allowed; expected 0 to {days - 1}")
-        sim = type(self)(self.scenario).build()
-        for d in range(day):
-            sim.step(d)
-        kernel = fused_kernel(sim.hooks, *sim.kernel_flags, python=True)
-        sim.timeline.apply(sim, day)
-        args = sim._kernel_args(day, check=True)
-        before = float(np.abs(sim.published_scores()[citizen]))
-        with tracing(citizen) as steps:
-            kernel(*args)
-        view = steps.pop(0)["value"] if steps and steps[0]["hook"] == "view" else None
-        for step in steps:
-            step["records"] = {sim.record_names[c]: v for c, v in step["records"].items()}
-        after = float(np.abs(sim.published_scores(yesterday=True)[citizen]))
-        return {
-            "citizen": citizen, "day": day, "score_before": before, "score": after,
-            "view": view or {}, "steps": steps,
-        }  # fmt: skip
+        return trace_citizen(self, citizen, day)
 
     def published_scores(self, yesterday: bool = False) -> np.ndarray:
         """Scores as neighbours read them (magnitude = score, sign bit = visibly sanctioned):

@@ -21,7 +21,7 @@ import numpy as np
 from numba.core.extending import _Intrinsic
 from numba.core.registry import CPUDispatcher as Dispatcher
 
-from scsim.fusion import own_blocks
+from scsim.fusion import fused_kernel, own_blocks
 from scsim.kernels.agent import agent_view as _agent_view
 from scsim.kernels.agent import score_bin as _score_bin
 from scsim.kernels.agent import with_recorded as _with_recorded
@@ -160,3 +160,30 @@ def seen(agent: int, a: Any) -> None:
 
 def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
+
+
+def trace_citizen(sim: Any, citizen: int, day: int) -> dict[str, Any]:
+    """``Sim.trace``: the scenario of ``sim`` run afresh to the evening of ``day - 1``
+    (compiled), then ``day`` in plain Python with ``citizen`` traced."""
+    n, days = sim.scenario.population.n, sim.scenario.days
+    if not 0 <= citizen < n:
+        raise ValueError(f"citizen: {citizen} is not allowed; expected 0 to {n - 1}")
+    if not 0 <= day < days:
+        raise ValueError(f"day: {day} is not allowed; expected 0 to {days - 1}")
+    fresh = type(sim)(sim.scenario).build()
+    for d in range(day):
+        fresh.step(d)
+    kernel = fused_kernel(fresh.hooks, *fresh.kernel_flags, python=True)
+    fresh.timeline.apply(fresh, day)
+    args = fresh._kernel_args(day, check=True)
+    before = float(np.abs(fresh.published_scores()[citizen]))
+    with tracing(citizen) as steps:
+        kernel(*args)
+    view = steps.pop(0)["value"] if steps and steps[0]["hook"] == "view" else None
+    for step in steps:
+        step["records"] = {fresh.record_names[c]: v for c, v in step["records"].items()}
+    after = float(np.abs(fresh.published_scores(yesterday=True)[citizen]))
+    return {
+        "citizen": citizen, "day": day, "score_before": before, "score": after,
+        "view": view or {}, "steps": steps,
+    }  # fmt: skip

@@ -177,3 +177,30 @@ def columns(records: list[Record], first: int) -> dict[str, int]:
             seen_groups[r.group] = k
             cols.setdefault(f"col_{r.group}", first + k)
     return cols
+
+
+def place_records(modules: list, first: tuple[Record, ...]) -> list[Record]:
+    """Every record in column order: ``first`` (the engine's), then each module's; sets each
+    module's first column ``col`` and its ``columns`` (``columns``)."""
+    specs = list(first)
+    for m in modules:
+        m.col = len(specs)
+        mine = m.record_list()
+        m.columns = columns(mine, m.col)
+        specs.extend(mine)
+    names = [r.name for r in specs]
+    if len(set(names)) != len(names):
+        twice = sorted({x for x in names if names.count(x) > 1})
+        raise ContractError(f"records {twice} are kept by more than one module")
+    return specs
+
+
+def place_events(modules: list) -> list[tuple[str, str]]:
+    """Every event kind as (module, kind) in kind order; sets each module's first kind
+    ``evk`` and its ``kinds`` (``kind_<name>`` -> kind)."""
+    kinds: list[tuple[str, str]] = []
+    for m in modules:
+        m.evk = len(kinds)
+        m.kinds = {f"kind_{kind}": m.evk + k for k, kind in enumerate(m.events)}
+        kinds.extend((m.name, kind) for kind in m.events)
+    return kinds

@@ -9,9 +9,12 @@ timeline).
 With ``SAVE_AT=D`` each run also saves a checkpoint after day D to OUT/<preset>.bin (every rank
 takes part; rank 0 writes) and runs on; with ``RESUME=LABEL`` each run is instead loaded from
 OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM`` (default
-"auto") is the ``Sim``'s ``network_form``.
+"auto") is the ``Sim``'s ``network_form``. Rank 0 also writes OUT/<name>.exchange: the day's
+exchange (``Ranks.exchange``), the bytes it received in the days' exchanges, how many citizens
+it receives each day, of how many it does not run.
 """
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -43,3 +46,10 @@ for preset in presets:
         sim.run(on_day=lambda day: day == save_at and sim.save_checkpoint(state))
     if sim.ranks.comm.rank == 0:
         write_run(sim, Path(out) / name, preset, threads=1, report=False)
+        r = sim.ranks
+        exchange = {
+            "exchange": r.exchange, "received_bytes": r.received_bytes,
+            "takes": int(r.halo.takes.size) if r.halo is not None else sim.n - (r.hi - r.lo),
+            "others": sim.n - (r.hi - r.lo),
+        }  # fmt: skip
+        (Path(out) / f"{name}.exchange").write_text(json.dumps(exchange))

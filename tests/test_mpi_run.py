@@ -73,6 +73,37 @@ def test_copying_every_array_each_day_changes_nothing(one_process, tmp_path):
         same_run_files(one_process / run, tmp_path / run)
 
 
+def test_a_poisoned_halo_changes_nothing(one_process, tmp_path):
+    # SCSIM_MPI_POISON fills what a rank neither runs nor receives in the halo with 0xFF (NaN
+    # scores, every flag set): were a module to read beyond its declared reach, this run would
+    # not match. The runs whose modules all reach no further than ties exchange a halo.
+    _driver(tmp_path, 3, RUNS, SCSIM_MPI_POISON="1")
+    kinds = {}
+    for run in RUNS:
+        same_run_files(one_process / run, tmp_path / run)
+        kinds[run] = json.loads((tmp_path / f"{run}.exchange").read_text())["exchange"]
+    looks_up = {"every-module", "beijing-2020", "peer-rating", "sesame", "tencent"}
+    family = {"china-2020", "all-modules"}  # sanctions' family tiers read households
+    anyone = looks_up | family
+    assert {run for run, kind in kinds.items() if kind == "everyone"} == anyone
+    assert {kind for run, kind in kinds.items() if run not in anyone} == {"halo"}
+
+
+def test_the_halo_receives_the_citizens_tied_to_a_rank(tmp_path):
+    # sc-core on 20 000 citizens over 2 ranks: a citizen has ~2 ties off the ring (k p = 20 x
+    # 0.1: one it rewired, one rewired to it), half of them to the other rank, so the other
+    # rank's ~10 000 citizens get ~1 tie each from rank 0's and 1 - 1/e = 63 % of them are
+    # tied to it (sd ~0.5 %; the ring adds 20): the halo carries those, not all 10 000
+    _driver(tmp_path / "halo", 2, ["sc-core"])
+    _driver(tmp_path / "all", 2, ["sc-core"], SCSIM_MPI_SYNC_ALL="1")
+    halo = json.loads((tmp_path / "halo" / "sc-core.exchange").read_text())
+    assert halo["exchange"] == "halo"
+    assert 0.60 < halo["takes"] / halo["others"] < 0.67
+    per_citizen = halo["received_bytes"] / (halo["takes"] * DAYS)  # bytes a citizen a day
+    assert per_citizen == int(per_citizen) >= 4  # its score (4 bytes), flags, shared fields
+    same_run_files(tmp_path / "all" / "sc-core", tmp_path / "halo" / "sc-core")
+
+
 def test_ranks_without_a_block_pass_the_sums_on(tmp_path):
     # 3 000 citizens are 2 blocks: of 4 ranks, 2 own nothing yet join every exchange
     _driver(tmp_path / "one", None, ["sc-core"], n=3000)

@@ -149,6 +149,8 @@ def bench(
         "seed": sim.seed,
         "threads": k,
         "ranks": sim.ranks.comm.size,
+        "exchange": sim.ranks.exchange,
+        "received_mb_per_day": round(sim.ranks.received_bytes / 1e6 / max(sim.days, 1), 3),
         "build_s": round(t["build_s"], 3),
         "jit_s": round(t["jit_s"], 3),
         "step_s": round(t["step_s"], 3),

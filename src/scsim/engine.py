@@ -161,6 +161,7 @@ class Sim:
         """Give each MPI rank its blocks of citizens; ``ValueError`` names what cannot split."""
         self.ranks = Ranks(self.comm or world(), self.graph, self.n)
         self.ranks.refuse(self.modules)
+        self.ranks.plan_halo(self.graph, self.modules)
 
     def _init_module(self, m: Module) -> None:
         before = set(self.people.fields)

@@ -87,6 +87,18 @@ class SerialComm:
         """In place: rank r's piece ``flat[starts[r] : starts[r] + counts[r]]`` (bytes of a
         contiguous array) copied to every rank."""
 
+    def alltoall(self, values: list) -> list:
+        """``values[r]`` (any picklable object) sent to rank r; what every rank sent this one,
+        in rank order."""
+        return list(values)
+
+    def exchange(
+        self, send: np.ndarray, send_counts: np.ndarray, recv: np.ndarray, recv_counts: np.ndarray
+    ) -> None:
+        """``send`` (bytes, ``send_counts[r]`` for rank r, in rank order) to the ranks; into
+        ``recv`` what each rank sent this one (``recv_counts[r]`` from rank r, in rank order)."""
+        recv[...] = send
+
     def barrier(self) -> None:
         """Nothing to wait for."""
 
@@ -139,6 +151,20 @@ class MpiComm(SerialComm):
         from mpi4py import MPI
 
         self._wait(self.comm.Iallgatherv(MPI.IN_PLACE, [flat, (counts, starts), MPI.BYTE]))
+
+    def alltoall(self, values: list) -> list:
+        return self.comm.alltoall(values)
+
+    def exchange(
+        self, send: np.ndarray, send_counts: np.ndarray, recv: np.ndarray, recv_counts: np.ndarray
+    ) -> None:
+        from mpi4py import MPI
+
+        send_at = np.concatenate([[0], np.cumsum(send_counts)[:-1]])
+        recv_at = np.concatenate([[0], np.cumsum(recv_counts)[:-1]])
+        self._wait(self.comm.Ialltoallv(
+            [send, (send_counts, send_at), MPI.BYTE], [recv, (recv_counts, recv_at), MPI.BYTE]
+        ))  # fmt: skip
 
     def barrier(self) -> None:
         self._wait(self.comm.Ibarrier())

@@ -10,8 +10,13 @@ module's serial ``finish``, on the same values one process has. At the end every
 the whole final state, the audit sample and its events, so the outputs are byte for byte one
 process's (docs/design/mpi.md, §5.3; tests/test_mpi_run.py).
 
-With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check
-that no module reads another citizen's private state without declaring it.
+When no module reaches beyond its citizens' ties (``Module.reach``), the day's copy is a halo:
+each rank receives only the published state (and the shared fields) of the citizens its own
+citizens are tied to (``Halo``), not everyone's. With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy
+every per-agent array each day instead: a check that no module reads another citizen's private
+state without declaring it. With ``SCSIM_MPI_POISON=1`` a rank's copies of the citizens it
+neither runs nor receives are filled with 0xFF bytes after each halo (NaN scores, every flag
+set): a check that no module reads beyond its declared reach.
 
 A checkpoint (``Sim.save_checkpoint``) is one process's: before it, every rank gets every
 citizen's state and the whole audit log (``whole``), rank 0 writes it, and each rank goes back
@@ -24,6 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -45,6 +51,22 @@ citizens and 31 regions of 105 records, 1.3 GB)."""
 
 SYNC_ALL = "SCSIM_MPI_SYNC_ALL"
 """Environment variable: copy every per-agent array between ranks each day (a check)."""
+POISON = "SCSIM_MPI_POISON"
+"""Environment variable: fill what a rank neither runs nor receives with 0xFF (a check)."""
+
+
+@dataclass
+class Halo:
+    """A rank's part of the day's halo: the ids of its own citizens other ranks read, grouped
+    by the rank that reads them, and the ids it reads of other ranks' citizens (ascending, so
+    grouped by their rank), with the count for each rank."""
+
+    gives: np.ndarray
+    give_counts: np.ndarray
+    takes: np.ndarray
+    take_counts: np.ndarray
+    seen: np.ndarray | None = None
+    """With ``SCSIM_MPI_POISON``: True where the rank runs or receives the citizen."""
 
 
 class Ranks:
@@ -64,6 +86,10 @@ class Ranks:
         self.first_block, self.end_block = int(self.cuts[r]), int(self.cuts[r + 1])
         self.lo, self.hi = int(self.starts[r]), int(self.starts[r + 1])
         self.sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
+        self.halo: Halo | None = None
+        """The day's exchange when it is a halo (``plan_halo``); None: everyone's state."""
+        self.received_bytes = 0
+        """Bytes this rank received in the days' exchanges so far (``share_day``)."""
 
     def refuse(self, modules: list[Module]) -> None:
         """Refuse modules that cannot yet run over several ranks (``Module.splits``)."""
@@ -74,17 +100,62 @@ class Ranks:
                 "(docs/design/mpi.md); run it in one process"
             )
 
+    def plan_halo(self, graph: Any, modules: list[Module]) -> None:
+        """Make the day's exchange a halo (``Halo``) when no module reaches "anyone"
+        (``Module.reach``): each rank tells each other which of its citizens it reads."""
+        self.halo = None
+        if self.alone or self.sync_all or any(m.reach == "anyone" for m in modules):
+            return
+        takes = graph.ghosts(self.lo, self.hi)
+        owner = np.searchsorted(self.starts, takes, side="right") - 1
+        asked = self.comm.alltoall([takes[owner == r] for r in range(self.comm.size)])
+        self.halo = Halo(
+            gives=np.concatenate(asked).astype(np.int64),
+            give_counts=np.array([a.size for a in asked], dtype=np.int64),
+            takes=takes,
+            take_counts=np.bincount(owner, minlength=self.comm.size).astype(np.int64),
+        )
+        if os.environ.get(POISON, "") not in ("", "0"):
+            self.halo.seen = np.zeros(self.n, dtype=np.bool_)
+            self.halo.seen[self.lo : self.hi] = True
+            self.halo.seen[takes] = True
+
+    @property
+    def exchange(self) -> str:
+        """What the day's exchange copies: "none" (one process), "halo" or "everyone"."""
+        return "none" if self.alone else "halo" if self.halo is not None else "everyone"
+
     def share_day(self, sim: Sim) -> None:
         """After a day's pass: copy what citizens read across ranks (the published scores and
-        flags and the people fields modules declare ``shared``; with ``sync_all``, every
-        per-agent array)."""
+        flags and the people fields modules declare ``shared``: the halo's, or everyone's;
+        with ``sync_all``, every per-agent array)."""
         if self.alone:
             return
         if self.sync_all:
             self.share(_every_array(sim))
             return
-        self.share(_published(sim))
-        self.share(a for m in sim.modules for a in m.shared_arrays())
+        arrays = [*_published(sim), *(a for m in sim.modules for a in m.shared_arrays())]
+        if self.halo is None:
+            self.share(arrays)
+            own = (self.hi - self.lo) / self.n
+            self.received_bytes += round(sum(a.nbytes for a in arrays) * (1 - own))
+            return
+        for a in arrays:
+            for row in a.reshape(-1, self.n):
+                self._halo_row(row)
+
+    def _halo_row(self, row: np.ndarray) -> None:
+        """The halo of one row of a per-agent array, in place (then the poison, if asked)."""
+        h, width = self.halo, row.itemsize
+        sent = np.ascontiguousarray(row[h.gives])
+        got = np.empty(h.takes.size, dtype=row.dtype)
+        self.comm.exchange(
+            sent.view(np.uint8), h.give_counts * width, got.view(np.uint8), h.take_counts * width
+        )
+        row[h.takes] = got
+        self.received_bytes += got.nbytes
+        if h.seen is not None:
+            row.view(np.uint8).reshape(self.n, width)[~h.seen] = 0xFF
 
     def share_end(self, sim: Sim) -> None:
         """After the last day: every rank gets the whole final state, audit sample and events."""

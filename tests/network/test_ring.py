@@ -60,3 +60,18 @@ def test_the_ring_form_holds_a_sixth_of_the_bytes():
     ring, csr = watts_strogatz_ring(n, 20, 0.1, seed=2), watts_strogatz(n, 20, 0.1, seed=2)
     assert ring.nbytes / n == pytest.approx(4 + 4 + 4 * 2 + 4 / n, rel=0.02)
     assert csr.nbytes / n == pytest.approx(100, rel=0.01)
+
+
+@pytest.mark.parametrize("n, k, p", CASES)
+def test_ghosts_are_the_ties_that_leave_a_range(n, k, p):
+    # Graph.ghosts: exactly the citizens outside [lo, hi) tied to one inside (scsim.ranks'
+    # halo); the ring's are those and at most the 2 h ring ids beyond the range's ends
+    csr = watts_strogatz(n, k, p, seed=5)
+    ring = watts_strogatz_ring(n, k, p, seed=5)
+    for lo, hi in ((0, n // 3), (n // 3, n // 2 + 1), (n - n // 4, n), (0, n)):
+        inside = set(range(lo, hi))
+        tied = {int(j) for i in inside for j in csr.neighbours(i)} - inside
+        assert csr.ghosts(lo, hi).tolist() == sorted(tied)
+        more = set(ring.ghosts(lo, hi).tolist())
+        assert tied <= more and not more & inside
+        assert len(more - tied) <= 2 * (k // 2)

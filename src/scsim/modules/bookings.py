@@ -157,6 +157,7 @@ def bookings_after(
 class Bookings(Module):
     """Trips booked by mode, refused under the mode's ban; see the module docstring and
     docs/ODD.md."""
+    reach = "own"
 
     name = "bookings"
     phase = "sanctions"

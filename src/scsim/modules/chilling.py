@@ -93,6 +93,7 @@ def chilling_delta(
 
 class Chilling(Module):
     """Perceived risk from friends' sanctions and public disclosures; see the docstring."""
+    reach = "ties"  # neighbours' published state
 
     name = "chilling"
     phase = "behaviour"

@@ -331,6 +331,7 @@ def initial_stock(key, adult, share, late, case, court_listed, court_day, join_k
 class Courts(Module):
     """Court orders from defaults and disputes, compliance, apologies judged, judgment
     defaulters; see the module docstring and docs/odd_courts.md."""
+    reach = "own"
 
     name = "courts"
     phase = "behaviour"

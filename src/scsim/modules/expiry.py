@@ -49,6 +49,7 @@ def expiry_delta(
 
 class Expiry(Module):
     """Keeps, per citizen, the day of the last record and the penalty points still on file."""
+    reach = "own"
 
     name = "expiry"
     phase = "scoring"

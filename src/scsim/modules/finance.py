@@ -232,6 +232,7 @@ def initial_state(key, adult, need, rates, ints, share, shock, flip, next_day, l
 class Finance(Module):
     """Income shocks, loans, instalments, defaults and repayment; see the module docstring and
     docs/odd_finance.md."""
+    reach = "own"
 
     name = "finance"
     phase = "behaviour"

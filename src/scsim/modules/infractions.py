@@ -127,6 +127,7 @@ def infractions_delta(
 
 class Infractions(Module):
     """One hash per agent-day for the whole catalogue; see the module docstring."""
+    reach = "own"
 
     name = "infractions"
     phase = "behaviour"

@@ -285,6 +285,7 @@ def lists_after(
 class Lists(Module):
     """Blacklist rules, removal, wrongful listings, appeals and the redlist; see the module
     docstring and docs/odd_lists.md."""
+    reach = "own"
 
     name = "lists"
     phase = "lists"

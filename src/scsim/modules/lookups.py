@@ -66,6 +66,7 @@ def lookups_after(
 
 class Lookups(Module):
     """Daily look-ups of a friend and of a stranger; see the module docstring."""
+    reach = "anyone"  # strangers' listings (scsim.ranks: no halo)
 
     name = "lookups"
     phase = "behaviour"

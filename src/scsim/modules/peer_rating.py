@@ -175,6 +175,7 @@ def peer_rating_after(
 
 class PeerRating(Module):
     """Ratings from contacts, weighted by the raters' scores; see the module docstring."""
+    reach = "ties"  # neighbours' published state
 
     name = "peer_rating"
     phase = "behaviour"

@@ -113,6 +113,7 @@ def perks_after(
 
 class Perks(Module):
     """Reward tiers by threshold or redlist; see the module docstring and docs/odd_perks.md."""
+    reach = "own"
 
     name = "perks"
     phase = "sanctions"

@@ -121,6 +121,7 @@ def policy_delta(
 class Policy(Module):
     """Enrolment (voluntary uptake by perks, mandate) and amnesties; see the module docstring
     and docs/odd_policy.md."""
+    reach = "own"
 
     name = "policy"
     phase = "scoring"

@@ -175,6 +175,7 @@ class PopulationParams(ModuleParams):
 
 class Population(Module):
     """Generates the citizens once, before day 0; see the module docstring."""
+    reach = "own"
 
     name = "population"
     phase = "behaviour"

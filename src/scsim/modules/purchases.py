@@ -71,6 +71,7 @@ def purchases_delta(
 class Purchases(Module):
     """One draw per citizen-day decides the whole catalogue (``scsim.modules.catalogue``), from
     the stream named after the first category (a one-category catalogue keeps its stream)."""
+    reach = "own"
 
     name = "purchases"
     phase = "behaviour"

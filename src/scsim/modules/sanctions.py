@@ -249,6 +249,7 @@ class Sanctions(Module):
     """Sanction tiers on the blacklisted, below thresholds, and on their children; see the
     module docstring and docs/odd_sanctions.md."""
 
+
     name = "sanctions"
     phase = "sanctions"
     after = sanctions_after
@@ -281,6 +282,11 @@ class Sanctions(Module):
         super().__init__(params, sim)
         self.tiers = params.tier_list()
         self.jobs_on = False
+
+    @property
+    def reach(self) -> str:  # type: ignore[override]
+        """"anyone" with family tiers: ``finish`` reads household members' listings."""
+        return "anyone" if getattr(self, "any_family", False) else "own"
 
     @property
     def tier_names(self) -> tuple[str, ...]:

@@ -130,6 +130,7 @@ def scoring_delta(
 
 class Scoring(Module):
     """Friends terms of the daily score change; the engine clips the result to ``range``."""
+    reach = "ties"  # neighbours' published state
 
     name = "scoring"
     phase = "scoring"

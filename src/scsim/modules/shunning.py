@@ -141,6 +141,7 @@ def widen(graph: Graph, spare: int) -> tuple[Graph, np.ndarray]:
 
 class Shunning(Module):
     """Tie cutting and tie formation after each day; see the module docstring."""
+    reach = "anyone"  # finish cuts and forms ties over every citizen
 
     name = "shunning"
     phase = "sanctions"

@@ -196,6 +196,7 @@ def speech_delta(
 class Speech(Module):
     """Speech acts happen with probability propensity x chill; a recorded act costs its
     topic's penalty x its channel's factor. See the module docstring."""
+    reach = "own"
 
     name = "speech"
     phase = "behaviour"

@@ -196,6 +196,7 @@ def surveillance_delta(
 class Surveillance(Module):
     """Sources, pooling and misidentification; see the module docstring and
     docs/odd_surveillance.md."""
+    reach = "own"
 
     name = "surveillance"
     phase = "behaviour"

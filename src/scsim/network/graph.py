@@ -70,6 +70,12 @@ class Graph:
     def degree(self) -> np.ndarray:
         return np.diff(self.indptr.astype(np.int64))
 
+    def ghosts(self, lo: int, hi: int) -> np.ndarray:
+        """The citizens outside ``[lo, hi)`` in the rows of those inside (every slot, active
+        or not), ascending, as int64: whose published state the rows read (``scsim.ranks``)."""
+        row = self.indices[int(self.indptr[lo]) : int(self.indptr[hi])]
+        return np.unique(row[(row < lo) | (row >= hi)]).astype(np.int64)
+
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i`` over active slots (every slot when there is no mask)."""
         start, stop = int(self.indptr[i]), int(self.indptr[i + 1])

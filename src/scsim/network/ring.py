@@ -191,6 +191,15 @@ class RingGraph:
     def nbytes(self) -> int:
         return self.ring.nbytes + self.xptr.nbytes + self.xind.nbytes
 
+    def ghosts(self, lo: int, hi: int) -> np.ndarray:
+        """``Graph.ghosts``, or a few more: the ``half`` ids beyond each end of the range (the
+        ring ties that reach out of it, rewired or not) and the far ends of the listed ties."""
+        n, h = self.n, self.half
+        window = np.r_[lo - h : lo, hi : hi + h] % n
+        listed = self.xind[int(self.xptr[lo]) : int(self.xptr[hi])].astype(np.int64)
+        ids = np.unique(np.concatenate([window, listed]))
+        return ids[(ids < lo) | (ids >= hi)]
+
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i``, ascending."""
         out = np.empty(2 * self.half + int(self.xptr[i + 1] - self.xptr[i]), dtype=np.uint32)

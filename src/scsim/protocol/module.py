@@ -76,6 +76,13 @@ class Module:
     """Per-agent fields the module's hooks write and other citizens' hooks or a serial
     ``finish`` read: people fields, or the module's own arrays of that name (MPI ranks copy
     them to each other after every day, ``scsim.ranks``; see ``shared_arrays``)."""
+    reach: ClassVar[str] = "anyone"
+    """Whose per-day state the module reads besides its own citizen's: "own" (no one else's),
+    "ties" (its network neighbours', through the agent view or the graph's rows) or "anyone"
+    (a stranger, a household member, every citizen in ``finish``). Over several MPI ranks,
+    when no module reaches "anyone", the ranks exchange only their citizens' neighbours' public
+    state (a halo, ``scsim.ranks``) instead of everyone's; "anyone", the safe default for a
+    module of one's own, keeps the exchange of everyone's."""
     splits: ClassVar[bool] = True
     """False if the module cannot yet run over several MPI ranks (the run is refused)."""
     edits_ties: ClassVar[bool] = False

@@ -82,11 +82,21 @@ def test_a_poisoned_halo_changes_nothing(one_process, tmp_path):
     for run in RUNS:
         same_run_files(one_process / run, tmp_path / run)
         kinds[run] = json.loads((tmp_path / f"{run}.exchange").read_text())["exchange"]
-    looks_up = {"every-module", "beijing-2020", "peer-rating", "sesame", "tencent"}
-    family = {"china-2020", "all-modules"}  # sanctions' family tiers read households
-    anyone = looks_up | family
+    anyone = {"every-module", "beijing-2020"}  # look-ups of a disclosed blacklist; shunning
     assert {run for run, kind in kinds.items() if kind == "everyone"} == anyone
     assert {kind for run, kind in kinds.items() if run not in anyone} == {"halo"}
+
+
+def test_a_checkpoint_of_a_poisoned_halo_resumes_over_other_ranks(one_process, tmp_path):
+    # saved over 2 ranks after day 12, resumed over 3: each rank's copies of citizens it
+    # neither runs nor receives are poison (0xFF), so the state file must take every array a
+    # finish computed over the halo (sanctions' family hits) from the rank that owns it
+    runs = ["china-2020", "all-modules"]
+    _driver(tmp_path, 2, runs, SAVE_AT="12", SCSIM_MPI_POISON="1")
+    _driver(tmp_path, 3, runs, RESUME="three", SCSIM_MPI_POISON="1")
+    for run in runs:
+        for made in (run, f"{run}-three"):
+            same_run_files(one_process / run, tmp_path / made)
 
 
 def test_the_halo_receives_the_citizens_tied_to_a_rank(tmp_path):

@@ -41,6 +41,7 @@ class LoyaltyBonus(Module):
 
     name = "loyalty_bonus"
     phase = "behaviour"
+    reach = "own"  # reads no other citizen's state
     Params = LoyaltyParams
     fields = (
         PerAgent("party_member", np.bool_, fill=False, doc="a member of the party"),

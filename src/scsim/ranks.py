@@ -106,7 +106,9 @@ class Ranks:
         self.halo = None
         if self.alone or self.sync_all or any(m.reach == "anyone" for m in modules):
             return
-        takes = graph.ghosts(self.lo, self.hi)
+        takes = np.unique(np.concatenate(
+            [graph.ghosts(self.lo, self.hi), *(m.ghosts(self.lo, self.hi) for m in modules)]
+        ))  # fmt: skip
         owner = np.searchsorted(self.starts, takes, side="right") - 1
         asked = self.comm.alltoall([takes[owner == r] for r in range(self.comm.size)])
         self.halo = Halo(

@@ -188,3 +188,14 @@ def test_a_ban_while_triggered_ends_the_day_the_listing_ends():
     running = Sim(_released(False)).run()
     assert not event_days(running, "sanctions.lifted")
     assert running.record("banned")[-1] > running.record("listed")[-1]
+
+
+def test_family_ghosts_are_the_members_beyond_a_range_of_the_households_it_cuts(run):
+    # over MPI ranks a rank's finish reads its households' members (scsim.ranks' halo)
+    sim = run[0]
+    sanctions, household = sim.module("sanctions"), sim.people.household
+    for lo, hi in ((0, 1000), (1000, 2345), (2345, N), (17, 18)):
+        cut = {household[lo], household[hi - 1]}
+        beyond = [j for j in range(N) if not lo <= j < hi and household[j] in cut]
+        assert sanctions.ghosts(lo, hi).tolist() == beyond
+    assert sanctions.ghosts(1000, 2345).size > 0  # households of several members are cut

@@ -66,7 +66,6 @@ def lookups_after(
 
 class Lookups(Module):
     """Daily look-ups of a friend and of a stranger; see the module docstring."""
-    reach = "anyone"  # strangers' listings (scsim.ranks: no halo)
 
     name = "lookups"
     phase = "behaviour"
@@ -106,6 +105,11 @@ class Lookups(Module):
     @property
     def causes(self) -> tuple[str, ...]:
         return ("clean", "listed")
+
+    @property
+    def reach(self) -> str:  # type: ignore[override]
+        """A disclosed blacklist is read at strangers too; else only the looker's own draws."""
+        return "anyone" if self.disclosed else "own"
 
     def init(self) -> None:
         lists = self.sim.scenario.modules.lists

@@ -252,6 +252,7 @@ class Sanctions(Module):
 
     name = "sanctions"
     phase = "sanctions"
+    reach = "own"  # and, with family tiers, household members (ghosts)
     after = sanctions_after
     events = ("imposed", "lifted", "family")
     requires = ("lists",)
@@ -283,10 +284,19 @@ class Sanctions(Module):
         self.tiers = params.tier_list()
         self.jobs_on = False
 
-    @property
-    def reach(self) -> str:  # type: ignore[override]
-        """"anyone" with family tiers: ``finish`` reads household members' listings."""
-        return "anyone" if getattr(self, "any_family", False) else "own"
+    def ghosts(self, lo: int, hi: int) -> np.ndarray:
+        """With family tiers, the members beyond ``[lo, hi)`` of the households it cuts:
+        ``finish`` reads every member's listing and score (households are id ranges)."""
+        if not self.any_family:
+            return super().ghosts(lo, hi)
+        first = self.starts[np.searchsorted(self.starts, lo, side="right") - 1]
+        last = self.starts[np.searchsorted(self.starts, hi - 1, side="right")]
+        return np.r_[first:lo, hi:last].astype(np.int64)
+
+    def shared_arrays(self) -> list[np.ndarray]:
+        """With family tiers, ``fam_hit`` too: over MPI ranks each one's ``finish`` gets it
+        right for its own households only (the halo), so a checkpoint takes each owner's."""
+        return [*super().shared_arrays(), *([self.fam_hit] if self.any_family else [])]
 
     @property
     def tier_names(self) -> tuple[str, ...]:

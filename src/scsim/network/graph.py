@@ -73,8 +73,9 @@ class Graph:
     def ghosts(self, lo: int, hi: int) -> np.ndarray:
         """The citizens outside ``[lo, hi)`` in the rows of those inside (every slot, active
         or not), ascending, as int64: whose published state the rows read (``scsim.ranks``)."""
-        row = self.indices[int(self.indptr[lo]) : int(self.indptr[hi])]
-        return np.unique(row[(row < lo) | (row >= hi)]).astype(np.int64)
+        tied = np.zeros(self.n, dtype=np.bool_)
+        _mark_outside(self.indices, int(self.indptr[lo]), int(self.indptr[hi]), lo, hi, tied)
+        return np.flatnonzero(tied).astype(np.int64)
 
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i`` over active slots (every slot when there is no mask)."""
@@ -99,6 +100,15 @@ class Graph:
     def nbytes(self) -> int:
         extra = sum(a.nbytes for a in (self.layer, self.active) if a is not None)
         return self.indptr.nbytes + self.indices.nbytes + self.far.nbytes + extra
+
+
+@njit(cache=True)
+def _mark_outside(indices, start, stop, lo, hi, out):
+    """``out[j] = True`` for each ``j = indices[start:stop]`` outside ``[lo, hi)``."""
+    for e in range(start, stop):
+        j = indices[e]
+        if j < lo or j >= hi:
+            out[j] = True
 
 
 @njit(cache=True)

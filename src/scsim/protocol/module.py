@@ -77,12 +77,12 @@ class Module:
     ``finish`` read: people fields, or the module's own arrays of that name (MPI ranks copy
     them to each other after every day, ``scsim.ranks``; see ``shared_arrays``)."""
     reach: ClassVar[str] = "anyone"
-    """Whose per-day state the module reads besides its own citizen's: "own" (no one else's),
-    "ties" (its network neighbours', through the agent view or the graph's rows) or "anyone"
-    (a stranger, a household member, every citizen in ``finish``). Over several MPI ranks,
-    when no module reaches "anyone", the ranks exchange only their citizens' neighbours' public
-    state (a halo, ``scsim.ranks``) instead of everyone's; "anyone", the safe default for a
-    module of one's own, keeps the exchange of everyone's."""
+    """Whose per-day state the module reads besides its own citizen's: "own" (no one else's
+    but the few ``ghosts`` names), "ties" (also its network neighbours', through the agent
+    view or the graph's rows) or "anyone" (a stranger, every citizen in ``finish``). Over
+    several MPI ranks, when no module reaches "anyone", the ranks exchange only the state of
+    the citizens tied to theirs and the ghosts (a halo, ``scsim.ranks``) instead of
+    everyone's; "anyone", the safe default for a module of one's own, keeps everyone's."""
     splits: ClassVar[bool] = True
     """False if the module cannot yet run over several MPI ranks (the run is refused)."""
     edits_ties: ClassVar[bool] = False
@@ -135,6 +135,11 @@ class Module:
     def _forget_kernel_values(self) -> None:
         """Drop the planned kernel values (``kernel_args`` plans them again when next asked)."""
         self.__dict__.pop("_plan", None)
+
+    def ghosts(self, lo: int, hi: int) -> np.ndarray:
+        """Citizens outside ``[lo, hi)``, not tied to one inside, whose per-day state the
+        module reads for the citizens inside (ascending int64; ``reach`` "own" or "ties")."""
+        return np.empty(0, dtype=np.int64)
 
     def shared_arrays(self) -> list[np.ndarray]:
         """The arrays of ``shared``: each a people field, or else this module's own array."""

@@ -21,7 +21,8 @@ import numpy as np
 from numba.core.extending import _Intrinsic
 from numba.core.registry import CPUDispatcher as Dispatcher
 
-from scsim.fusion import fused_kernel, own_blocks
+from scsim.day_runner import own_blocks
+from scsim.fusion import fused_kernel
 from scsim.kernels.agent import agent_view as _agent_view
 from scsim.kernels.agent import score_bin as _score_bin
 from scsim.kernels.agent import with_recorded as _with_recorded
@@ -95,7 +96,7 @@ ring_view = _in_python(_ring_view.py_func, {})
 
 
 class FusedKernel:
-    """``scsim.fusion.FusedKernel`` for a kernel in Python: nothing to compile, one thread."""
+    """``scsim.day_runner.FusedKernel`` for a kernel in Python: nothing to compile, one thread."""
 
     def __init__(self, kernel: Callable) -> None:
         self.kernel = kernel

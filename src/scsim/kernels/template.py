@@ -95,7 +95,8 @@ RUNTIME = {
     False: """\
 from numba import njit
 
-from scsim.fusion import FORGOTTEN, FusedKernel, compiled_hook
+from scsim.day_runner import FusedKernel
+from scsim.fusion import FORGOTTEN, compiled_hook
 from scsim.kernels.agent import (
     PREFETCH_STREAM, agent_view, prefetch_ahead, score_bin, with_recorded,
 )

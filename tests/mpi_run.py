@@ -9,9 +9,11 @@ timeline).
 With ``SAVE_AT=D`` each run also saves a checkpoint after day D to OUT/<preset>.bin (every rank
 takes part; rank 0 writes) and runs on; with ``RESUME=LABEL`` each run is instead loaded from
 OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM`` (default
-"auto") is the ``Sim``'s ``network_form``. Rank 0 also writes OUT/<name>.exchange: the day's
-exchange (``Ranks.exchange``), the bytes it received in the days' exchanges, how many citizens
-it receives each day, of how many it does not run.
+"auto") is the ``Sim``'s ``network_form``; each rank keeps only its own citizens where it can
+(``Sim.keep_own``) unless ``KEEP_OWN=0`` or a checkpoint is saved. Rank 0 also writes
+OUT/<name>.exchange: the day's exchange (``Ranks.exchange``), the bytes it received in the days'
+exchanges, how many citizens it receives each day, of how many it does not run, whether it kept
+only its own citizens, the bytes of its network's ties and of the whole network.
 """
 
 import json
@@ -36,20 +38,24 @@ def scenario(preset: str, n: int, days: int):
 out, n, days, *presets = sys.argv[1:]
 save_at, resume = int(os.environ.get("SAVE_AT", "-1")), os.environ.get("RESUME")
 form = os.environ.get("NETWORK_FORM", "auto")
+keep_own = os.environ.get("KEEP_OWN", "1") != "0" and save_at < 0
 numba.set_num_threads(1)
 for preset in presets:
     state, name = Path(out) / f"{preset}.bin", preset
     if resume:
         sim, name = Sim.load_checkpoint(state).run(), f"{preset}-{resume}"
     else:
-        sim = Sim(scenario(preset, int(n), int(days)), network_form=form).build()
+        sim = Sim(scenario(preset, int(n), int(days)), network_form=form, keep_own=keep_own)
+        sim.build()
         sim.run(on_day=lambda day: day == save_at and sim.save_checkpoint(state))
     if sim.ranks.comm.rank == 0:
+        tie_bytes, network_bytes = sim.graph.tie_bytes, sim.network_nbytes()
         write_run(sim, Path(out) / name, preset, threads=1, report=False)
         r = sim.ranks
         exchange = {
             "exchange": r.exchange, "received_bytes": r.received_bytes,
             "takes": int(r.halo.takes.size) if r.halo is not None else sim.n - (r.hi - r.lo),
-            "others": sim.n - (r.hi - r.lo),
+            "others": sim.n - (r.hi - r.lo), "kept": sim.people.kept is not None,
+            "tie_bytes": tie_bytes, "network_bytes": network_bytes,
         }  # fmt: skip
         (Path(out) / f"{name}.exchange").write_text(json.dumps(exchange))

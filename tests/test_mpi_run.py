@@ -85,6 +85,25 @@ def test_a_poisoned_halo_changes_nothing(one_process, tmp_path):
     anyone = {"every-module", "beijing-2020"}  # look-ups of a disclosed blacklist; shunning
     assert {run for run, kind in kinds.items() if kind == "everyone"} == anyone
     assert {kind for run, kind in kinds.items() if run not in anyone} == {"halo"}
+    # and each rank of those built and kept only its own citizens (zeros elsewhere)
+    kept = {run: json.loads((tmp_path / f"{run}.exchange").read_text())["kept"] for run in RUNS}
+    assert {run for run, k in kept.items() if not k} == anyone
+
+
+def test_a_rank_that_keeps_its_own_citizens_builds_only_their_ties(one_process, tmp_path):
+    # sc-core over 2 ranks of 10 240 and 9 760 citizens (5 and 5 blocks of 2 048, cut by
+    # citizens): rank 0 holds the ties of its own rows, each citizen's ~20, so 10 240 / 20 000
+    # = 0.512 of one process's tie slots give or take the few rewired ties (sd ~0.3 %); the
+    # manifest still counts the whole network (rank 0 adds up every rank's ties)
+    _driver(tmp_path / "own", 2, ["sc-core"])
+    _driver(tmp_path / "whole", 2, ["sc-core"], KEEP_OWN="0")
+    own, whole = (json.loads((tmp_path / d / "sc-core.exchange").read_text())
+                  for d in ("own", "whole"))  # fmt: skip
+    assert own["kept"] and not whole["kept"]
+    assert 0.50 < own["tie_bytes"] / whole["tie_bytes"] < 0.525
+    assert own["network_bytes"] == whole["network_bytes"]
+    same_run_files(tmp_path / "whole" / "sc-core", tmp_path / "own" / "sc-core")
+    same_run_files(one_process / "sc-core", tmp_path / "own" / "sc-core")
 
 
 def test_a_checkpoint_of_a_poisoned_halo_resumes_over_other_ranks(one_process, tmp_path):

@@ -8,8 +8,9 @@ people fields that are rows of a module's 2-D state, the audit sample within the
 buffers, ...) is written once as raw bytes, and every array refers to it by offset, shape and
 strides, so after loading the views are views of the same memory again. The file's layout, its
 checksums and its atomic write are ``scsim.checkpoint_file``'s. A network that the run's seed
-makes (no module replaced it, ``Sim.graph_from_seed``) is not written: the trailer holds the scenario and the network's checksums, and loading builds it
-again and checks it (at 10 M citizens of sc-core it is two thirds of the state).
+makes (no module replaced it, ``Sim.graph_from_seed``) is not written: the trailer holds the
+scenario and the network's checksums, and loading builds it again and checks it (at 10 M
+citizens of sc-core it is two thirds of the state).
 
 A run's checkpoint directory ``<out>.checkpoint/`` (beside the run directory, which only
 appears when the run ends) holds ``state-<day>.bin`` and ``checkpoint.json``, which names the

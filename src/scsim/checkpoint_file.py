@@ -11,7 +11,8 @@ device reads it from the process's memory, without a copy into the page cache. A
 of sc-core a save then costs the writing thread 0.02 s of CPU for the write instead of
 0.18-0.95 s (``bench/README.md``, session 19). Where direct I/O is refused (tmpfs, another OS;
 at opening, or a write refused with EINVAL) or ``$SCSIM_DIRECT_IO`` is 0, the file is written
-through the page cache, and its pages leave the cache after the fsync. The bytes are the same. XXH3 (the ``xxhash`` package) checks 0.55 GB in 0.02 s, CRC-32 in 0.13 s.
+through the page cache, and its pages leave the cache after the fsync. The bytes are the same.
+XXH3 (the ``xxhash`` package) checks 0.55 GB in 0.02 s, CRC-32 in 0.13 s.
 """
 
 from __future__ import annotations

@@ -46,14 +46,14 @@ def _ranks(context: typer.Context) -> None:
         )
 
 
-def _build(scenario, threads: int, progress: bool):
+def _build(scenario, threads: int, progress: bool, keep_own: bool = True):
     import numba
 
     from scsim.engine import Sim
     from scsim.scenario import ScenarioError
 
     numba.set_num_threads(threads)
-    sim = Sim(scenario)
+    sim = Sim(scenario, keep_own=keep_own)  # over MPI ranks, each keeps its own citizens
     if progress and launched_rank() == 0:
         err.print(f"building {scenario.population.n:,} citizens and their network ...")
     try:
@@ -92,7 +92,7 @@ def run(
         raise fail(f"--out: {str(out_dir)!r} already exists; choose a new directory or remove it")
     check_every(every, out_dir)
     check_memory(sc, checkpoints=every is not None)
-    sim = _build(sc, k, progress=True)
+    sim = _build(sc, k, progress=True, keep_own=every is None)  # a checkpoint holds everyone
     preset = scenario if scenario in preset_names() else None
     meta = {"preset": preset, "threads": k, "png": png, "out": str(out_dir)}
     try:

@@ -102,3 +102,20 @@ class FusedKernel:
         self.kernel(counter, *args)
         for done in others:
             done.result()
+
+
+def signature_of(args: tuple) -> tuple:
+    """The numba types of a kernel's arguments."""
+    return tuple(numba.typeof(x) for x in args)
+
+
+def check_signature(signature: tuple, args: tuple, day: int) -> None:
+    """A timeline change must keep every kernel argument's type (no recompile mid-run)."""
+    now = signature_of(args)
+    if now != signature:
+        k = next(k for k, (a, b) in enumerate(zip(now, signature, strict=True)) if a != b)
+        raise RuntimeError(
+            f"the timeline's change on day {day} changed argument {k} of the fused kernel "
+            f"from {signature[k]} to {now[k]}; a module's update must keep its "
+            "fields' dtypes and shapes"
+        )

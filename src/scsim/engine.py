@@ -31,9 +31,9 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-import numba
 import numpy as np
 
+from scsim.day_runner import check_signature, signature_of
 from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
@@ -44,7 +44,7 @@ from scsim.network import RingGraph, build_network, complete_network
 from scsim.population import People
 from scsim.protocol import PHASES, Module, Record
 from scsim.protocol.declare import place_events, place_records
-from scsim.ranks import Ranks
+from scsim.ranks import Ranks, kept_range
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
 
@@ -70,6 +70,7 @@ class Sim:
         python: bool = False,
         comm: SerialComm | None = None,
         network_form: str = "auto",
+        keep_own: bool = False,
     ) -> None:
         if network_form not in NETWORK_FORMS:
             raise ValueError(f"network_form: {network_form!r}; expected one of {NETWORK_FORMS}")
@@ -82,6 +83,9 @@ class Sim:
         """Run the day in plain Python (``scsim.kernels.debug``): slow, for a debugger."""
         self.comm = comm
         """The MPI ranks sharing the run (``scsim.mpi.world()`` when not given)."""
+        self.keep_own = keep_own
+        """Over several MPI ranks, build and keep only this rank's citizens and their ties
+        when the day's exchange is a halo (``Ranks.keeps_own``); it cannot then be saved."""
         self.n = scenario.population.n
         self.days = scenario.days
         self.seed = scenario.seed
@@ -109,6 +113,9 @@ class Sim:
         self.event_kinds = place_events(self.modules)
         self.components = [m.component for m in self.modules if m.component] + [BOUND]
         self._allocate()
+        if self.people.kept is not None:
+            self.ranks.share_start(self)  # the halo's initial published state and fields
+            self.network_bytes = self.ranks.network_bytes(self.graph)
         self.timings["build_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         # arrays the kernel reads or prefetches itself, then each module's per-agent fields once
@@ -135,7 +142,12 @@ class Sim:
         self.people = People(self.n, self.seed)
         self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
-        graph, fields = build_network(self.scenario.network, self.n, self.seed, self.holds_ring())
+        spec = self.scenario.network
+        keep = getattr(self, "keep_own", False) and kept_range(self.comm or world(), self.n,
+                                                               spec.kind, self.modules)
+        if keep:
+            self.people.keep(*keep)
+        graph, fields = build_network(spec, self.n, self.seed, self.holds_ring(), keep or None)
         for name, values in fields.items():
             self.people.add(name, values)
         self.field_owner = dict.fromkeys(fields, "network")
@@ -159,7 +171,8 @@ class Sim:
 
     def split_over_ranks(self) -> None:
         """Give each MPI rank its blocks of citizens; ``ValueError`` names what cannot split."""
-        self.ranks = Ranks(self.comm or world(), self.graph, self.n)
+        kept = self.people.kept is not None  # then split as ``kept_range`` did
+        self.ranks = Ranks(self.comm or world(), None if kept else self.graph, self.n)
         self.ranks.refuse(self.modules)
         self.ranks.plan_halo(self.graph, self.modules)
 
@@ -185,7 +198,7 @@ class Sim:
             return
         self.kernel = fused_kernel(self.hooks, *self.kernel_flags, python=self.python)
         args = self._kernel_args(min(self.day, self.days - 1), check=True)
-        self.signature = tuple(numba.typeof(x) for x in args)
+        self.signature = signature_of(args)
         self.kernel.compile(self.signature)
         self.built = True
 
@@ -205,8 +218,9 @@ class Sim:
         bins = self.scenario.output.histogram_bins
         self.region = self.people.fields.get("region")
         self.n_regions = int(self.region.max()) + 1 if self.region is not None else 1
-        self.packed = np.empty((2, self.n), dtype=np.float32)
-        self.packed[0] = self.scenario.modules.scoring.initial
+        own = self.people.kept or (0, self.n)
+        self.packed = np.zeros((2, self.n), dtype=np.float32)  # pages beyond ``own`` untouched
+        self.packed[0, own[0] : own[1]] = self.scenario.modules.scoring.initial
         self.public = (
             np.zeros((2, self.n), dtype=np.uint8)
             if any(m.reads_public for m in self.modules)
@@ -221,7 +235,7 @@ class Sim:
         self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
         self.histograms = np.zeros((self.days, bins), dtype=np.int64)
         self.events = EventLog(self.n, self.scenario.output.audit_sample, n_blocks, self.days)
-        self.events.allocate(self.graph.max_degree, len(self.components))
+        self.events.allocate(self.ranks.largest(self.graph.max_degree), len(self.components))
 
     def make_record_buffer(self) -> None:
         """The records of the blocks of one pass (``Ranks.passes``), folded after it: made
@@ -263,7 +277,7 @@ class Sim:
         changed = self.timeline.apply(self, day)
         args = self._kernel_args(day, check=changed)
         if changed:
-            self._check_signature(day, args)
+            check_signature(self.signature, args, day)
         for first, end in self.ranks.passes:
             self.kernel(*args, blocks=(first, end), rec_first=first)
             self.ranks.fold(self.rec[: end - first], self.records[day], first)
@@ -274,17 +288,6 @@ class Sim:
         for m in self.modules:
             m.finish(day)
         self.day = day + 1
-
-    def _check_signature(self, day: int, args: tuple) -> None:
-        """A timeline change must keep every kernel argument's type (no recompile mid-run)."""
-        now = tuple(numba.typeof(x) for x in args)
-        if now != self.signature:
-            k = next(k for k, (a, b) in enumerate(zip(now, self.signature, strict=True)) if a != b)
-            raise RuntimeError(
-                f"the timeline's change on day {day} changed argument {k} of the fused kernel "
-                f"from {self.signature[k]} to {now[k]}; a module's update must keep its "
-                "fields' dtypes and shapes"
-            )
 
     def run(self, on_day: Callable[[int], None] | None = None) -> Sim:
         """Run the days of the scenario not run yet; ``on_day(day)`` is called after each."""
@@ -308,6 +311,8 @@ class Sim:
         MPI ranks every rank calls it and rank 0 writes one process's state (0 elsewhere)."""
         from scsim.checkpoint import capture, write_state
 
+        if self.people.kept is not None:
+            raise RuntimeError("a run whose ranks keep only their own citizens cannot be saved")
         with self.ranks.whole(self):
             return write_state(capture(self), Path(path)) if self.ranks.comm.rank == 0 else 0
 
@@ -322,16 +327,21 @@ class Sim:
         """After the last day: free the network and what modules keep of it for the pass (the
         results never read them), so that writing the results reuses its memory (``scsim run``
         at scale; ``scsim.plan``). The Sim cannot step or be traced after this."""
-        self.network_bytes = self.graph.nbytes
+        self.network_bytes = self.network_nbytes()
         self.graph = None
         for m in self.modules:
             m.release()
+
+    def network_nbytes(self) -> int:
+        """Bytes of the network as one process holds it (ranks that built only their own rows
+        added up their ties in ``build``)."""
+        return self.graph.nbytes if self.people.kept is None else self.network_bytes
 
     @property
     def state_bytes(self) -> int:
         """Bytes of per-agent state: people's fields, graph, score buffers, components, flags."""
         public = self.public.nbytes if self.public is not None else 0
-        network = self.graph.nbytes if self.graph is not None else self.network_bytes
+        network = self.network_nbytes() if self.graph is not None else self.network_bytes
         return self.people.nbytes + network + self.packed.nbytes + self.parts.nbytes + public
 
     @property

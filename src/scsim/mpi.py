@@ -87,6 +87,10 @@ class SerialComm:
         """In place: rank r's piece ``flat[starts[r] : starts[r] + counts[r]]`` (bytes of a
         contiguous array) copied to every rank."""
 
+    def collect(self, flat: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
+        """In place on rank 0: rank r's piece ``flat[starts[r] : starts[r] + counts[r]]``
+        (bytes of a contiguous array) copied from every rank (``share`` to rank 0 only)."""
+
     def alltoall(self, values: list) -> list:
         """``values[r]`` (any picklable object) sent to rank r; what every rank sent this one,
         in rank order."""
@@ -154,6 +158,16 @@ class MpiComm(SerialComm):
 
     def alltoall(self, values: list) -> list:
         return self.comm.alltoall(values)
+
+    def collect(self, flat: np.ndarray, counts: np.ndarray, starts: np.ndarray) -> None:
+        from mpi4py import MPI
+
+        if self.rank == 0:
+            got = [flat, (counts, starts), MPI.BYTE]
+            self._wait(self.comm.Igatherv(MPI.IN_PLACE, got, root=0))
+        else:
+            mine = flat[starts[self.rank] : starts[self.rank] + counts[self.rank]]
+            self._wait(self.comm.Igatherv([mine, MPI.BYTE], None, root=0))
 
     def exchange(
         self, send: np.ndarray, send_counts: np.ndarray, recv: np.ndarray, recv_counts: np.ndarray

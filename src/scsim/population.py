@@ -8,12 +8,34 @@ from scsim.rng import uniform_array
 
 
 class People:
-    """Named per-agent arrays. Agent ``i``'s national ID is ``i``; modules add their fields."""
+    """Named per-agent arrays. Agent ``i``'s national ID is ``i``; modules add their fields.
+
+    Every field is indexed by national ID. An MPI rank that keeps only its own citizens
+    (``keep``) writes only their entries: the rest of each array stays zero pages that the
+    operating system never backs with memory (``full``, ``uniform_trait``)."""
+
+    kept: tuple[int, int] | None = None
+    """``(lo, hi)`` when this process writes only the citizens ``lo..hi-1``, else None."""
 
     def __init__(self, n: int, seed: int) -> None:
         self.n = n
         self.seed = seed
         self.fields: dict[str, np.ndarray] = {}
+
+    def keep(self, lo: int, hi: int) -> None:
+        """Write only the citizens ``lo..hi-1`` from now on (an MPI rank's own)."""
+        self.kept = (lo, hi)
+
+    def full(self, fill, dtype, rows: int | None = None) -> np.ndarray:
+        """A new per-agent array (``rows`` of them when given) of ``fill``: every citizen's,
+        or only the kept citizens' (the rest zero and never touched)."""
+        shape = (self.n,) if rows is None else (rows, self.n)
+        if self.kept is None:
+            return np.full(shape, fill, dtype=dtype)
+        out = np.zeros(shape, dtype=dtype)
+        if fill != 0:
+            out[..., self.kept[0] : self.kept[1]] = fill
+        return out
 
     def add(self, name: str, values: np.ndarray) -> np.ndarray:
         """Register a per-agent field; it is then readable as ``people.<name>``."""
@@ -28,7 +50,7 @@ class People:
         """The field ``name``, created filled with ``fill`` if no module has added it yet (for
         state that several modules share, such as ``listing_record``)."""
         if name not in self.fields:
-            self.add(name, np.full(self.n, fill, dtype=dtype))
+            self.add(name, self.full(fill, dtype))
         return self.fields[name]
 
     def __getattr__(self, name: str) -> np.ndarray:
@@ -39,7 +61,7 @@ class People:
 
     def uniform_trait(self, stream: str, low: float, high: float) -> np.ndarray:
         """A float32 trait drawn once per agent from Uniform(low, high) on its own stream."""
-        return uniform_array(self.seed, stream, self.n, low, high, dtype=np.float32)
+        return uniform_array(self.seed, stream, self.n, low, high, np.float32, self.kept)
 
     @property
     def nbytes(self) -> int:

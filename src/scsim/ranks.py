@@ -12,7 +12,10 @@ process's (docs/design/mpi.md, §5.3; tests/test_mpi_run.py).
 
 When no module reaches beyond its citizens' ties (``Module.reach``), the day's copy is a halo:
 each rank receives only the published state (and the shared fields) of the citizens its own
-citizens are tied to (``Halo``), not everyone's. With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy
+citizens are tied to (``Halo``), not everyone's. On a Watts-Strogatz network such a rank can
+then build and keep only its own citizens (``kept_range``, ``Sim.keep_own``): its arrays stay
+indexed by national ID, written only at its own citizens and the halo's, so the rest of each
+is zero pages that use no memory; at the end rank 0 alone gathers the whole final state. With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy
 every per-agent array each day instead: a check that no module reads another citizen's private
 state without declaring it. With ``SCSIM_MPI_POISON=1`` a rank's copies of the citizens it
 neither runs nor receives are filled with 0xFF bytes after each halo (NaN scores, every flag
@@ -55,6 +58,13 @@ POISON = "SCSIM_MPI_POISON"
 """Environment variable: fill what a rank neither runs nor receives with 0xFF (a check)."""
 
 
+def kept_range(comm: SerialComm, n: int, network: str, modules: list[Module]) -> tuple | None:
+    """This rank's citizens ``(lo, hi)`` when it can build and keep only them (``Ranks.keeps_own``,
+    the ranks cut by citizens alone), else None."""
+    ranks = Ranks(comm, None, n)
+    return (ranks.lo, ranks.hi) if ranks.keeps_own(network, modules) else None
+
+
 @dataclass
 class Halo:
     """A rank's part of the day's halo: the ids of its own citizens other ranks read, grouped
@@ -74,11 +84,13 @@ class Ranks:
     other ranks (nothing to exchange for one process)."""
 
     def __init__(self, comm: SerialComm, graph: Any, n: int) -> None:
+        """``graph`` None: the ranks are cut by citizens alone (before a rank builds only its
+        own citizens' ties, ``keeps_own``), else by citizens plus ties."""
         self.comm = comm
         self.n = n
         n_blocks = -(-n // BLOCK)
         starts = np.minimum(np.arange(n_blocks + 1, dtype=np.int64) * BLOCK, n)
-        cost = starts + graph.ties_before(starts)  # agents and ties before
+        cost = starts if graph is None else starts + graph.ties_before(starts)
         self.cuts = partition(cost.astype(np.float64), comm.size)
         self.starts = starts[self.cuts]
         """First citizen of each rank's range, then n."""
@@ -99,6 +111,25 @@ class Ranks:
                 f"modules.{whole[0]}: cannot run over {self.comm.size} MPI ranks yet "
                 "(docs/design/mpi.md); run it in one process"
             )
+
+    def keeps_own(self, network: str, modules: list[Module]) -> bool:
+        """Whether this rank can build and keep only its own citizens: over several ranks, on
+        a Watts-Strogatz network (whose rows a rank builds alone), when the day's exchange will
+        be a halo (no module reaches "anyone"; no ``SCSIM_MPI_SYNC_ALL``)."""
+        return not (
+            self.alone or self.sync_all or network != "watts-strogatz"
+            or any(m.reach == "anyone" for m in modules)
+        )  # fmt: skip
+
+    def largest(self, value: int) -> int:
+        """The largest of every rank's ``value``."""
+        return value if self.alone else max(self.comm.allgather(int(value)))
+
+    def network_bytes(self, graph: Any) -> int:
+        """Bytes of the network as one process holds it, when each rank built only its own
+        citizens' ties: the arrays of an entry per citizen once, every rank's ties."""
+        ties = sum(self.comm.allgather(int(graph.tie_bytes)))
+        return graph.nbytes - graph.tie_bytes + ties
 
     def plan_halo(self, graph: Any, modules: list[Module]) -> None:
         """Make the day's exchange a halo (``Halo``) when no module reaches "anyone"
@@ -159,11 +190,26 @@ class Ranks:
         if h.seen is not None:
             row.view(np.uint8).reshape(self.n, width)[~h.seen] = 0xFF
 
+    def share_start(self, sim: Sim) -> None:
+        """Before the first day, on a rank that built only its own citizens (``keeps_own``):
+        the initial published state and shared fields of the citizens its halo receives."""
+        received = self.received_bytes
+        self.share_day(sim)
+        self.received_bytes = received
+
     def share_end(self, sim: Sim) -> None:
-        """After the last day: every rank gets the whole final state, audit sample and events."""
+        """After the last day: every rank gets the whole final state, audit sample and events
+        (rank 0 alone gets the state when each rank kept only its own citizens)."""
         if self.alone:
             return
-        self.share(_state(sim))
+        if sim.people.kept is None:
+            self.share(_state(sim))
+        else:
+            for a in _state(sim):
+                for row in a.reshape(-1, self.n):
+                    width = row.itemsize
+                    self.comm.collect(row.view(np.uint8), np.diff(self.starts) * width,
+                                      self.starts[:-1] * width)  # fmt: skip
         self.gather_events(sim.events)
 
     @contextmanager

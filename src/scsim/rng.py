@@ -106,8 +106,9 @@ def poisson_capped(u: float, lam: float, exp_lam: float, cap: int) -> int:
 
 
 @njit(parallel=True, cache=True)
-def _uniform_fill(dkey: np.uint64, low: float, width: float, out: np.ndarray) -> None:
-    for i in prange(out.size):
+def _uniform_fill(dkey: np.uint64, low: float, width: float, out: np.ndarray, lo, hi):
+    """``out[i]`` for the agents ``lo..hi-1``."""
+    for i in prange(lo, hi):
         out[i] = low + width * u_hi(agent_hash(dkey, i))
 
 
@@ -121,9 +122,12 @@ def _uniforms_into(dkey: np.uint64, out_hi: np.ndarray, out_lo: np.ndarray) -> N
 
 
 def uniform_array(
-    seed: int, stream: str, n: int, low: float = 0.0, high: float = 1.0, dtype=np.float64
+    seed: int, stream: str, n: int, low: float = 0.0, high: float = 1.0, dtype=np.float64,
+    keep: tuple[int, int] | None = None,
 ) -> np.ndarray:
-    """Uniform(low, high) draws of agents ``0..n-1`` on day 0 of a stream (traits, set-up)."""
-    out = np.empty(n, dtype=dtype)
-    _uniform_fill(stream_day_key(seed, stream, 0), low, high - low, out)
+    """Uniform(low, high) draws of agents ``0..n-1`` on day 0 of a stream (traits, set-up);
+    with ``keep`` = (lo, hi), of agents ``lo..hi-1`` only, the others 0 (pages never touched)."""
+    lo, hi = keep if keep is not None else (0, n)
+    out = np.zeros(n, dtype=dtype) if keep is not None else np.empty(n, dtype=dtype)
+    _uniform_fill(stream_day_key(seed, stream, 0), low, high - low, out, lo, hi)
     return out

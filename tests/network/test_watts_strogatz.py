@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scsim.network import watts_strogatz
+from scsim.network import watts_strogatz, watts_strogatz_ring
 from scsim.network.graph import FAR_SLOTS, FAR_WINDOW
 
 N, K, P = 20_000, 20, 0.1
@@ -69,3 +69,21 @@ def test_far_table_lists_far_neighbours(graph):
 def test_bad_parameters_are_refused(n, k):
     with pytest.raises(ValueError, match="network.k|population.n"):
         watts_strogatz(n, k, 0.1, seed=1)
+
+
+@pytest.mark.parametrize("build", [watts_strogatz, watts_strogatz_ring])
+def test_a_ranks_own_rows_are_the_whole_graphs_and_the_others_are_empty(graph, build):
+    # an MPI rank that keeps only the citizens lo..hi-1 builds their rows as the whole graph
+    # has them (ties to anyone, rewired ones included) and leaves every other row empty
+    lo, hi = 6_144, 12_288
+    whole = graph if build is watts_strogatz else watts_strogatz_ring(N, K, P, seed=3)
+    own = build(N, K, P, seed=3, keep=(lo, hi))
+    for i in (lo, lo + 1, (lo + hi) // 2, hi - 1):
+        assert np.array_equal(own.neighbours(i), whole.neighbours(i))
+    degree = own.degree()
+    assert np.array_equal(degree[lo:hi], whole.degree()[lo:hi])
+    assert not degree[:lo].any() and not degree[hi:].any()
+    assert own.tie_bytes < whole.tie_bytes * (hi - lo) / N * 1.05
+    assert np.array_equal(own.ghosts(lo, hi), whole.ghosts(lo, hi))
+    if build is watts_strogatz:
+        assert np.array_equal(own.far[lo:hi], whole.far[lo:hi])

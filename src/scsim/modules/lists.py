@@ -367,9 +367,9 @@ class Lists(Module):
 
     def init(self) -> None:
         """State kept only with the options that need it (shared state with ``ensure``)."""
-        p, people, n = self.params, self.sim.people, self.sim.n
+        p, people = self.params, self.sim.people
         if p.appeals:
-            people.add("appeal_due", np.full(n, NO_APPEAL, dtype=DAY))
+            people.add("appeal_due", people.full(NO_APPEAL, DAY))
             people.ensure("false_points", np.float32, 0.0)  # restored by a won appeal
         if p.court:
             people.ensure("court_listed", np.bool_, False)
@@ -377,9 +377,9 @@ class Lists(Module):
         if p.act_days > 0:
             people.ensure("listing_record", DAY, -1)
         if p.release_days is not None:
-            people.add("cleared_since", np.full(n, -1, dtype=DAY))
+            people.add("cleared_since", people.full(-1, DAY))
         if p.aggravated_share > 0:
-            people.add("term_until", np.full(n, -1, dtype=DAY))
+            people.add("term_until", people.full(-1, DAY))
         self.refresh()
 
     def refresh(self) -> None:

@@ -109,11 +109,14 @@ class Lookups(Module):
     @property
     def reach(self) -> str:  # type: ignore[override]
         """A disclosed blacklist is read at strangers too; else only the looker's own draws."""
-        return "anyone" if self.disclosed else "own"
+        return "anyone" if self._disclosed() else "own"
+
+    def _disclosed(self) -> bool:
+        lists = self.sim.scenario.modules.lists
+        return bool(lists is not None and lists.enabled and lists.disclose)
 
     def init(self) -> None:
-        lists = self.sim.scenario.modules.lists
-        self.disclosed = bool(lists is not None and lists.enabled and lists.disclose)
+        self.disclosed = self._disclosed()
         # yesterday's blacklist as the public sees it (a copy: today's pass rewrites ``listed``)
         self.seen = np.zeros(self.sim.n if self.disclosed else 1, dtype=np.bool_)
 

@@ -222,9 +222,9 @@ class PeerRating(Module):
         else:
             like = people.uniform_trait("peer_rating.likability", p.likability.low,
                                         p.likability.high)  # fmt: skip
-        self.likability = people.add("likability", like.astype(np.float32))
+        self.likability = people.add("likability", like.astype(np.float32, copy=False))
         start = 1.0 + (STARS - 1) * (sim.scenario.modules.scoring.initial - lo) / (hi - lo)
-        self.rating = people.add("peer_rating", np.full(sim.n, start, dtype=np.float32))
+        self.rating = people.add("peer_rating", people.full(start, np.float32))
         perks = sim.scenario.modules.perks
         floors = [
             q.min_score for q in (perks.perks if perks is not None and perks.enabled else [])

@@ -98,8 +98,13 @@ class Graph:
 
     @property
     def nbytes(self) -> int:
+        return self.indptr.nbytes + self.far.nbytes + self.tie_bytes
+
+    @property
+    def tie_bytes(self) -> int:
+        """Bytes of the arrays with an entry per tie slot (the rest has one per citizen)."""
         extra = sum(a.nbytes for a in (self.layer, self.active) if a is not None)
-        return self.indptr.nbytes + self.indices.nbytes + self.far.nbytes + extra
+        return self.indices.nbytes + extra
 
 
 @njit(cache=True)
@@ -120,20 +125,22 @@ def _max_step(indptr):
     return best
 
 
-def indptr_from_degree(degree: np.ndarray) -> np.ndarray:
-    """Row pointers from degrees, in the smallest unsigned dtype that holds the edge count."""
-    total = int(degree.sum(dtype=np.uint64))
+def indptr_from_degree(degree: np.ndarray, keep: tuple[int, int] | None = None) -> np.ndarray:
+    """Row pointers from degrees, in the smallest unsigned dtype that holds the edge count;
+    with ``keep`` = (lo, hi), of the rows ``lo..hi-1`` only (the others empty: an MPI rank's
+    own rows, ``People.keep``; the pointers before ``lo`` stay untouched zero pages)."""
+    lo, hi = keep if keep is not None else (0, degree.size)
+    total = int(degree[lo:hi].sum(dtype=np.uint64))
     dtype = np.uint32 if total < 2**32 else np.uint64
-    indptr = np.empty(degree.size + 1, dtype=dtype)
-    indptr[0] = 0
-    np.cumsum(degree, dtype=dtype, out=indptr[1:])
+    indptr = np.zeros(degree.size + 1, dtype=dtype)
+    np.cumsum(degree[lo:hi], dtype=dtype, out=indptr[lo + 1 : hi + 1])
+    indptr[hi + 1 :] = total
     return indptr
 
 
 @njit(parallel=True, cache=True)
-def _fill_far(indptr, indices, far):
-    n = indptr.size - 1
-    for i in prange(n):
+def _fill_far(indptr, indices, far, lo, hi):
+    for i in prange(lo, hi):
         slot = 0
         for e in range(indptr[i], indptr[i + 1]):
             j = indices[e]
@@ -144,10 +151,18 @@ def _fill_far(indptr, indices, far):
             far[i, s] = i
 
 
-def far_neighbours(indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """The (n, FAR_SLOTS) uint32 table of far neighbours used to prefetch their state."""
-    far = np.empty((indptr.size - 1, FAR_SLOTS), dtype=np.uint32)
-    _fill_far(indptr, indices, far)
+def far_neighbours(
+    indptr: np.ndarray, indices: np.ndarray, keep: tuple[int, int] | None = None
+) -> np.ndarray:
+    """The (n, FAR_SLOTS) uint32 table of far neighbours used to prefetch their state (with
+    ``keep`` = (lo, hi), of those rows only; the others 0, never touched)."""
+    n = indptr.size - 1
+    if keep is None:
+        far = np.empty((n, FAR_SLOTS), dtype=np.uint32)
+        _fill_far(indptr, indices, far, 0, n)
+    else:
+        far = np.zeros((n, FAR_SLOTS), dtype=np.uint32)
+        _fill_far(indptr, indices, far, *keep)
     return far
 
 

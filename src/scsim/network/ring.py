@@ -191,6 +191,11 @@ class RingGraph:
     def nbytes(self) -> int:
         return self.ring.nbytes + self.xptr.nbytes + self.xind.nbytes
 
+    @property
+    def tie_bytes(self) -> int:
+        """``Graph.tie_bytes``: the ties off the ring."""
+        return self.xind.nbytes
+
     def ghosts(self, lo: int, hi: int) -> np.ndarray:
         """``Graph.ghosts``, or a few more: the ``half`` ids beyond each end of the range (the
         ring ties that reach out of it, rewired or not) and the far ends of the listed ties."""

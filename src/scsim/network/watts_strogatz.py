@@ -102,24 +102,24 @@ def _others(v, out_ptr, out_dst, in_ptr, in_src, indices, pos):
 
 
 @njit(parallel=True, cache=True)
-def _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree):
+def _degrees(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree):
     empty = np.empty(0, dtype=np.uint32)
-    for v in prange(n):
+    for v in prange(lo, hi):
         degree[v] = _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, empty, 0)
 
 
 @njit(parallel=True, cache=True)
-def _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices):
-    for v in prange(n):
+def _fill(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices):
+    for v in prange(lo, hi):
         start = np.int64(indptr[v])
         stop = _row(v, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indices, start)
         sort_row(indices, start, stop)
 
 
 @njit(parallel=True, cache=True)
-def _ring_bits(n, half, mask, ring):
+def _ring_bits(lo, hi, n, half, mask, ring):
     """Each citizen's ring ties that were not rewired away, as ``scsim.network.ring`` bits."""
-    for v in prange(n):
+    for v in prange(lo, hi):
         bits = np.int64(0)
         for b in range(half):  # offsets -half .. -1: ties owned by v - j
             j = half - b
@@ -132,15 +132,15 @@ def _ring_bits(n, half, mask, ring):
 
 
 @njit(parallel=True, cache=True)
-def _count_others(n, out_ptr, out_dst, in_ptr, in_src, counts):
+def _count_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, counts):
     empty = np.empty(0, dtype=np.uint32)
-    for v in prange(n):
+    for v in prange(lo, hi):
         counts[v] = _others(v, out_ptr, out_dst, in_ptr, in_src, empty, 0)
 
 
 @njit(parallel=True, cache=True)
-def _fill_others(n, out_ptr, out_dst, in_ptr, in_src, xptr, xind):
-    for v in prange(n):
+def _fill_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, xptr, xind):
+    for v in prange(lo, hi):
         start = np.int64(xptr[v])
         stop = _others(v, out_ptr, out_dst, in_ptr, in_src, xind, start)
         sort_row(xind, start, stop)
@@ -168,29 +168,38 @@ def _rewiring(n: int, k: int, p: float, seed: int) -> tuple:
     return half, mask, out_ptr, out_dst, in_ptr, in_src
 
 
-def watts_strogatz(n: int, k: int, p: float, seed: int) -> Graph:
-    """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``."""
+def watts_strogatz(
+    n: int, k: int, p: float, seed: int, keep: tuple[int, int] | None = None
+) -> Graph:
+    """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``;
+    with ``keep`` = (lo, hi), only the rows of the agents ``lo..hi-1`` (an MPI rank's own:
+    the others empty; the rewiring is still drawn for every agent, for the ties to its own)."""
+    lo, hi = keep if keep is not None else (0, n)
     half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
-    degree = np.empty(n, dtype=np.uint32)
-    _degrees(n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
-    indptr = indptr_from_degree(degree)
+    degree = np.zeros(n, dtype=np.uint32)
+    _degrees(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
+    indptr = indptr_from_degree(degree, keep)
     del degree
     indices = np.empty(int(indptr[-1]), dtype=np.uint32)
-    _fill(n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices)
+    _fill(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices)
     del mask, out_ptr, out_dst, in_ptr, in_src
-    return Graph(indptr=indptr, indices=indices, far=far_neighbours(indptr, indices))
+    return Graph(indptr=indptr, indices=indices, far=far_neighbours(indptr, indices, keep))
 
 
-def watts_strogatz_ring(n: int, k: int, p: float, seed: int) -> RingGraph:
-    """``watts_strogatz``'s graph as ring bits and the ties off the ring (``RingGraph``)."""
+def watts_strogatz_ring(
+    n: int, k: int, p: float, seed: int, keep: tuple[int, int] | None = None
+) -> RingGraph:
+    """``watts_strogatz``'s graph as ring bits and the ties off the ring (``RingGraph``);
+    ``keep`` as there."""
+    lo, hi = keep if keep is not None else (0, n)
     half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
-    ring = np.empty(n, dtype=np.uint32)
-    _ring_bits(n, half, mask, ring)
+    ring = np.zeros(n, dtype=np.uint32)
+    _ring_bits(lo, hi, n, half, mask, ring)
     del mask
-    counts = np.empty(n, dtype=np.uint32)
-    _count_others(n, out_ptr, out_dst, in_ptr, in_src, counts)
-    xptr = indptr_from_degree(counts)
+    counts = np.zeros(n, dtype=np.uint32)
+    _count_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, counts)
+    xptr = indptr_from_degree(counts, keep)
     del counts
     xind = np.empty(int(xptr[-1]), dtype=np.uint32)
-    _fill_others(n, out_ptr, out_dst, in_ptr, in_src, xptr, xind)
+    _fill_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, xptr, xind)
     return RingGraph(ring=ring, xptr=xptr, xind=xind, half=half)

@@ -216,15 +216,15 @@ class Module:
 
     def allocate(self) -> None:
         """Allocate the declared state (``PerAgent`` fields with a ``fill``) on the people."""
-        people, n = self.sim.people, self.sim.n
+        people = self.sim.people
         for f in self.fields:
             if not isinstance(f, PerAgent) or f.fill is None:
                 continue
             if f.rows is None:
-                self.state[f.name] = people.add(f.name, np.full(n, f.fill, dtype=f.dtype))
+                self.state[f.name] = people.add(f.name, people.full(f.fill, f.dtype))
                 continue
             labels = getattr(self, f.rows)
-            array = np.full((len(labels), n), f.fill, dtype=f.dtype)
+            array = people.full(f.fill, f.dtype, rows=len(labels))
             for k, label in enumerate(labels):  # one people field per row
                 people.add(f"{f.name}_{label}", array[k])
             self.state[f.name] = array

@@ -1,9 +1,10 @@
 """Memory of each MPI rank, with and without keeping only its own citizens (``Sim.keep_own``).
 
 For each number of ranks R and each way, launches ``mpiexec -n R`` of this file as a worker:
-every rank builds the scenario, runs its days and reports its resident memory once built, after
-the last day (before the end's gather to rank 0) and its peak (``getrusage``; the build's
-transients and, on rank 0, the gather of the final state included). One line per run: the
+every rank builds the scenario, runs its days and reports its resident memory once built, its
+peak by then (the build's transients), its resident memory after the last day (before the end's
+gather to rank 0) and its peak (``getrusage``; on rank 0, the gather of the final state
+included). One line per run: the
 largest of the ranks for each figure, in MB.
 
     .venv/bin/python bench/rank_memory.py sc-core --n 2000000 --days 10 --ranks 1 2 4
@@ -27,6 +28,10 @@ def _resident_mb() -> float:
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+
+
 def worker(scenario: str, n: int, days: int, keep_own: bool) -> None:
     """One rank's share: build, run, report (rank 0 prints every rank's figures)."""
     import numba
@@ -39,14 +44,14 @@ def worker(scenario: str, n: int, days: int, keep_own: bool) -> None:
     comm = world()
     sim = Sim(load_scenario(scenario, {"population.n": n, "days": days}), keep_own=keep_own)
     sim.build()
-    figures = {"built_mb": _resident_mb()}
+    figures = {"built_mb": _resident_mb(), "build_peak_mb": _peak_mb()}
 
     def last(day: int) -> None:
         if day == days - 1:
             figures["last_day_mb"] = _resident_mb()
 
     sim.run(on_day=last)
-    figures["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
+    figures["peak_mb"] = _peak_mb()
     figures["kept"] = sim.people.kept is not None
     figures["exchange"] = sim.ranks.exchange
     every = comm.gather(figures)
@@ -60,6 +65,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2_000_000)
     parser.add_argument("--days", type=int, default=10)
     parser.add_argument("--ranks", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--ways", nargs="+", choices=["whole", "keep"], default=["whole", "keep"])
     parser.add_argument("--worker", choices=["keep", "whole"], help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.worker:
@@ -67,10 +73,11 @@ def main() -> None:
         return
     mpiexec = Path(sys.executable).parent / "mpiexec"
     print(f"{a.scenario}, {a.n:,} citizens, {a.days} days; MB, the largest rank's")
-    heads = ("ranks", "each rank keeps", "built", "last day", "peak")
-    print(f"{heads[0]:>5} {heads[1]:>16} {heads[2]:>8} {heads[3]:>9} {heads[4]:>8}  rank 0's peak")
+    heads = ("ranks", "each rank keeps", "built", "build peak", "last day", "peak")
+    print(f"{heads[0]:>5} {heads[1]:>16} {heads[2]:>8} {heads[3]:>10} {heads[4]:>9} {heads[5]:>8}"
+          "  rank 0's peak")  # fmt: skip
     for ranks in a.ranks:
-        for way in ("whole", "keep"):
+        for way in a.ways:
             if ranks == 1 and way == "keep":
                 continue
             cmd = [str(mpiexec), "-n", str(ranks), sys.executable, __file__, a.scenario,
@@ -80,6 +87,7 @@ def main() -> None:
             kept = "its own" if rows[0]["kept"] else "everyone"
             print(
                 f"{ranks:>5} {kept:>16} {max(r['built_mb'] for r in rows):>8.0f} "
+                f"{max(r['build_peak_mb'] for r in rows):>10.0f} "
                 f"{max(r['last_day_mb'] for r in rows):>9.0f} "
                 f"{max(r['peak_mb'] for r in rows):>8.0f}  {rows[0]['peak_mb']:.0f}",
                 flush=True,

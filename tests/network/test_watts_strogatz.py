@@ -72,10 +72,12 @@ def test_bad_parameters_are_refused(n, k):
 
 
 @pytest.mark.parametrize("build", [watts_strogatz, watts_strogatz_ring])
-def test_a_ranks_own_rows_are_the_whole_graphs_and_the_others_are_empty(graph, build):
+@pytest.mark.parametrize(("lo", "hi"), [(0, 6_144), (6_144, 12_288), (14_336, N)])
+def test_a_ranks_own_rows_are_the_whole_graphs_and_the_others_are_empty(graph, build, lo, hi):
     # an MPI rank that keeps only the citizens lo..hi-1 builds their rows as the whole graph
-    # has them (ties to anyone, rewired ones included) and leaves every other row empty
-    lo, hi = 6_144, 12_288
+    # has them (ties to anyone, rewired ones included; the first and last ranges meet the ring's
+    # wrap) from its own rewiring draws and everyone's into the range, and leaves every other
+    # row empty
     whole = graph if build is watts_strogatz else watts_strogatz_ring(N, K, P, seed=3)
     own = build(N, K, P, seed=3, keep=(lo, hi))
     for i in (lo, lo + 1, (lo + hi) // 2, hi - 1):

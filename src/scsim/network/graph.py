@@ -178,16 +178,23 @@ def sort_row(indices, start, stop):
         indices[b + 1] = v
 
 
+@njit(inline="always", cache=True)
+def mask_of(rkey, u, half, p):
+    """Bit ``j - 1`` set when u's owned tie ``j`` (1..half) is rewired, drawn from the stream
+    key ``rkey`` keyed by (u, j)."""
+    m = np.int64(0)
+    for j in range(1, half + 1):
+        if u_hi(agent_hash_k(rkey, u, j)) < p:
+            m |= np.int64(1) << (j - 1)
+    return m
+
+
 @njit(parallel=True, cache=True)
 def rewire_masks(rkey, n, half, p, mask):
-    """Bit ``j - 1`` of ``mask[u]`` is set when u's owned tie ``j`` (1..half) is rewired,
-    drawn from the stream key ``rkey`` keyed by (u, j); ``mask`` may be any unsigned dtype."""
+    """``mask[u] = mask_of(rkey, u, half, p)`` for every u; ``mask`` may be any unsigned
+    dtype."""
     for u in prange(n):
-        m = np.int64(0)
-        for j in range(1, half + 1):
-            if u_hi(agent_hash_k(rkey, u, j)) < p:
-                m |= np.int64(1) << (j - 1)
-        mask[u] = m
+        mask[u] = mask_of(rkey, u, half, p)
 
 
 @njit(inline="always", cache=True)

@@ -17,6 +17,7 @@ from scsim.network.graph import (
     far_neighbours,
     indptr_from_degree,
     is_rewired,
+    mask_of,
     rewire_masks,
     sort_row,
     sources_by_target,
@@ -25,6 +26,8 @@ from scsim.network.ring import RingGraph
 from scsim.rng import agent_hash_k, below, stream_day_key
 
 _MAX_ATTEMPTS = 64
+_CHUNKS = 1024
+"""Ranges of owners drawn in parallel when a rank finds the rewired ties into its rows."""
 
 
 @njit(inline="always", cache=True)
@@ -43,8 +46,8 @@ def _target(tkey, u, j, n, half):
 
 
 @njit(parallel=True, cache=True)
-def _rewired_targets(tkey, n, half, mask, out_ptr, out_dst):
-    for u in prange(n):
+def _rewired_targets(tkey, lo, hi, n, half, mask, out_ptr, out_dst):
+    for u in prange(lo, hi):
         pos = out_ptr[u]
         for j in range(1, half + 1):
             if is_rewired(mask, u, j):
@@ -146,8 +149,9 @@ def _fill_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, xptr, xind):
         sort_row(xind, start, stop)
 
 
-def _rewiring(n: int, k: int, p: float, seed: int) -> tuple:
-    """The ring's rewired ties: ``(half, mask, out_ptr, out_dst, in_ptr, in_src)``."""
+def _rewiring(n: int, k: int, p: float, seed: int, keep: tuple[int, int] | None = None) -> tuple:
+    """The ring's rewired ties: ``(half, mask, out_ptr, out_dst, in_ptr, in_src)``; with
+    ``keep``, as the rows ``lo..hi-1`` read them (``_own_rewiring``)."""
     if k % 2 or not 2 <= k <= 32:
         raise ValueError(f"network.k: {k} is not allowed; expected an even integer in [2, 32]")
     if n < k + 2:
@@ -157,14 +161,97 @@ def _rewiring(n: int, k: int, p: float, seed: int) -> tuple:
     half = k // 2
     rkey = stream_day_key(seed, "network.rewire", 0)
     tkey = stream_day_key(seed, "network.target", 0)
+    if keep is not None:
+        return _own_rewiring(n, half, p, rkey, tkey, *keep)
     mask = np.empty(n, dtype=np.uint16)
     rewire_masks(rkey, n, half, float(p), mask)
     counts = np.bitwise_count(mask)
     out_ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=out_ptr[1:])
     out_dst = np.empty(int(out_ptr[-1]), dtype=np.uint32)
-    _rewired_targets(tkey, n, half, mask, out_ptr, out_dst)
+    _rewired_targets(tkey, 0, n, n, half, mask, out_ptr, out_dst)
     in_ptr, in_src = sources_by_target(n, out_ptr, out_dst)
+    return half, mask, out_ptr, out_dst, in_ptr, in_src
+
+
+# A rank's own rows (``keep``) need the rewiring of its own citizens and of the ``half`` before
+# them (the ring ties they own into the range), and the owners of every rewired tie into the
+# range, which it finds by drawing every citizen's rewiring without keeping it: the arrays are
+# the whole-graph ones indexed by national ID, written only there (the rest zero pages).
+
+
+@njit(parallel=True, cache=True)
+def _masks_from(rkey, first, count, n, half, p, mask):
+    """``mask[u]`` for the ``count`` citizens from ``first`` on (ids modulo ``n``)."""
+    for t in prange(count):
+        u = (first + t) % n
+        mask[u] = mask_of(rkey, u, half, p)
+
+
+@njit(cache=True)
+def _ties_into(rkey, tkey, first, stop, n, half, p, lo, hi, target, owner):
+    """The rewired ties of owners ``first..stop-1`` whose target is in ``[lo, hi)``, by owner
+    then tie: written to ``target``/``owner`` unless they are empty; return their count."""
+    count = 0
+    for u in range(first, stop):
+        m = mask_of(rkey, u, half, p)
+        for j in range(1, half + 1):
+            if (m >> (j - 1)) & 1:
+                t = _target(tkey, u, j, n, half)
+                if lo <= t < hi:
+                    if target.size:
+                        target[count], owner[count] = t, u
+                    count += 1
+    return count
+
+
+@njit(parallel=True, cache=True)
+def _count_ties_into(rkey, tkey, bounds, n, half, p, lo, hi, counts):
+    empty = np.empty(0, dtype=np.int64)
+    for c in prange(bounds.size - 1):
+        counts[c] = _ties_into(rkey, tkey, bounds[c], bounds[c + 1], n, half, p, lo, hi,
+                               empty, empty)  # fmt: skip
+
+
+@njit(parallel=True, cache=True)
+def _write_ties_into(rkey, tkey, bounds, n, half, p, lo, hi, at, target, owner):
+    for c in prange(bounds.size - 1):
+        a, b = at[c], at[c + 1]
+        _ties_into(rkey, tkey, bounds[c], bounds[c + 1], n, half, p, lo, hi,
+                   target[a:b], owner[a:b])  # fmt: skip
+
+
+@njit(cache=True)
+def _by_target(target, owner, lo, hi, in_ptr, in_src):
+    """``sources_by_target`` of the targets in ``[lo, hi)`` (owners ascending per target)."""
+    for e in range(target.size):
+        in_ptr[target[e] + 1] += 1
+    for v in range(lo, hi):
+        in_ptr[v + 1] += in_ptr[v]
+    fill = in_ptr[lo:hi].copy()
+    for e in range(target.size):
+        t = target[e] - lo
+        in_src[fill[t]] = owner[e]
+        fill[t] += 1
+
+
+def _own_rewiring(n: int, half: int, p: float, rkey, tkey, lo: int, hi: int) -> tuple:
+    """``_rewiring``'s arrays as the rows ``lo..hi-1`` read them (the rest zero pages)."""
+    mask = np.zeros(n, dtype=np.uint16)
+    _masks_from(rkey, (lo - half) % n, min(hi - lo + half, n), n, half, float(p), mask)
+    out_ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bitwise_count(mask[lo:hi]), out=out_ptr[lo + 1 : hi + 1])
+    out_dst = np.empty(int(out_ptr[hi]), dtype=np.uint32)
+    _rewired_targets(tkey, lo, hi, n, half, mask, out_ptr, out_dst)
+    bounds = np.linspace(0, n, min(_CHUNKS, n) + 1).astype(np.int64)
+    counts = np.zeros(bounds.size - 1, dtype=np.int64)
+    _count_ties_into(rkey, tkey, bounds, n, half, float(p), lo, hi, counts)
+    at = np.concatenate([[0], np.cumsum(counts)])
+    target, owner = np.empty(int(at[-1]), dtype=np.int64), np.empty(int(at[-1]), dtype=np.int64)
+    _write_ties_into(rkey, tkey, bounds, n, half, float(p), lo, hi, at, target, owner)
+    in_ptr = np.zeros(n + 1, dtype=np.int64)
+    in_src = np.empty(target.size, dtype=np.uint32)
+    _by_target(target, owner, lo, hi, in_ptr, in_src)
     return half, mask, out_ptr, out_dst, in_ptr, in_src
 
 
@@ -173,9 +260,9 @@ def watts_strogatz(
 ) -> Graph:
     """A Watts-Strogatz graph on ``n`` agents, mean degree ``k`` (even), rewiring prob ``p``;
     with ``keep`` = (lo, hi), only the rows of the agents ``lo..hi-1`` (an MPI rank's own:
-    the others empty; the rewiring is still drawn for every agent, for the ties to its own)."""
+    the others empty; every agent's rewiring is drawn, for the ties into the range, not kept)."""
     lo, hi = keep if keep is not None else (0, n)
-    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
+    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed, keep)
     degree = np.zeros(n, dtype=np.uint32)
     _degrees(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
     indptr = indptr_from_degree(degree, keep)
@@ -192,7 +279,7 @@ def watts_strogatz_ring(
     """``watts_strogatz``'s graph as ring bits and the ties off the ring (``RingGraph``);
     ``keep`` as there."""
     lo, hi = keep if keep is not None else (0, n)
-    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed)
+    half, mask, out_ptr, out_dst, in_ptr, in_src = _rewiring(n, k, p, seed, keep)
     ring = np.zeros(n, dtype=np.uint32)
     _ring_bits(lo, hi, n, half, mask, ring)
     del mask

@@ -14,12 +14,12 @@ When no module reaches beyond its citizens' ties (``Module.reach``), the day's c
 each rank receives only the published state (and the shared fields) of the citizens its own
 citizens are tied to (``Halo``), not everyone's. On a Watts-Strogatz network such a rank can
 then build and keep only its own citizens (``kept_range``, ``Sim.keep_own``): its arrays stay
-indexed by national ID, written only at its own citizens and the halo's, so the rest of each
-is zero pages that use no memory; at the end rank 0 alone gathers the whole final state. With ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy
-every per-agent array each day instead: a check that no module reads another citizen's private
-state without declaring it. With ``SCSIM_MPI_POISON=1`` a rank's copies of the citizens it
-neither runs nor receives are filled with 0xFF bytes after each halo (NaN scores, every flag
-set): a check that no module reads beyond its declared reach.
+indexed by national ID, written only at its own citizens and the halo's, so the rest of each is
+zero pages that use no memory; at the end rank 0 alone gathers the whole final state. With
+``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check that no
+module reads another citizen's private state without declaring it. With ``SCSIM_MPI_POISON=1`` a
+rank's copies of the citizens it neither runs nor receives are filled with 0xFF bytes after each
+halo (NaN scores, every flag set): a check that no module reads beyond its declared reach.
 
 A checkpoint (``Sim.save_checkpoint``) is one process's: before it, every rank gets every
 citizen's state and the whole audit log (``whole``), rank 0 writes it, and each rank goes back
@@ -59,8 +59,8 @@ POISON = "SCSIM_MPI_POISON"
 
 
 def kept_range(comm: SerialComm, n: int, network: str, modules: list[Module]) -> tuple | None:
-    """This rank's citizens ``(lo, hi)`` when it can build and keep only them (``Ranks.keeps_own``,
-    the ranks cut by citizens alone), else None."""
+    """This rank's citizens ``(lo, hi)`` when it can build and keep only them
+    (``Ranks.keeps_own``; the ranks cut by citizens alone), else None."""
     ranks = Ranks(comm, None, n)
     return (ranks.lo, ranks.hi) if ranks.keeps_own(network, modules) else None
 

@@ -27,5 +27,6 @@ def test_a_kept_ranges_traits_are_every_citizens_draws():
     b = own.uniform_trait("speech.dissent", 0.0, 0.1)
     assert b.dtype == np.float32 and np.array_equal(b[4_096:8_192], a[4_096:8_192])
     assert not b[:4_096].any() and not b[8_192:].any() and a[:4_096].all()
+    assert not own.empty(np.float32).any()  # zeros beyond the kept citizens, to be filled
     record = own.ensure("listing_record", np.int16, -1)
     assert (record[4_096:8_192] == -1).all() and not record[:4_096].any()

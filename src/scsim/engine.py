@@ -44,7 +44,7 @@ from scsim.network import RingGraph, build_network, complete_network
 from scsim.population import People
 from scsim.protocol import PHASES, Module, Record
 from scsim.protocol.declare import place_events, place_records
-from scsim.ranks import Ranks, kept_range
+from scsim.ranks import Ranks, keeping_ranks
 from scsim.scenario import Scenario
 from scsim.timeline import Timeline
 
@@ -142,12 +142,13 @@ class Sim:
         self.people = People(self.n, self.seed)
         self.timeline = Timeline(self.scenario)
         self.modules = self._make_modules()
-        spec = self.scenario.network
-        keep = getattr(self, "keep_own", False) and kept_range(self.comm or world(), self.n,
-                                                               spec.kind, self.modules)
-        if keep:
-            self.people.keep(*keep)
-        graph, fields = build_network(spec, self.n, self.seed, self.holds_ring(), keep or None)
+        spec, keep = self.scenario.network, None
+        if getattr(self, "keep_own", False):
+            self.ranks = keeping_ranks(self.comm or world(), self.n, spec.kind, self.modules)
+            if self.ranks is not None:
+                keep = (self.ranks.lo, self.ranks.hi)
+                self.people.keep(*keep)
+        graph, fields = build_network(spec, self.n, self.seed, self.holds_ring(), keep)
         for name, values in fields.items():
             self.people.add(name, values)
         self.field_owner = dict.fromkeys(fields, "network")
@@ -171,8 +172,8 @@ class Sim:
 
     def split_over_ranks(self) -> None:
         """Give each MPI rank its blocks of citizens; ``ValueError`` names what cannot split."""
-        kept = self.people.kept is not None  # then split as ``kept_range`` did
-        self.ranks = Ranks(self.comm or world(), None if kept else self.graph, self.n)
+        if self.people.kept is None:  # else split before the build (``keeping_ranks``)
+            self.ranks = Ranks(self.comm or world(), self.graph, self.n)
         self.ranks.refuse(self.modules)
         self.ranks.plan_halo(self.graph, self.modules)
 
@@ -383,6 +384,11 @@ class Sim:
         """The records of ``day`` (regions x columns), for a module's serial ``finish`` to
         complete its own columns (``Module.column``)."""
         return self.records[day]
+
+    def add_over_ranks(self, counts: np.ndarray) -> np.ndarray:
+        """Integer-valued counts of a module's citizens added over the MPI ranks when each
+        keeps only its own citizens (``keep_own``); else they are every citizen's already."""
+        return counts if self.people.kept is None else self.ranks.add_counts(counts)
 
     def block_rows(self, buffer: np.ndarray) -> np.ndarray:
         """The rows every block of the day's pass wrote to a module's per-block ``buffer``

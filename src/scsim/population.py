@@ -37,6 +37,11 @@ class People:
             out[..., self.kept[0] : self.kept[1]] = fill
         return out
 
+    def empty(self, dtype) -> np.ndarray:
+        """A new per-agent array for its maker to fill: uninitialised, or zero (never touched)
+        beyond the kept citizens."""
+        return np.empty(self.n, dtype=dtype) if self.kept is None else np.zeros(self.n, dtype)
+
     def add(self, name: str, values: np.ndarray) -> np.ndarray:
         """Register a per-agent field; it is then readable as ``people.<name>``."""
         if values.shape[0] != self.n:

@@ -13,7 +13,7 @@ process's (docs/design/mpi.md, §5.3; tests/test_mpi_run.py).
 When no module reaches beyond its citizens' ties (``Module.reach``), the day's copy is a halo:
 each rank receives only the published state (and the shared fields) of the citizens its own
 citizens are tied to (``Halo``), not everyone's. On a Watts-Strogatz network such a rank can
-then build and keep only its own citizens (``kept_range``, ``Sim.keep_own``): its arrays stay
+then build and keep only its own citizens (``keeping_ranks``, ``Sim.keep_own``): its arrays stay
 indexed by national ID, written only at its own citizens and the halo's, so the rest of each is
 zero pages that use no memory; at the end rank 0 alone gathers the whole final state. With
 ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check that no
@@ -58,11 +58,13 @@ POISON = "SCSIM_MPI_POISON"
 """Environment variable: fill what a rank neither runs nor receives with 0xFF (a check)."""
 
 
-def kept_range(comm: SerialComm, n: int, network: str, modules: list[Module]) -> tuple | None:
-    """This rank's citizens ``(lo, hi)`` when it can build and keep only them
-    (``Ranks.keeps_own``; the ranks cut by citizens alone), else None."""
+def keeping_ranks(
+    comm: SerialComm, n: int, network: str, modules: list[Module]
+) -> Ranks | None:
+    """The ranks, cut by citizens alone, when this one can build and keep only its own
+    citizens (``Ranks.keeps_own``), else None."""
     ranks = Ranks(comm, None, n)
-    return (ranks.lo, ranks.hi) if ranks.keeps_own(network, modules) else None
+    return ranks if ranks.keeps_own(network, modules) else None
 
 
 @dataclass
@@ -124,6 +126,12 @@ class Ranks:
     def largest(self, value: int) -> int:
         """The largest of every rank's ``value``."""
         return value if self.alone else max(self.comm.allgather(int(value)))
+
+    def add_counts(self, counts: np.ndarray) -> np.ndarray:
+        """Integer-valued ``counts`` (any dtype) added over the ranks, exactly."""
+        if self.alone:
+            return counts
+        return self.comm.sum_ints(np.asarray(counts, dtype=np.int64)).astype(counts.dtype)
 
     def network_bytes(self, graph: Any) -> int:
         """Bytes of the network as one process holds it, when each rank built only its own

@@ -298,7 +298,9 @@ class Finance(Module):
         region = people.fields.get("region")
         n_regions = int(region.max()) + 1 if region is not None else 1
         in_default = state["in_default"]
-        self.initial = initial_levels(region, [left > 0, in_default, shock], n_regions)
+        counts = initial_levels(region, [left > 0, in_default, shock], n_regions,
+                                people.kept or (0, n))  # fmt: skip
+        self.initial = self.sim.add_over_ranks(counts)
 
     def _income_factor(self, income: np.ndarray | None, adult: np.ndarray) -> np.ndarray:
         """``(median / income)^elasticity``, capped; the cap without income (1: no population)."""

@@ -235,10 +235,11 @@ class Population(Module):
             ("occupation", occupation), ("income", income), ("enrolled", enrolled),
         ):  # fmt: skip
             people.add(name, values)
-        for trait in TRAITS:
+        for trait in TRAITS:  # an MPI rank keeping its own citizens draws only theirs
             dist = getattr(self.params, trait)
-            values = np.empty(people.n, dtype=np.float32)
-            K.beta_fill(self.day_key(f"trait.{trait}", 0), dist.a, dist.b, values)
+            values = people.empty(np.float32)
+            lo, hi = people.kept or (0, people.n)
+            K.beta_fill(self.day_key(f"trait.{trait}", 0), dist.a, dist.b, values, lo, hi)
             people.add(trait, values)
 
     def _families(self, household: np.ndarray) -> tuple[np.ndarray, ...]:

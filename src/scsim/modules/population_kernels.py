@@ -99,9 +99,9 @@ def gamma(key, i, k, shape):
 
 
 @njit(parallel=True, cache=True)
-def beta_fill(key, a, b, out):
-    """Beta(a, b) of every citizen as X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)."""
-    for i in prange(out.size):
+def beta_fill(key, a, b, out, lo, hi):
+    """Beta(a, b) of the citizens ``lo..hi-1`` as X / (X + Y), X ~ Gamma(a), Y ~ Gamma(b)."""
+    for i in prange(lo, hi):
         x, k = gamma(key, i, 0, a)
         y, k = gamma(key, i, k, b)
         out[i] = x / (x + y) if x + y > 0.0 else 0.5

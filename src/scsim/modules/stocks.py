@@ -17,16 +17,19 @@ if TYPE_CHECKING:
 
 
 def initial_levels(
-    region: np.ndarray | None, states: list[np.ndarray], n_regions: int
+    region: np.ndarray | None, states: list[np.ndarray], n_regions: int, own: tuple[int, int]
 ) -> np.ndarray:
-    """Initial level of each stock by region (regions x stocks) from per-agent bool states."""
+    """Initial level of each stock by region (regions x stocks) from per-agent bool states,
+    counted over the citizens ``own`` = (lo, hi) (an MPI rank's, ``Host.add_over_ranks`` adds
+    up the ranks')."""
+    lo, hi = own
     out = np.zeros((n_regions, len(states)), dtype=np.float64)
     for k, state in enumerate(states):
         if region is None:
-            out[0, k] = np.count_nonzero(state)
+            out[0, k] = np.count_nonzero(state[lo:hi])
         else:
-            weights = state.astype(np.float64)
-            out[:, k] = np.bincount(region, weights=weights, minlength=n_regions)[:n_regions]
+            weights = state[lo:hi].astype(np.float64)
+            out[:, k] = np.bincount(region[lo:hi], weights=weights, minlength=n_regions)[:n_regions]
     return out
 
 

@@ -78,17 +78,20 @@ class CatalogueRates:
         self.slope = np.array([e.trait_weight for e in entries], dtype=np.float64)
         self.ages = np.array([[e.min_age, e.max_age] for e in entries], dtype=np.int64)
         staged = any(e.min_age > 0 or e.max_age < MAX_AGE for e in entries)
-        self.traits = (
-            np.stack([getattr(people, t) for t in used]) if used else np.zeros((1, 1), np.float32)
-        )
+        lo, hi = people.kept or (0, people.n)  # an MPI rank's own citizens, or everyone
+        self.traits = np.zeros((1, 1), np.float32)
+        if used:
+            self.traits = people.full(0, np.float32, rows=len(used))
+            for k, t in enumerate(used):
+                self.traits[k, lo:hi] = getattr(people, t)[lo:hi]
         self.age = people.age if staged else np.zeros(1, dtype=np.uint8)
         self.total = float(self.rates.sum())
         self.shaped = bool(used) or staged
-        self.totals = (
-            _totals(self.rates, self.traits, self.trait_of, self.slope, self.ages, self.age)
-            if self.shaped
-            else np.zeros(1, dtype=np.float32)
-        )
+        self.totals = np.zeros(1, dtype=np.float32)
+        if self.shaped:
+            self.totals = people.empty(np.float32)
+            _totals(self.rates, self.traits, self.trait_of, self.slope, self.ages, self.age,
+                    lo, hi, self.totals)  # fmt: skip
 
     def values(self) -> dict:
         """The ``CATALOGUE`` fields' values."""
@@ -137,12 +140,10 @@ def pick(u, i, rates, traits, trait_of, slope, ages, age):
 
 
 @njit(cache=True)
-def _totals(rates, traits, trait_of, slope, ages, age):
-    n = traits.shape[1] if traits.shape[1] > 1 else age.size
-    out = np.empty(n, dtype=np.float32)
-    for i in range(n):
+def _totals(rates, traits, trait_of, slope, ages, age, lo, hi, out):
+    """``out[i]``: citizen i's total daily rate, for the citizens ``lo..hi-1``."""
+    for i in range(lo, hi):
         total = 0.0
         for c in range(rates.size):
             total += entry_rate(c, i, rates, traits, trait_of, slope, ages, age)
         out[i] = total
-    return out

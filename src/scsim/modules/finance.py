@@ -203,13 +203,14 @@ def finance_delta(
 
 
 @njit(parallel=True, cache=True)
-def initial_state(key, adult, need, rates, ints, share, shock, flip, next_day, left):
-    """Day-0 state: shocks at their stationary share, loans at ``share`` (< 0: each adult's
-    stationary share) at a uniform stage, and the first event days (stream ``finance.init``)."""
+def initial_state(key, adult, need, rates, ints, share, shock, flip, next_day, left, lo, hi):
+    """Day-0 state of the citizens ``lo..hi-1``: shocks at their stationary share, loans at
+    ``share`` (< 0: each adult's stationary share) at a uniform stage, and the first event days
+    (stream ``finance.init``)."""
     sr, rr = rates[P_SHOCK], rates[P_RECOVERY]
     p_shock = sr / (sr + rr) if sr + rr > 0 else 0.0
     length = float(ints[I_TERM] * ints[I_CYCLE])
-    for i in prange(adult.size):
+    for i in prange(lo, hi):
         if not adult[i]:
             flip[i] = NEVER
             next_day[i] = NEVER
@@ -277,10 +278,13 @@ class Finance(Module):
         age, income = people.fields.get("age"), people.fields.get("income")
         adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
         thrift = people.fields.get("thrift")
-        self.need = (p.loan_rate * self._income_factor(income, adult)).astype(np.float32)
+        lo, hi = people.kept or (0, n)  # an MPI rank's own citizens, or everyone
+        self.need = people.full(0, np.float32)
+        need = self.need[lo:hi]
+        need[...] = p.loan_rate * self._income_factor(income, adult, lo, hi)
         if thrift is not None:
-            self.need *= 1.0 + p.thrift_weight * (1.0 - 2.0 * thrift)
-        self.need[~adult] = 0.0
+            need *= 1.0 + p.thrift_weight * (1.0 - 2.0 * thrift[lo:hi])
+        need[~adult[lo:hi]] = 0.0
         self.rates = np.array([
             p.shock_rate, p.recovery_rate, p.shock_multiplier, p.miss_prob, p.repay_rate,
             p.thrift_weight, p.min_score, p.score_ramp, p.miss_again_prob,
@@ -293,24 +297,26 @@ class Finance(Module):
         share = -1.0 if p.initial_share is None else p.initial_share
         initial_state(
             self.day_key("init", 0), adult, self.need, self.rates, self.ints, share, shock,
-            state["shock_flip_day"], state["finance_next_day"], left,
+            state["shock_flip_day"], state["finance_next_day"], left, lo, hi,
         )  # fmt: skip
         region = people.fields.get("region")
         n_regions = int(region.max()) + 1 if region is not None else 1
         in_default = state["in_default"]
-        counts = initial_levels(region, [left > 0, in_default, shock], n_regions,
-                                people.kept or (0, n))  # fmt: skip
+        counts = initial_levels(region, [left > 0, in_default, shock], n_regions, (lo, hi))
         self.initial = self.sim.add_over_ranks(counts)
 
-    def _income_factor(self, income: np.ndarray | None, adult: np.ndarray) -> np.ndarray:
-        """``(median / income)^elasticity``, capped; the cap without income (1: no population)."""
+    def _income_factor(
+        self, income: np.ndarray | None, adult: np.ndarray, lo: int, hi: int
+    ) -> np.ndarray:
+        """``(median / income)^elasticity`` of the citizens ``lo..hi-1`` (the median is every
+        adult earner's), capped; the cap without income (1: no population)."""
         p = self.params
         if income is None:
-            return np.ones(self.sim.n, dtype=np.float64)
+            return np.ones(hi - lo, dtype=np.float64)
         earners = income[adult & (income > 0)]
         median = float(np.median(earners)) if earners.size else 1.0
         with np.errstate(divide="ignore"):
-            factor = (median / income.astype(np.float64)) ** p.income_elasticity
+            factor = (median / income[lo:hi].astype(np.float64)) ** p.income_elasticity
         return np.minimum(factor, p.max_income_factor)
 
     def kernel_values(self, day: int) -> dict:

@@ -22,6 +22,11 @@ class People:
         self.seed = seed
         self.fields: dict[str, np.ndarray] = {}
 
+    @property
+    def own(self) -> tuple[int, int]:
+        """``(lo, hi)``: the citizens this process writes (every one unless ``keep``)."""
+        return self.kept or (0, self.n)
+
     def keep(self, lo: int, hi: int) -> None:
         """Write only the citizens ``lo..hi-1`` from now on (an MPI rank's own)."""
         self.kept = (lo, hi)
@@ -34,7 +39,7 @@ class People:
             return np.full(shape, fill, dtype=dtype)
         out = np.zeros(shape, dtype=dtype)
         if fill != 0:
-            out[..., self.kept[0] : self.kept[1]] = fill
+            out[..., self.own[0] : self.own[1]] = fill
         return out
 
     def empty(self, dtype) -> np.ndarray:

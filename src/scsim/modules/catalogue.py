@@ -78,7 +78,7 @@ class CatalogueRates:
         self.slope = np.array([e.trait_weight for e in entries], dtype=np.float64)
         self.ages = np.array([[e.min_age, e.max_age] for e in entries], dtype=np.int64)
         staged = any(e.min_age > 0 or e.max_age < MAX_AGE for e in entries)
-        lo, hi = people.kept or (0, people.n)  # an MPI rank's own citizens, or everyone
+        lo, hi = people.own  # an MPI rank's own citizens, or everyone
         self.traits = np.zeros((1, 1), np.float32)
         if used:
             self.traits = people.full(0, np.float32, rows=len(used))

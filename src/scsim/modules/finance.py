@@ -278,7 +278,7 @@ class Finance(Module):
         age, income = people.fields.get("age"), people.fields.get("income")
         adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
         thrift = people.fields.get("thrift")
-        lo, hi = people.kept or (0, n)  # an MPI rank's own citizens, or everyone
+        lo, hi = people.own  # an MPI rank's own citizens, or everyone
         self.need = people.full(0, np.float32)
         need = self.need[lo:hi]
         need[...] = p.loan_rate * self._income_factor(income, adult, lo, hi)

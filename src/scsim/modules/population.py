@@ -238,7 +238,7 @@ class Population(Module):
         for trait in TRAITS:  # an MPI rank keeping its own citizens draws only theirs
             dist = getattr(self.params, trait)
             values = people.empty(np.float32)
-            lo, hi = people.kept or (0, people.n)
+            lo, hi = people.own
             K.beta_fill(self.day_key(f"trait.{trait}", 0), dist.a, dist.b, values, lo, hi)
             people.add(trait, values)
 

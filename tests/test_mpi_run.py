@@ -193,6 +193,18 @@ def test_scsim_run_under_mpiexec_writes_the_run_of_one_process(tmp_path):
     same_run_files(tmp_path / "one", tmp_path / "two")
 
 
+def test_scsim_bench_under_mpiexec_reports_every_ranks_peak_memory():
+    # sc-core's ranks exchange a halo and keep their own citizens; rank 0 prints one row
+    res = _cli(3, "bench", "sc-core", "--n", "20000", "--days", "5", "--threads", "1")
+    assert res.returncode == 0, res.stderr
+    (line,) = res.stdout.strip().splitlines()
+    row = json.loads(line)
+    assert row["ranks"] == 3 and row["exchange"] == "halo" and row["keeps_own"]
+    peaks = row["peak_rss_mb_by_rank"]
+    assert len(peaks) == 3 and row["peak_rss_mb"] == peaks[0]
+    assert all(50 < mb < 4000 for mb in peaks)  # MiB: an interpreter with numba, 20 000 citizens
+
+
 def test_kill_9_under_mpiexec_then_resume_writes_the_uninterrupted_run(tmp_path):
     args = ["beijing-2020", "--n", "20000", "--days", "300", "--threads", "1"]
     one = subprocess.run(

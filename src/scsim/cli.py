@@ -131,6 +131,8 @@ def bench(
     sc = load_or_fail(scenario, n, days, seed)
     k = _threads(threads)
     sim = _build(sc, k, progress=False).run()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB
+    peaks = sim.ranks.comm.gather(round(peak, 1))  # every rank's, in rank order
     if sim.ranks.comm.rank > 0:  # rank 0 prints
         return
     t = sim.timings
@@ -155,7 +157,9 @@ def bench(
         "jit_s": round(t["jit_s"], 3),
         "step_s": round(t["step_s"], 3),
         "agent_steps_per_s": round(sim.n * sim.days / t["step_s"]),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_mb": peaks[0],
+        "peak_rss_mb_by_rank": peaks,
+        "keeps_own": sim.people.kept is not None,
         "state_bytes_per_agent": round(sim.state_bytes / sim.n, 1),
         "modules": [m.name for m in sim.modules],
         "final_mean_score": float(sim.record("score_sum")[-1] / sim.n),

@@ -337,14 +337,15 @@ class Sim(HostAccessors):
 
     def network_nbytes(self) -> int:
         """Bytes of the network as one process holds it (ranks that built only their own rows
-        added up their ties in ``build``)."""
-        return self.graph.nbytes if self.people.kept is None else self.network_bytes
+        added up their ties in ``build``; ``release_network`` keeps the figure)."""
+        whole = self.graph is not None and self.people.kept is None
+        return self.graph.nbytes if whole else self.network_bytes
 
     @property
     def state_bytes(self) -> int:
         """Bytes of per-agent state: people's fields, graph, score buffers, components, flags."""
         public = self.public.nbytes if self.public is not None else 0
-        network = self.network_nbytes() if self.graph is not None else self.network_bytes
+        network = self.network_nbytes()
         return self.people.nbytes + network + self.packed.nbytes + self.parts.nbytes + public
 
     @property

@@ -118,10 +118,12 @@ class Ranks:
         """Whether this rank can build and keep only its own citizens: over several ranks, on
         a Watts-Strogatz network (whose rows a rank builds alone), when the day's exchange will
         be a halo (no module reaches "anyone"; no ``SCSIM_MPI_SYNC_ALL``)."""
-        return not (
-            self.alone or self.sync_all or network != "watts-strogatz"
-            or any(m.reach == "anyone" for m in modules)
-        )  # fmt: skip
+        return network == "watts-strogatz" and self.halo_possible(modules)
+
+    def halo_possible(self, modules: list[Module]) -> bool:
+        """Whether the day's exchange can be a halo: over several ranks, no module reaching
+        "anyone" (``Module.reach``), no ``SCSIM_MPI_SYNC_ALL``."""
+        return not (self.alone or self.sync_all or any(m.reach == "anyone" for m in modules))
 
     def largest(self, value: int) -> int:
         """The largest of every rank's ``value``."""
@@ -143,7 +145,7 @@ class Ranks:
         """Make the day's exchange a halo (``Halo``) when no module reaches "anyone"
         (``Module.reach``): each rank tells each other which of its citizens it reads."""
         self.halo = None
-        if self.alone or self.sync_all or any(m.reach == "anyone" for m in modules):
+        if not self.halo_possible(modules):
             return
         takes = np.unique(np.concatenate(
             [graph.ghosts(self.lo, self.hi), *(m.ghosts(self.lo, self.hi) for m in modules)]
@@ -210,14 +212,7 @@ class Ranks:
         (rank 0 alone gets the state when each rank kept only its own citizens)."""
         if self.alone:
             return
-        if sim.people.kept is None:
-            self.share(_state(sim))
-        else:
-            for a in _state(sim):
-                for row in a.reshape(-1, self.n):
-                    width = row.itemsize
-                    self.comm.collect(row.view(np.uint8), np.diff(self.starts) * width,
-                                      self.starts[:-1] * width)  # fmt: skip
+        self.share(_state(sim), to_root=sim.people.kept is not None)
         self.gather_events(sim.events)
 
     @contextmanager
@@ -292,25 +287,25 @@ class Ranks:
         mine = block_rows(buffer[self.first_block : self.end_block])
         return np.concatenate(self.comm.allgather(mine))
 
-    def share(self, arrays: Iterable[np.ndarray]) -> None:
+    def share(self, arrays: Iterable[np.ndarray], to_root: bool = False) -> None:
         """Copy each rank's citizens' entries of per-agent ``arrays`` (citizens on the last
-        axis, C-contiguous) to every rank, in place."""
+        axis, C-contiguous) to every rank (``to_root``: to rank 0 only), in place."""
         if self.alone:
             return
         for a in arrays:
             if not a.flags.c_contiguous:
                 raise ValueError("shared per-agent arrays must be C-contiguous")
             for row in a.reshape(-1, self.n):
-                self.share_rows(row, self.starts)
+                self.share_rows(row, self.starts, to_root)
 
-    def share_rows(self, a: np.ndarray, starts: np.ndarray) -> None:
+    def share_rows(self, a: np.ndarray, starts: np.ndarray, to_root: bool = False) -> None:
         """Copy rank r's rows ``a[starts[r] : starts[r + 1]]`` (rows on the first axis) to every
-        rank, in place."""
+        rank (``to_root``: to rank 0 only), in place."""
         if self.alone:
             return
         width = a.nbytes // max(a.shape[0], 1)
-        counts = np.diff(starts) * width
-        self.comm.share(a.reshape(-1).view(np.uint8), counts, starts[:-1] * width)
+        copy = self.comm.collect if to_root else self.comm.share
+        copy(a.reshape(-1).view(np.uint8), np.diff(starts) * width, starts[:-1] * width)
 
     def gather_events(self, events: EventLog) -> None:
         """Every rank's audit events and audit sample rows, on every rank, in the order one

@@ -1,11 +1,12 @@
 """Memory of each MPI rank, with and without keeping only its own citizens (``Sim.keep_own``).
 
 For each number of ranks R and each way, launches ``mpiexec -n R`` of this file as a worker:
-every rank builds the scenario, runs its days and reports its resident memory once built, its
-peak by then (the build's transients), its resident memory after the last day (before the end's
-gather to rank 0) and its peak (``getrusage``; on rank 0, the gather of the final state
-included). One line per run: the
-largest of the ranks for each figure, in MB.
+every rank builds the scenario, runs its days, writes the run directory as ``scsim run`` does
+(rank 0 writes; with each rank keeping its own citizens, the others send it their rows of the
+people file a row group at a time) and reports its resident memory once built, its peak by
+then (the build's transients), its resident memory after the last day, its peak by the end of
+the run (the end's exchanges included) and its peak once the run directory is written
+(``getrusage``). One line per run: the largest of the ranks for each figure, in MB.
 
     .venv/bin/python bench/rank_memory.py sc-core --n 2000000 --days 10 --ranks 1 2 4
 """
@@ -18,6 +19,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +40,7 @@ def worker(scenario: str, n: int, days: int, keep_own: bool) -> None:
 
     from scsim.engine import Sim
     from scsim.mpi import world
+    from scsim import results
     from scsim.scenario import load_scenario
 
     numba.set_num_threads(1)
@@ -51,6 +54,13 @@ def worker(scenario: str, n: int, days: int, keep_own: bool) -> None:
             figures["last_day_mb"] = _resident_mb()
 
     sim.run(on_day=last)
+    figures["run_peak_mb"] = _peak_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        sim.release_network()  # as scsim run does
+        # every rank takes part (rank 0 alone in code before the people file was streamed,
+        # run with PYTHONPATH=<its src> to compare)
+        if comm.rank == 0 or hasattr(results, "_stream_people"):
+            results.write_run(sim, Path(tmp) / "run", scenario, threads=1)
     figures["peak_mb"] = _peak_mb()
     figures["kept"] = sim.people.kept is not None
     figures["exchange"] = sim.ranks.exchange
@@ -73,9 +83,9 @@ def main() -> None:
         return
     mpiexec = Path(sys.executable).parent / "mpiexec"
     print(f"{a.scenario}, {a.n:,} citizens, {a.days} days; MB, the largest rank's")
-    heads = ("ranks", "each rank keeps", "built", "build peak", "last day", "peak")
-    print(f"{heads[0]:>5} {heads[1]:>16} {heads[2]:>8} {heads[3]:>10} {heads[4]:>9} {heads[5]:>8}"
-          "  rank 0's peak")  # fmt: skip
+    heads = ("ranks", "each rank keeps", "built", "build peak", "last day", "run peak", "peak")
+    print(f"{heads[0]:>5} {heads[1]:>16} {heads[2]:>8} {heads[3]:>10} {heads[4]:>9} {heads[5]:>9}"
+          f" {heads[6]:>8}  rank 0's peak")  # fmt: skip
     for ranks in a.ranks:
         for way in a.ways:
             if ranks == 1 and way == "keep":
@@ -89,6 +99,7 @@ def main() -> None:
                 f"{ranks:>5} {kept:>16} {max(r['built_mb'] for r in rows):>8.0f} "
                 f"{max(r['build_peak_mb'] for r in rows):>10.0f} "
                 f"{max(r['last_day_mb'] for r in rows):>9.0f} "
+                f"{max(r['run_peak_mb'] for r in rows):>9.0f} "
                 f"{max(r['peak_mb'] for r in rows):>8.0f}  {rows[0]['peak_mb']:.0f}",
                 flush=True,
             )

@@ -13,7 +13,9 @@ OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM
 (``Sim.keep_own``) unless ``KEEP_OWN=0`` or a checkpoint is saved. Rank 0 also writes
 OUT/<name>.exchange: the day's exchange (``Ranks.exchange``), the bytes it received in the days'
 exchanges, how many citizens it receives each day, of how many it does not run, whether it kept
-only its own citizens, the bytes of its network's ties and of the whole network.
+only its own citizens, the bytes of its network's ties and of the whole network, and whether,
+once the run is written, it holds the score components and the scores of the citizens of the
+ranks after it.
 """
 
 import json
@@ -48,14 +50,17 @@ for preset in presets:
         sim = Sim(scenario(preset, int(n), int(days)), network_form=form, keep_own=keep_own)
         sim.build()
         sim.run(on_day=lambda day: day == save_at and sim.save_checkpoint(state))
+    tie_bytes, network_bytes = sim.graph.tie_bytes, sim.network_nbytes()
+    write_run(sim, Path(out) / name, preset, threads=1, report=False)  # every rank takes part
     if sim.ranks.comm.rank == 0:
-        tie_bytes, network_bytes = sim.graph.tie_bytes, sim.network_nbytes()
-        write_run(sim, Path(out) / name, preset, threads=1, report=False)
         r = sim.ranks
         exchange = {
             "exchange": r.exchange, "received_bytes": r.received_bytes,
             "takes": int(r.halo.takes.size) if r.halo is not None else sim.n - (r.hi - r.lo),
             "others": sim.n - (r.hi - r.lo), "kept": sim.people.kept is not None,
             "tie_bytes": tie_bytes, "network_bytes": network_bytes,
+            # after writing: does rank 0 hold other ranks' score components, and scores?
+            "others_parts": bool(sim.parts[:, r.hi :].any()),
+            "others_scores": bool(sim.packed[sim.current, r.hi :].all()),
         }  # fmt: skip
         (Path(out) / f"{name}.exchange").write_text(json.dumps(exchange))

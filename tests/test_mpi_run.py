@@ -102,6 +102,10 @@ def test_a_rank_that_keeps_its_own_citizens_builds_only_their_ties(one_process, 
     assert own["kept"] and not whole["kept"]
     assert 0.50 < own["tie_bytes"] / whole["tie_bytes"] < 0.525
     assert own["network_bytes"] == whole["network_bytes"]
+    # rank 0 wrote the people file from rows the other rank sent a group at a time, keeping
+    # whole only what the report reads (the score, not the score components)
+    assert own["others_scores"] and whole["others_scores"]
+    assert not own["others_parts"] and whole["others_parts"]
     same_run_files(tmp_path / "whole" / "sc-core", tmp_path / "own" / "sc-core")
     same_run_files(one_process / "sc-core", tmp_path / "own" / "sc-core")
 
@@ -180,7 +184,9 @@ def _cli(ranks: int, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_scsim_run_under_mpiexec_writes_the_run_of_one_process(tmp_path):
-    args = ["run", "sc-core", "--n", "20000", "--days", "20", "--threads", "1"]
+    # china-2020's report reads every column of its "who is hit" section (age, income,
+    # occupation, region, lists and bans) from the whole of those columns on rank 0
+    args = ["run", "china-2020", "--n", "20000", "--days", "20", "--threads", "1"]
     one = subprocess.run(
         [sys.executable, "-m", "scsim", *args, "--out", str(tmp_path / "one")],
         capture_output=True, text=True, env=_env(), timeout=300, cwd=ROOT,

@@ -87,10 +87,10 @@ def finish(sim: Sim, out_dir: Path, preset: str | None, threads: int, png: bool)
     ranks)."""
     from scsim.results import write_run
 
+    sim.release_network()  # the results do not read it: writing them reuses its memory
+    write_run(sim, out_dir, preset, threads, png=png)  # every rank takes part
     if sim.ranks.comm.rank > 0:
         return
-    sim.release_network()  # the results do not read it: writing them reuses its memory
-    write_run(sim, out_dir, preset, threads, png=png)
     t = sim.timings
     out.print(
         f"{sim.n:,} citizens x {sim.days} days in {t['step_s']:.2f} s "

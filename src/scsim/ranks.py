@@ -15,7 +15,9 @@ each rank receives only the published state (and the shared fields) of the citiz
 citizens are tied to (``Halo``), not everyone's. On a Watts-Strogatz network such a rank can
 then build and keep only its own citizens (``keeping_ranks``, ``Sim.keep_own``): its arrays stay
 indexed by national ID, written only at its own citizens and the halo's, so the rest of each is
-zero pages that use no memory; at the end rank 0 alone gathers the whole final state. With
+zero pages that use no memory; at the end rank 0 writes the people file group by group, each
+group's rows sent by their owners (``rows_to_root``), and keeps whole only the columns the
+report reads. With
 ``SCSIM_MPI_SYNC_ALL=1`` the ranks copy every per-agent array each day instead: a check that no
 module reads another citizen's private state without declaring it. With ``SCSIM_MPI_POISON=1`` a
 rank's copies of the citizens it neither runs nor receives are filled with 0xFF bytes after each
@@ -209,11 +211,38 @@ class Ranks:
 
     def share_end(self, sim: Sim) -> None:
         """After the last day: every rank gets the whole final state, audit sample and events
-        (rank 0 alone gets the state when each rank kept only its own citizens)."""
+        (not the state when each rank kept only its own citizens: ``rows_to_root`` sends it to
+        rank 0 a row group at a time as rank 0 writes it)."""
         if self.alone:
             return
-        self.share(_state(sim), to_root=sim.people.kept is not None)
+        if sim.people.kept is None:
+            self.share(_state(sim))
         self.gather_events(sim.events)
+
+    def rows_to_root(
+        self, columns: list[np.ndarray], group: int, keep: frozenset[int] = frozenset()
+    ) -> Iterator[tuple[int, int, list[np.ndarray] | None]]:
+        """Every rank walks the citizens ``group`` at a time, yielding (start, stop, rows):
+        on rank 0 ``rows`` holds each of the 1-D per-agent ``columns``' entries of citizens
+        ``start`` to ``stop``, sent by the ranks that own them (None on other ranks). The
+        columns numbered in ``keep`` get them in place on rank 0 too: whole at the end."""
+        root = self.comm.rank == 0
+        for start in range(0, self.n, group):
+            stop = min(start + group, self.n)
+            lo = self.starts[:-1].clip(start, stop)
+            counts = self.starts[1:].clip(start, stop) - lo
+            rows = []
+            for k, a in enumerate(columns):
+                part = a[start:stop]
+                if root and k not in keep:  # a fresh group, holding rank 0's own entries
+                    own = slice(lo[0] - start, lo[0] - start + counts[0])
+                    part = np.empty_like(part)
+                    part[own] = a[lo[0] : lo[0] + counts[0]]
+                if not self.alone:
+                    flat = part.view(np.uint8)
+                    self.comm.collect(flat, counts * a.itemsize, (lo - start) * a.itemsize)
+                rows.append(part)
+            yield start, stop, rows if root else None
 
     @contextmanager
     def whole(self, sim: Sim) -> Iterator[None]:

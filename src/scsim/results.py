@@ -93,10 +93,10 @@ def region_table(sim: Sim) -> pa.Table:
     return pa.table(columns)
 
 
-def _people_columns(sim: Sim) -> dict[str, np.ndarray]:
-    """The people table's columns but the citizen id: score (a copy), each score component
-    and every per-agent field (views, the day fields two-byte)."""
-    columns = {"score": sim.score}
+def _people_columns(sim: Sim, score: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The people table's columns but the citizen id: score (a copy, or ``score``), each score
+    component and every per-agent field (views, the day fields two-byte)."""
+    columns = {"score": sim.score if score is None else score}
     columns.update((f"part_{name}", sim.component(name)) for name in sim.components)
     columns.update(sim.people.fields)
     return columns
@@ -269,15 +269,22 @@ def _write_per_citizen(table: Callable[[Sim], pa.Table], sim: Sim, path: Path) -
     pq.write_table(table(sim), path, row_group_size=ROW_GROUP, use_dictionary=["kind", "cause"])
 
 
-def _write_groups(path: Path, rows: int, group: Callable[[int, int], pa.Table]) -> None:
-    """Write a parquet file of ``rows`` rows one row group at a time, ``group(start, stop)``
-    making each group's table for it alone."""
-    first = group(0, min(ROW_GROUP, rows))
+def _write_tables(path: Path, tables: Iterator[pa.Table]) -> None:
+    """Write a parquet file of one row group per table of ``tables`` (``ROW_GROUP`` rows
+    each but the last), each made when its turn comes."""
+    first = next(tables)
     with pq.ParquetWriter(path, first.schema, use_dictionary=False) as writer:
         writer.write_table(first, row_group_size=ROW_GROUP)
         del first
-        for start in range(ROW_GROUP, rows, ROW_GROUP):
-            writer.write_table(group(start, min(start + ROW_GROUP, rows)), ROW_GROUP)
+        for table in tables:
+            writer.write_table(table, ROW_GROUP)
+
+
+def _write_groups(path: Path, rows: int, group: Callable[[int, int], pa.Table]) -> None:
+    """Write a parquet file of ``rows`` rows one row group at a time, ``group(start, stop)``
+    making each group's table for it alone."""
+    starts = range(0, max(rows, 1), ROW_GROUP)
+    _write_tables(path, (group(start, min(start + ROW_GROUP, rows)) for start in starts))
 
 
 def _write_people(sim: Sim, columns: dict[str, np.ndarray], path: Path) -> None:
@@ -285,6 +292,36 @@ def _write_people(sim: Sim, columns: dict[str, np.ndarray], path: Path) -> None:
     made for it alone: whole, they were 8 bytes a citizen and 4 more per day field (a dozen
     with every module on)."""
     _write_groups(path, sim.n, lambda start, stop: people_table(sim, start, stop, columns))
+
+
+def _streams_people(sim: Sim) -> bool:
+    """True over MPI ranks that each kept only their own citizens: no rank holds everyone's
+    final state, so rank 0 writes people.parquet from rows the owners send (``_stream_people``)."""
+    return sim.people.kept is not None and not sim.ranks.alone
+
+
+def _stream_people(sim: Sim, path: Path | None) -> None:
+    """Every rank: people.parquet written by rank 0 to ``path`` (None on other ranks), each row
+    group's rows sent by the ranks that own them; rank 0 is left holding the whole of the
+    columns the report reads, and no more."""
+    from scsim.report import who
+
+    columns = _people_columns(sim, score=sim.packed[sim.current])  # signed: abs per group
+    names = list(columns)
+    keep = frozenset(k for k, name in enumerate(names) if name in who.COLUMNS)
+    groups = sim.ranks.rows_to_root(list(columns.values()), ROW_GROUP, keep)
+    if path is None:
+        for _ in groups:
+            pass
+        return
+
+    def table(start: int, stop: int, rows: list[np.ndarray]) -> pa.Table:
+        got = dict(zip(names, rows, strict=True))
+        got["score"] = np.abs(got["score"])
+        citizen = np.arange(start, stop, dtype=np.int64)
+        return pa.table({"citizen": citizen} | {name: widen(a) for name, a in got.items()})
+
+    _write_tables(path, (table(*group) for group in groups))
 
 
 def _write_audit(sim: Sim, path: Path) -> None:
@@ -299,11 +336,18 @@ def write_run(
     sim: Sim, out: Path, preset: str | None, threads: int, png: bool = False, report: bool = True
 ) -> Path:
     """Write a finished simulation's run directory (and, unless ``report`` is false, its HTML
-    report) to ``out``."""
+    report) to ``out``. Over MPI ranks every rank calls it and rank 0 writes."""
     from scsim.report import RunTables, render_body, who, write_report
 
+    streamed = _streams_people(sim)
+    if sim.ranks.comm.rank > 0:
+        if streamed:
+            _stream_people(sim, None)
+        return out
     t0 = time.perf_counter()
     with staged(out) as tmp:
+        if streamed:  # first: it fills in the columns the report reads
+            _stream_people(sim, tmp / "people.parquet")
         people = _people_columns(sim)
         tables = RunTables(
             timeseries_table(sim),
@@ -325,10 +369,11 @@ def write_run(
                 tmp / "plots" if png else None, out.name,
             )  # fmt: skip
             jobs = [
-                pool.submit(_write_people, sim, people, tmp / "people.parquet"),
                 pool.submit(_write_per_citizen, events_table, sim, tmp / "events.parquet"),
                 pool.submit(_write_audit, sim, tmp / "audit.parquet"),
             ]
+            if not streamed:
+                jobs.append(pool.submit(_write_people, sim, people, tmp / "people.parquet"))
             for job in jobs:
                 job.result()
             sim.timings["write_s"] = time.perf_counter() - t0

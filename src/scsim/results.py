@@ -278,6 +278,7 @@ def _write_tables(path: Path, tables: Iterator[pa.Table]) -> None:
         del first
         for table in tables:
             writer.write_table(table, ROW_GROUP)
+            del table  # before the next is made
 
 
 def _write_groups(path: Path, rows: int, group: Callable[[int, int], pa.Table]) -> None:

@@ -310,17 +310,21 @@ def courts_delta(
 
 
 @njit(parallel=True, cache=True)
-def first_disputes(key, adult, hazard, court_day):
-    """Day of each adult's first dispute order (stream ``courts.init``); ``NEVER`` for others."""
-    for i in prange(adult.size):
+def first_disputes(key, adult, hazard, court_day, lo, hi):
+    """Day of the first dispute order of each adult of citizens ``lo`` to ``hi`` (stream
+    ``courts.init``); ``NEVER`` for others."""
+    for i in prange(lo, hi):
         court_day[i] = next_event_day(-1, u_hi(agent_hash(key, i)), hazard) if adult[i] else NEVER
 
 
 @njit(parallel=True, cache=True)
-def initial_stock(key, adult, share, late, case, court_listed, court_day, join_key, rollout):
-    """Adults who are judgment defaulters on day 0 (stream ``courts.stock``), each with its day
-    of late performance; listed where the court lists from day 0."""
-    for i in prange(adult.size):
+def initial_stock(
+    key, adult, share, late, case, court_listed, court_day, join_key, rollout, lo, hi
+):
+    """Adults of citizens ``lo`` to ``hi`` who are judgment defaulters on day 0 (stream
+    ``courts.stock``), each with its day of late performance; listed where the court lists
+    from day 0."""
+    for i in prange(lo, hi):
         h = agent_hash(key, i)
         if adult[i] and u_hi(h) < share:
             court_listed[i] = join_day(join_key, rollout, i) == 0
@@ -380,14 +384,15 @@ class Courts(Module):
         age = people.fields.get("age")
         adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
         court_day, case = self.state["court_day"], self.state["court_case"]
-        first_disputes(self.day_key("init", 0), adult, p.dispute_rate, court_day)
+        lo, hi = people.own  # an MPI rank keeping its own citizens fills only theirs
+        first_disputes(self.day_key("init", 0), adult, p.dispute_rate, court_day, lo, hi)
         court_listed = people.ensure("court_listed", np.bool_, False)
         people.ensure("court_wrongful", np.bool_, False)
         self.join_key = self.day_key("join", 0)
         if p.initial_defaulters > 0:
             initial_stock(
                 self.day_key("stock", 0), adult, p.initial_defaulters, self.late_hazard, case,
-                court_listed, court_day, self.join_key, p.rollout_days,
+                court_listed, court_day, self.join_key, p.rollout_days, lo, hi,
             )  # fmt: skip
         self.fp_on = p.defaulter_effect != 0
         if self.fp_on:

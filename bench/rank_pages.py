@@ -134,8 +134,8 @@ def main() -> None:
         total[1] += share
         ratio = f"{written / share:6.2f}" if share > 0.1 else "      "
         beyond = ", ".join(f"{k} {v}" for k, v in ranks[0]["parts"][part]["beyond"].items())
-        print(f"{part:>14} {written:>11.1f} {share:>19.1f} {ratio}  {beyond}")
-    print(f"{'all':>14} {total[0]:>11.1f} {total[1]:>19.1f} {total[0] / total[1]:6.2f}")
+        print(f"{part:>14} {written:>11.1f} {share:>13.1f} {ratio}  {beyond}")
+    print(f"{'all':>14} {total[0]:>11.1f} {total[1]:>13.1f} {total[0] / total[1]:6.2f}")
 
 
 if __name__ == "__main__":

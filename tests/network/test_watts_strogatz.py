@@ -77,7 +77,7 @@ def test_a_ranks_own_rows_are_the_whole_graphs_and_the_others_are_empty(graph, b
     # an MPI rank that keeps only the citizens lo..hi-1 builds their rows as the whole graph
     # has them (ties to anyone, rewired ones included; the first and last ranges meet the ring's
     # wrap) from its own rewiring draws and everyone's into the range, and leaves every other
-    # row empty
+    # row empty, its pointers untouched
     whole = graph if build is watts_strogatz else watts_strogatz_ring(N, K, P, seed=3)
     own = build(N, K, P, seed=3, keep=(lo, hi))
     for i in (lo, lo + 1, (lo + hi) // 2, hi - 1):
@@ -85,6 +85,9 @@ def test_a_ranks_own_rows_are_the_whole_graphs_and_the_others_are_empty(graph, b
     degree = own.degree()
     assert np.array_equal(degree[lo:hi], whole.degree()[lo:hi])
     assert not degree[:lo].any() and not degree[hi:].any()
+    pointers = own.indptr if build is watts_strogatz else own.xptr
+    assert not pointers[: lo + 1].any() and not pointers[hi + 1 :].any()  # left as zero pages
+    assert own.max_degree == whole.degree()[lo:hi].max()
     assert own.tie_bytes < whole.tie_bytes * (hi - lo) / N * 1.05
     assert np.array_equal(own.ghosts(lo, hi), whole.ghosts(lo, hi))
     if build is watts_strogatz:

@@ -64,11 +64,12 @@ class Graph:
 
     @property
     def n_edges(self) -> int:
-        """Undirected edges (each stored twice)."""
-        return int(self.indptr[-1]) // 2
+        """Undirected edges (each stored twice; those of the rows held, ``indptr_from_degree``)."""
+        return int(self.indptr.max()) // 2
 
     def degree(self) -> np.ndarray:
-        return np.diff(self.indptr.astype(np.int64))
+        """Ties of each citizen (0 for rows not held, ``indptr_from_degree``)."""
+        return np.maximum(np.diff(self.indptr.astype(np.int64)), 0)
 
     def ghosts(self, lo: int, hi: int) -> np.ndarray:
         """The citizens outside ``[lo, hi)`` in the rows of those inside (every slot, active
@@ -118,23 +119,26 @@ def _mark_outside(indices, start, stop, lo, hi, out):
 
 @njit(cache=True)
 def _max_step(indptr):
-    """Largest ``indptr[i + 1] - indptr[i]``, without a temporary array."""
-    best = indptr[1] - indptr[0]
-    for i in range(1, indptr.size - 1):
-        best = max(best, indptr[i + 1] - indptr[i])
+    """Largest ``indptr[i + 1] - indptr[i]`` (signed: the row at the end of a range held is
+    negative, ``indptr_from_degree``), without a temporary array."""
+    best = np.int64(0)
+    for i in range(indptr.size - 1):
+        best = max(best, np.int64(indptr[i + 1]) - np.int64(indptr[i]))
     return best
 
 
 def indptr_from_degree(degree: np.ndarray, keep: tuple[int, int] | None = None) -> np.ndarray:
     """Row pointers from degrees, in the smallest unsigned dtype that holds the edge count;
-    with ``keep`` = (lo, hi), of the rows ``lo..hi-1`` only (the others empty: an MPI rank's
-    own rows, ``People.keep``; the pointers before ``lo`` stay untouched zero pages)."""
+    with ``keep`` = (lo, hi), of the rows ``lo..hi-1`` only (an MPI rank's own rows,
+    ``People.keep``): the pointers before ``lo`` and after ``hi`` stay untouched zero pages, 4
+    or 8 bytes of every other citizen the rank does not hold. Rows outside the range are then
+    empty, but for the row at ``hi``, whose end falls back to 0: read as signed, its length is
+    negative (``degree`` and ``max_degree`` count it as 0)."""
     lo, hi = keep if keep is not None else (0, degree.size)
     total = int(degree[lo:hi].sum(dtype=np.uint64))
     dtype = np.uint32 if total < 2**32 else np.uint64
     indptr = np.zeros(degree.size + 1, dtype=dtype)
     np.cumsum(degree[lo:hi], dtype=dtype, out=indptr[lo + 1 : hi + 1])
-    indptr[hi + 1 :] = total
     return indptr
 
 

@@ -172,9 +172,10 @@ class RingGraph:
         return self.xptr, self.xind, _NO_FAR, _NO_MASK, self.ring, np.int64(self.half)
 
     def degree(self) -> np.ndarray:
+        """Ties of each citizen (0 for rows not held, ``indptr_from_degree``)."""
         out = np.empty(self.n, dtype=np.int64)
         _degrees(self.ring, self.xptr, out)
-        return out
+        return np.maximum(out, 0, out=out)
 
     active_degree = degree
 

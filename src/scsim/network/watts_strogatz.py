@@ -267,7 +267,7 @@ def watts_strogatz(
     _degrees(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, degree)
     indptr = indptr_from_degree(degree, keep)
     del degree
-    indices = np.empty(int(indptr[-1]), dtype=np.uint32)
+    indices = np.empty(int(indptr[hi]), dtype=np.uint32)  # the pointers after hi are 0
     _fill(lo, hi, n, half, mask, out_ptr, out_dst, in_ptr, in_src, indptr, indices)
     del mask, out_ptr, out_dst, in_ptr, in_src
     return Graph(indptr=indptr, indices=indices, far=far_neighbours(indptr, indices, keep))
@@ -287,6 +287,6 @@ def watts_strogatz_ring(
     _count_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, counts)
     xptr = indptr_from_degree(counts, keep)
     del counts
-    xind = np.empty(int(xptr[-1]), dtype=np.uint32)
+    xind = np.empty(int(xptr[hi]), dtype=np.uint32)  # the pointers after hi are 0
     _fill_others(lo, hi, out_ptr, out_dst, in_ptr, in_src, xptr, xind)
     return RingGraph(ring=ring, xptr=xptr, xind=xind, half=half)

@@ -1,16 +1,17 @@
 """What each part of an MPI rank's memory holds beyond the rank's own citizens.
 
-Launches ``mpiexec -n R`` of this file as a worker: every rank builds the scenario keeping
-only its own citizens where it can (``Sim.keep_own``, as ``scsim run`` does), runs its days,
-and counts, for every array of each part (``scsim.plan.measure``'s parts: the scores, the
-network, each module's fields), the pages the rank has written (``/proc/self/pagemap``: present
-and mapped by this process alone; a page only read is the shared zero page and holds nothing).
-Rank 0 prints, for each part, the largest rank's written MB and its own share (its citizens'
-entries of each per-citizen array, and the whole of arrays already its own, such as its
-network rows' ties), and rank 0's arrays (over 1 MB) written beyond 1.3 times their share,
-each with its ratio (R: the whole of a per-citizen array; transparent huge pages round a
-share up to 2 MB). A part far above its 1/R holds more than its own citizens' share:
-the whole population's published scores, say, or fields built for everyone.
+Launches ``mpiexec -n R`` of this file as a worker: every rank builds the scenario keeping only
+its own citizens where it can (``Sim.keep_own``, as ``scsim run`` does), runs its days, and
+counts, for every array of each part (``scsim.plan.measure``'s parts: the scores, the network,
+each module's fields), the pages the rank has written (``/proc/self/pagemap``: present and
+mapped by this process alone; a page only read is the shared zero page and holds nothing). Rank
+0 prints, for each part, the largest rank's written MB and its own share (its citizens' entries
+of each per-citizen array, and the whole of arrays already its own, such as its network rows'
+ties), and rank 0's arrays (over 64 kB) written beyond 1.3 times their share, each with its
+ratio (about R: the whole of a per-citizen array; transparent huge pages round a share up to 2
+MB, unless ``--small-pages``). ``--json`` prints every rank's figures (``tests/test_mpi_run.py``
+reads them). A part far above its share holds more than its own citizens': the whole
+population's published scores, say, or fields built for everyone.
 
     .venv/bin/python bench/rank_pages.py china-2020 --n 4000000 --days 5 --ranks 2
 """
@@ -18,6 +19,7 @@ the whole population's published scores, say, or fields built for everyone.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import os
 import subprocess
@@ -34,6 +36,8 @@ zeroes them there (every page written); the workers map every array over 128 kB 
 as glibc does for the large arrays of a large population, so a small one shows what a large
 one writes."""
 PRESENT, EXCLUSIVE = np.uint64(1 << 63), np.uint64(1 << 56)
+PR_SET_THP_DISABLE = 41
+"""prctl option: no transparent huge pages for this process (``--small-pages``)."""
 
 
 def written_bytes(a: np.ndarray, pagemap) -> int:
@@ -48,8 +52,10 @@ def written_bytes(a: np.ndarray, pagemap) -> int:
     return int(mine.sum()) * PAGE
 
 
-def worker(scenario: str, n: int, days: int) -> None:
+def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
     """One rank: build, run, count its written pages by part (rank 0 prints every rank's)."""
+    if small_pages:  # no transparent huge pages: a share is not rounded up to 2 MB
+        ctypes.CDLL(None).prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
     import numba
 
     from scsim.engine import Sim
@@ -96,7 +102,7 @@ def worker(scenario: str, n: int, days: int) -> None:
                 "beyond": {  # arrays written well beyond the rank's share of them
                     name: round(written_bytes(a, pagemap) / share(a), 2)
                     for name, a in arrays.items()
-                    if a.nbytes > 1 << 20 and written_bytes(a, pagemap) > 1.3 * share(a)
+                    if a.nbytes > 1 << 16 and written_bytes(a, pagemap) > 1.3 * share(a)
                 },
             }
             for part, arrays in parts.items()
@@ -112,17 +118,24 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=4_000_000)
     parser.add_argument("--days", type=int, default=5)
     parser.add_argument("--ranks", type=int, default=2)
+    parser.add_argument("--small-pages", action="store_true",
+                        help="no transparent huge pages (exact shares of small arrays)")
+    parser.add_argument("--json", action="store_true", help="print every rank's figures")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.worker:
-        worker(a.scenario, a.n, a.days)
+        worker(a.scenario, a.n, a.days, a.small_pages)
         return
     mpiexec = Path(sys.executable).parent / "mpiexec"
     cmd = [str(mpiexec), "-n", str(a.ranks), sys.executable, __file__, a.scenario,
            "--n", str(a.n), "--days", str(a.days), "--worker"]  # fmt: skip
+    cmd += ["--small-pages"] if a.small_pages else []
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)}
     res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     ranks = json.loads(res.stdout.strip().splitlines()[-1])
+    if a.json:
+        print(json.dumps(ranks))
+        return
     kept = "its own citizens" if ranks[0]["kept"] else "every citizen"
     print(f"{a.scenario}, {a.n:,} citizens, {a.days} days, {a.ranks} ranks, each keeping {kept}")
     print(f"{'part':>14} {'written MB':>11} {'own share MB':>13} {'ratio':>6}")

@@ -38,9 +38,9 @@ def worker(scenario: str, n: int, days: int, keep_own: bool) -> None:
     """One rank's share: build, run, report (rank 0 prints every rank's figures)."""
     import numba
 
+    from scsim import results
     from scsim.engine import Sim
     from scsim.mpi import world
-    from scsim import results
     from scsim.scenario import load_scenario
 
     numba.set_num_threads(1)

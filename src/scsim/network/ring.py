@@ -23,7 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from scsim.network.graph import FAR_SLOTS, _NO_MASK, Graph, far_neighbours, indptr_from_degree
+from scsim.network.graph import (
+    FAR_SLOTS, _NO_MASK, Graph, _mark_outside, far_neighbours, indptr_from_degree,
+)  # fmt: skip
 
 _NO_FAR = np.zeros((1, FAR_SLOTS), dtype=np.uint32)
 
@@ -201,10 +203,11 @@ class RingGraph:
         """``Graph.ghosts``, or a few more: the ``half`` ids beyond each end of the range (the
         ring ties that reach out of it, rewired or not) and the far ends of the listed ties."""
         n, h = self.n, self.half
-        window = np.r_[lo - h : lo, hi : hi + h] % n
-        listed = self.xind[int(self.xptr[lo]) : int(self.xptr[hi])].astype(np.int64)
-        ids = np.unique(np.concatenate([window, listed]))
-        return ids[(ids < lo) | (ids >= hi)]
+        tied = np.zeros(n, dtype=np.bool_)  # marked, not sorted: a sort of the listed ties as
+        tied[np.r_[lo - h : lo, hi : hi + h] % n] = True  # int64 was the peak of a rank's build
+        _mark_outside(self.xind, int(self.xptr[lo]), int(self.xptr[hi]), lo, hi, tied)
+        tied[lo:hi] = False  # a window's ids that fall inside a small range
+        return np.flatnonzero(tied).astype(np.int64)
 
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i``, ascending."""

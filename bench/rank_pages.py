@@ -2,7 +2,7 @@
 
 Launches ``mpiexec -n R`` of this file as a worker: every rank builds the scenario keeping only
 its own citizens where it can (``Sim.keep_own``, as ``scsim run`` does), runs its days, and
-counts, for every array of each part (``scsim.plan.measure``'s parts: the scores, the network,
+counts, for every array of each part (``scsim.plan.arrays_by_part``: the scores, the network,
 each module's fields), the pages the rank has written (``/proc/self/pagemap``: present and
 mapped by this process alone; a page only read is the shared zero page and holds nothing). Rank
 0 prints, for each part, the largest rank's written MB and its own share (its citizens' entries
@@ -60,7 +60,7 @@ def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
 
     from scsim.engine import Sim
     from scsim.mpi import world
-    from scsim.plan import _arrays, _root
+    from scsim.plan import arrays_by_part
     from scsim.scenario import load_scenario
 
     numba.set_num_threads(1)
@@ -68,25 +68,11 @@ def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
     sim = Sim(load_scenario(scenario, {"population.n": n, "days": days}), keep_own=True)
     sim.build()
     sim.run()
-    parts: dict[str, dict[str, np.ndarray]] = {}
-    seen: set[int] = set()
-
-    def take(part: str, named: dict[str, np.ndarray]) -> None:
-        for name, a in named.items():
-            root = _root(a)
-            if id(root) not in seen:
-                seen.add(id(root))
-                parts.setdefault(part, {})[name] = root
-
-    scores = {"packed": sim.packed, "parts": sim.parts, "public": sim.public}
-    take("scores", {k: a for k, a in scores.items() if a is not None})
-    take("network", {k: a for k, a in vars(sim.graph).items() if isinstance(a, np.ndarray)})
-    for name, a in sim.people.fields.items():
-        take(sim.field_owner.get(name, "population"), {name: a})
-    for m in sim.modules:
-        for key, value in vars(m).items():
-            if key not in ("sim", "params"):
-                take(m.name, {f"{key}[{k}]": a for k, a in enumerate(_arrays(value))})
+    parts = {  # the per-citizen parts, not the records' or the audit sample's
+        part: arrays
+        for part, arrays in arrays_by_part(sim).items()
+        if part not in ("records", "wave", "audit")
+    }
     own = (sim.ranks.hi - sim.ranks.lo) / sim.n
 
     def share(a: np.ndarray) -> float:

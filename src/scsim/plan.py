@@ -249,32 +249,41 @@ LABELS = {
 }
 
 
-def measure(sim: Any) -> dict[str, int]:
-    """Bytes each part of a built Sim holds, every buffer counted once (a view with the array
-    it views), by part: "scores", "network", each module's name, "records", "wave", "audit"."""
+def arrays_by_part(sim: Any) -> dict[str, dict[str, np.ndarray]]:
+    """Every buffer a built Sim holds, once (a view as the array it views), by part ("scores",
+    "network", each module's name, "records", "wave", "audit") and name (a module attribute
+    holding several: ``name[k]``)."""
     seen: set[int] = set()
-    parts: dict[str, int] = {}
+    parts: dict[str, dict[str, np.ndarray]] = {}
 
-    def take(part: str, arrays: list[np.ndarray]) -> None:
-        for a in arrays:
+    def take(part: str, named: dict[str, np.ndarray]) -> None:
+        for name, a in named.items():
             root = _root(a)
             if id(root) not in seen:
                 seen.add(id(root))
-                parts[part] = parts.get(part, 0) + root.nbytes
+                parts.setdefault(part, {})[name] = root
 
-    take("scores", [a for a in (sim.packed, sim.parts, sim.public) if a is not None])
-    take("network", [a for a in vars(sim.graph).values() if isinstance(a, np.ndarray)])
+    scores = {"packed": sim.packed, "parts": sim.parts, "public": sim.public}
+    take("scores", {k: a for k, a in scores.items() if a is not None})
+    take("network", {k: a for k, a in vars(sim.graph).items() if isinstance(a, np.ndarray)})
     for name, a in sim.people.fields.items():
-        take(sim.field_owner.get(name, "population"), [a])
+        take(sim.field_owner.get(name, "population"), {name: a})
     for m in sim.modules:
         for key, value in vars(m).items():
             if key not in ("sim", "params"):
-                take(m.name, _arrays(value))
-    take("records", [sim.records, sim.histograms, sim.hist])
-    take("wave", [sim.rec])
+                take(m.name, {f"{key}[{k}]": a for k, a in enumerate(_arrays(value))})
+    take("records", {"records": sim.records, "histograms": sim.histograms, "hist": sim.hist})
+    take("wave", {"rec": sim.rec})
     ev = sim.events
-    take("audit", [ev.buffer, ev.score_by_day, ev.parts_by_day])
+    take("audit", {"buffer": ev.buffer, "score_by_day": ev.score_by_day,
+                   "parts_by_day": ev.parts_by_day})  # fmt: skip
     return parts
+
+
+def measure(sim: Any) -> dict[str, int]:
+    """Bytes each part of a built Sim holds, every buffer counted once (``arrays_by_part``)."""
+    parts = arrays_by_part(sim)
+    return {part: sum(a.nbytes for a in arrays.values()) for part, arrays in parts.items()}
 
 
 def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:

@@ -316,25 +316,24 @@ class Ranks:
         mine = block_rows(buffer[self.first_block : self.end_block])
         return np.concatenate(self.comm.allgather(mine))
 
-    def share(self, arrays: Iterable[np.ndarray], to_root: bool = False) -> None:
+    def share(self, arrays: Iterable[np.ndarray]) -> None:
         """Copy each rank's citizens' entries of per-agent ``arrays`` (citizens on the last
-        axis, C-contiguous) to every rank (``to_root``: to rank 0 only), in place."""
+        axis, C-contiguous) to every rank, in place."""
         if self.alone:
             return
         for a in arrays:
             if not a.flags.c_contiguous:
                 raise ValueError("shared per-agent arrays must be C-contiguous")
             for row in a.reshape(-1, self.n):
-                self.share_rows(row, self.starts, to_root)
+                self.share_rows(row, self.starts)
 
-    def share_rows(self, a: np.ndarray, starts: np.ndarray, to_root: bool = False) -> None:
+    def share_rows(self, a: np.ndarray, starts: np.ndarray) -> None:
         """Copy rank r's rows ``a[starts[r] : starts[r + 1]]`` (rows on the first axis) to every
-        rank (``to_root``: to rank 0 only), in place."""
+        rank, in place."""
         if self.alone:
             return
         width = a.nbytes // max(a.shape[0], 1)
-        copy = self.comm.collect if to_root else self.comm.share
-        copy(a.reshape(-1).view(np.uint8), np.diff(starts) * width, starts[:-1] * width)
+        self.comm.share(a.reshape(-1).view(np.uint8), np.diff(starts) * width, starts[:-1] * width)
 
     def gather_events(self, events: EventLog) -> None:
         """Every rank's audit events and audit sample rows, on every rank, in the order one

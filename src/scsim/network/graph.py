@@ -76,7 +76,7 @@ class Graph:
         or not), ascending, as int64: whose published state the rows read (``scsim.ranks``)."""
         tied = np.zeros(self.n, dtype=np.bool_)
         _mark_outside(self.indices, int(self.indptr[lo]), int(self.indptr[hi]), lo, hi, tied)
-        return np.flatnonzero(tied).astype(np.int64)
+        return np.flatnonzero(tied).astype(np.int64, copy=False)
 
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i`` over active slots (every slot when there is no mask)."""

@@ -207,7 +207,7 @@ class RingGraph:
         tied[np.r_[lo - h : lo, hi : hi + h] % n] = True  # int64 was the peak of a rank's build
         _mark_outside(self.xind, int(self.xptr[lo]), int(self.xptr[hi]), lo, hi, tied)
         tied[lo:hi] = False  # a window's ids that fall inside a small range
-        return np.flatnonzero(tied).astype(np.int64)
+        return np.flatnonzero(tied).astype(np.int64, copy=False)
 
     def neighbours(self, i: int) -> np.ndarray:
         """Neighbours of ``i``, ascending."""

@@ -99,14 +99,16 @@ def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
 
 
 def warm_caches(scenario: str, n: int) -> None:
-    """Build and run the scenario for two days at up to 50 000 citizens in this process, so
-    that the ranks load the fused kernel and the package's numba functions from their caches.
-    A rank that compiles them leaves free chunks in glibc's heap, which later arrays reuse and
-    calloc zeroes: on a fresh clone courts' and perks' fields read as written whole."""
-    from scsim.engine import Sim
+    """Build and run the scenario for two days at up to 50 000 citizens in this process, its
+    network in the form the ranks will hold, so that they load the fused kernel and the
+    package's numba functions from their caches. A rank that compiles them leaves free chunks
+    in glibc's heap, which later arrays reuse and calloc zeroes: on a fresh clone courts' and
+    perks' fields read as written whole."""
+    from scsim.engine import RING_FROM, Sim
     from scsim.scenario import load_scenario
 
-    Sim(load_scenario(scenario, {"population.n": min(n, 50_000), "days": 2})).build().run()
+    small = load_scenario(scenario, {"population.n": min(n, 50_000), "days": 2})
+    Sim(small, network_form="ring" if n >= RING_FROM else "csr").build().run()
 
 
 def main() -> None:

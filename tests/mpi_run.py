@@ -12,8 +12,8 @@ OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM
 "auto") is the ``Sim``'s ``network_form``; each rank keeps only its own citizens where it can
 (``Sim.keep_own``) unless ``KEEP_OWN=0`` or a checkpoint is saved. Rank 0 also writes
 OUT/<name>.exchange: the day's exchange (``Ranks.exchange``), the bytes it received in the days'
-exchanges, how many citizens it receives each day, of how many it does not run, whether it kept
-only its own citizens, the bytes of its network's ties and of the whole network, and whether,
+exchanges, how many citizens it receives each day and the type of their ids, of how many it does
+not run, whether it kept only its own citizens, the bytes of its network's ties and of the whole network, and whether,
 once the run is written, it holds the score components and the scores of the citizens of the
 ranks after it.
 """
@@ -57,6 +57,7 @@ for preset in presets:
         exchange = {
             "exchange": r.exchange, "received_bytes": r.received_bytes,
             "takes": int(r.halo.takes.size) if r.halo is not None else sim.n - (r.hi - r.lo),
+            "ids": str(r.halo.takes.dtype) if r.halo is not None else None,
             "others": sim.n - (r.hi - r.lo), "kept": sim.people.kept is not None,
             "tie_bytes": tie_bytes, "network_bytes": network_bytes,
             # after writing: does rank 0 hold other ranks' score components, and scores?

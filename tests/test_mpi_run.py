@@ -155,7 +155,7 @@ def test_the_halo_receives_the_citizens_tied_to_a_rank(tmp_path):
     _driver(tmp_path / "halo", 2, ["sc-core"])
     _driver(tmp_path / "all", 2, ["sc-core"], SCSIM_MPI_SYNC_ALL="1")
     halo = json.loads((tmp_path / "halo" / "sc-core.exchange").read_text())
-    assert halo["exchange"] == "halo"
+    assert halo["exchange"] == "halo" and halo["ids"] == "uint32"  # half of int64's memory
     assert 0.60 < halo["takes"] / halo["others"] < 0.67
     per_citizen = halo["received_bytes"] / (halo["takes"] * DAYS)  # bytes a citizen a day
     assert per_citizen == int(per_citizen) >= 4  # its score (4 bytes), flags, shared fields

@@ -42,6 +42,7 @@ import numpy as np
 from scsim.events import EventLog
 from scsim.fusion import BLOCK
 from scsim.kernels.blocks import block_rows, sum_blocks
+from scsim.kernels.halo import gather, scatter
 from scsim.mpi import SerialComm, partition
 from scsim.params import ScenarioError
 from scsim.protocol import EVENT_FIELDS, Module
@@ -67,6 +68,12 @@ def keeping_ranks(
     citizens (``Ranks.keeps_own``), else None."""
     ranks = Ranks(comm, None, n)
     return ranks if ranks.keeps_own(network, modules) else None
+
+
+def ids_dtype(n: int) -> type:
+    """The narrowest type that holds every citizen id of a population of ``n``: uint32 up to
+    4.29 billion citizens (a halo's ids then take half the memory of int64 ones)."""
+    return np.uint32 if n <= np.iinfo(np.uint32).max + 1 else np.int64
 
 
 @dataclass
@@ -151,11 +158,11 @@ class Ranks:
             return
         takes = np.unique(np.concatenate(
             [graph.ghosts(self.lo, self.hi), *(m.ghosts(self.lo, self.hi) for m in modules)]
-        ))  # fmt: skip
+        )).astype(ids_dtype(self.n))  # fmt: skip
         owner = np.searchsorted(self.starts, takes, side="right") - 1
         asked = self.comm.alltoall([takes[owner == r] for r in range(self.comm.size)])
         self.halo = Halo(
-            gives=np.concatenate(asked).astype(np.int64),
+            gives=np.concatenate(asked).astype(takes.dtype, copy=False),
             give_counts=np.array([a.size for a in asked], dtype=np.int64),
             takes=takes,
             take_counts=np.bincount(owner, minlength=self.comm.size).astype(np.int64),
@@ -192,12 +199,13 @@ class Ranks:
     def _halo_row(self, row: np.ndarray) -> None:
         """The halo of one row of a per-agent array, in place (then the poison, if asked)."""
         h, width = self.halo, row.itemsize
-        sent = np.ascontiguousarray(row[h.gives])
+        sent = np.empty(h.gives.size, dtype=row.dtype)
+        gather(row, h.gives, sent)
         got = np.empty(h.takes.size, dtype=row.dtype)
         self.comm.exchange(
             sent.view(np.uint8), h.give_counts * width, got.view(np.uint8), h.take_counts * width
         )
-        row[h.takes] = got
+        scatter(row, h.takes, got)
         self.received_bytes += got.nbytes
         if h.seen is not None:
             row.view(np.uint8).reshape(self.n, width)[~h.seen] = 0xFF

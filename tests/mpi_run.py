@@ -13,9 +13,9 @@ OUT/<preset>.bin and finished, and written to OUT/<preset>-LABEL. ``NETWORK_FORM
 (``Sim.keep_own``) unless ``KEEP_OWN=0`` or a checkpoint is saved. Rank 0 also writes
 OUT/<name>.exchange: the day's exchange (``Ranks.exchange``), the bytes it received in the days'
 exchanges, how many citizens it receives each day and the type of their ids, of how many it does
-not run, whether it kept only its own citizens, the bytes of its network's ties and of the whole network, and whether,
-once the run is written, it holds the score components and the scores of the citizens of the
-ranks after it.
+not run, whether it kept only its own citizens, the bytes of its network's ties and of the whole
+network, and whether, once the run is written, it holds the score components and the scores of
+the citizens of the ranks after it.
 """
 
 import json

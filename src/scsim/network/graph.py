@@ -69,7 +69,8 @@ class Graph:
 
     def degree(self) -> np.ndarray:
         """Ties of each citizen (0 for rows not held, ``indptr_from_degree``)."""
-        return np.maximum(np.diff(self.indptr.astype(np.int64)), 0)
+        out = np.diff(self.indptr.astype(np.int64))
+        return np.maximum(out, 0, out=out)
 
     def ghosts(self, lo: int, hi: int) -> np.ndarray:
         """The citizens outside ``[lo, hi)`` in the rows of those inside (every slot, active

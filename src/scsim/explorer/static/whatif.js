@@ -78,6 +78,7 @@ function drawLevers() {
 async function loadLevers() {
   showError(null);
   const preset = $("preset").value;
+  delete $("levers").dataset.preset; // the table is stale until this preset's levers arrive
   const answer = await call(`/api/whatif/levers?preset=${encodeURIComponent(preset)}`);
   if ($("preset").value !== preset) return; // a later choice has its own request under way
   levers = answer.levers;

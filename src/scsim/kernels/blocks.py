@@ -43,7 +43,8 @@ def _copy_rows(buffer, offsets, out):
     for b in range(buffer.shape[0]):
         start = offsets[b]
         for k in range(offsets[b + 1] - start):
-            out[start + k] = buffer[b, k + 1]
+            for c in range(buffer.shape[2]):  # not a row slice: that compiles 10x slower
+                out[start + k, c] = buffer[b, k + 1, c]
 
 
 def block_rows(buffer: np.ndarray) -> np.ndarray:

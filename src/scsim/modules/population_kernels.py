@@ -8,6 +8,11 @@ consecutive *slots*: slot ``j`` holds citizen ``j`` when the household ids are n
 ``order[j]`` with ``order`` the stable argsort of the household ids. Members are ranked by
 slot (lowest id first); finding a member's household scans its neighbouring slots, so a
 household of ``s`` members costs ``O(s^2)``; households here hold at most a few dozen.
+
+The helpers are compiled once each and inlined by LLVM (``forceinline``), not by numba's IR
+inliner (``inline="always"``), which typed and lowered each copy inside every ``prange`` body
+again: a cold build compiled the four largest of these kernels in 9 s instead of 21 s, and the
+population of 10 M citizens is drawn as fast (2.0-3.2 s either way, 2 threads).
 """
 
 from __future__ import annotations
@@ -56,13 +61,13 @@ FIRST_CODE = 3
 # ---------------------------------------------------------------- draws
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def normal(h):
     """Standard normal from both halves of one hash (Box-Muller, cosine branch)."""
     return math.sqrt(-2.0 * math.log(1.0 - u_hi(h))) * math.cos(TWO_PI * u_lo(h))
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def gamma(key, i, k, shape):
     """Gamma(shape, 1) of citizen ``i`` from its hashes ``k, k+1, ...``; returns the draw and
     the next unused ``k``. An integer shape up to MAX_EXACT_SHAPE is a sum of exponentials,
@@ -107,7 +112,7 @@ def beta_fill(key, a, b, out, lo, hi):
         out[i] = x / (x + y) if x + y > 0.0 else 0.5
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _cdf_at(x, edges, cdf):
     for k in range(edges.size - 1):
         if x < edges[k + 1]:
@@ -115,7 +120,7 @@ def _cdf_at(x, edges, cdf):
     return 1.0
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def age_between(u, lo, hi, edges, cdf):
     """A whole age in ``[lo, hi)`` by inverting the age-band distribution (uniform within a
     band, piecewise-linear CDF ``cdf`` at ``edges``) truncated to ``[lo, hi)``."""
@@ -129,7 +134,7 @@ def age_between(u, lo, hi, edges, cdf):
     return min(max(int(math.floor(x)), lo), hi - 1)
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def pick(cdf, u, first):
     """Smallest ``k >= first`` with ``u < cdf[k]`` (the last index if none)."""
     for k in range(first, cdf.size):
@@ -170,13 +175,13 @@ def cut_households(key, lam, region, household):
     return h
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _agent(order, j):
     j = np.int64(j)  # a prange index can be unsigned; int64 (+) uint64 would be float64
     return j if order.size == 0 else np.int64(order[j])
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _span(household, order, j):
     """Household id of slot ``j``, its first slot and one past its last slot."""
     h = household[_agent(order, j)]
@@ -189,7 +194,7 @@ def _span(household, order, j):
     return h, s, e
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _household(ckey, h, size, shares, edges, cdf):
     """Household draws: whether the head lives with a spouse, how many of the head's parents
     live there (0-2), the head's age, and the hash that also decides the head's sex."""
@@ -235,7 +240,7 @@ def roles(household, order, ckey, okey, shares, edges, cdf, role):
     return paired
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _generation_gap(h):
     return GENERATION_GAP_MIN + int(10.0 * u_hi(h)) + int(10.0 * u_lo(h))
 
@@ -314,7 +319,7 @@ def work(age, sex, region, keys, tables, knobs, occupation, income, enrolled):
         enrolled[i] = u_hi(agent_hash(nkey, i)) < enrolled_share
 
 
-@njit(inline="always", cache=True)
+@njit(forceinline=True, cache=True)
 def _floor(occ, floor_of):
     """Lowest education of an adult: tertiary for students, else the occupation's minimum."""
     return EDU_TERTIARY if occ == OCC_STUDENT else np.int64(floor_of[occ])

@@ -27,10 +27,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/scsim run $(PRESET) $(RUN_FLAGS)
 
-## the test suite, two workers (numba compiles are single-threaded); pytest's exit 5, "no tests
-## collected", counts as a failure
+## the test suite, two workers (numba compiles are single-threaded) given whole files, the
+## longest first (tests/conftest.py); pytest's exit 5, "no tests collected", counts as a failure
 test: $(STAMP) browser
-	@$(BIN)/python -m pytest -q -n 2 --dist loadfile --durations=15; rc=$$?; \
+	@$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$rc
 

@@ -13,6 +13,30 @@ import pytest
 from scsim.scenario import Scenario, load_scenario
 
 
+LONGEST_FIRST = (
+    "tests/test_mpi_run.py",
+    "tests/experiments/test_calibrated_presets.py",
+    "tests/test_presets.py",
+    "tests/test_cli_sweep.py",
+    "tests/test_checkpoint.py",
+    "tests/experiments/test_sweep.py",
+    "tests/test_steady.py",
+    "tests/experiments/test_calibrate.py",
+    "tests/test_cli.py",
+    "tests/modules/test_shunning.py",
+)
+"""The files that take longest (``make test --durations``, empty kernel cache), in that order.
+``make test`` hands whole files to its two workers in collection order (``--dist loadfile
+--no-loadscope-reorder``); starting with the longest keeps one worker from running a long file
+alone at the end while the other has finished."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Collect ``LONGEST_FIRST`` first, in its order; the other files keep theirs."""
+    rank = {path: k for k, path in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))
+
+
 @pytest.fixture(autouse=True)
 def one_numba_thread():
     """Tests run in-process kernels on one numba thread unless they set their own: the suite

@@ -13,7 +13,7 @@ THREADS ?=
 
 RUN_FLAGS := --n $(N) --days $(DAYS) $(if $(SEED),--seed $(SEED)) $(if $(OUT),--out $(OUT)) $(if $(THREADS),--threads $(THREADS))
 
-.PHONY: run test bench bench-modules bench-big lint clean venv browser
+.PHONY: run test test-replicates bench bench-modules bench-big lint clean venv browser
 
 venv: $(STAMP)
 
@@ -33,6 +33,11 @@ test: $(STAMP) browser
 	@$(BIN)/python -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure"; exit 1; fi; \
 	exit $$rc
+
+## every seed of every calibrated preset run again and checked against its calibration block
+## (make test runs each one's first seed; .ci/run runs both)
+test-replicates: $(STAMP)
+	SCSIM_TEST_ALL_SEEDS=1 $(BIN)/python -m pytest -q -n 2 tests/experiments/test_calibrated_presets.py
 
 ## SC-core benchmarks at 100 k, 1 M and 10 M agents (appends to bench/results.jsonl)
 bench: $(STAMP)

@@ -13,8 +13,8 @@ may therefore be 10 % plus three standard deviations of the difference of two su
 court-blacklist, tuned by hand to a published inflow (its ``sources:``), is checked against it in
 year 10 with the tolerance stated in ``CALIBRATED``; the presets fitted by scsim calibrate are
 checked in tests/experiments/test_calibrated_presets.py. That file runs the presets fitted over
-ten years at their calibration's size and seeds, and checks those runs here (``settled``), so
-they are not run twice.
+ten years at their calibration's size and seeds (``make test``: the first seed), and checks those
+runs with this file's bars (``settled``), so they are not run twice.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import optuna
 import pyarrow.parquet as pq
 import pytest
@@ -17,7 +18,7 @@ import yaml
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
 
-from scsim.experiments.calibrate import STUDY, run_study
+from scsim.experiments.calibrate import STUDY, by_seed, run_study, summary
 from scsim.experiments.calibrated import write_outputs
 from scsim.experiments.executor import dask_client
 from scsim.experiments.spec import Outcome, SweepError
@@ -123,6 +124,7 @@ def test_a_fit_recovers_a_known_value_and_its_scenario_reproduces_it(tmp_path):
     again = run_task(load_scenario(str(calibrated)).model_dump(mode="json"),
                      {"d": Outcome(sql=DETECTED.format(day=29))})["outcomes"]["d"]  # fmt: skip
     assert again == block["calibration"]["targets"]["detected"]["achieved"]
+    assert block["calibration"]["targets"]["detected"]["by_seed"] == [again]  # one replicate
     assert pq.read_table(out / "trials.parquet").num_rows == 20
 
 
@@ -167,3 +169,13 @@ def test_a_bound_misses_only_on_its_far_side(tmp_path, bound, misses):
     data["targets"]["detected"]["bound"] = "below"
     with pytest.raises(SweepError, match="targets.detected.bound"):
         load_targets(write(tmp_path, data), base(), "sc-core")
+
+
+def test_replicates_are_summed_in_seed_order_whatever_order_they_finish_in():
+    # three values whose float sum depends on the order: (a + b) + c != (a + c) + b
+    a, b, c = 1e16, 1.0, -1e16
+    assert (a + b) + c != (a + c) + b
+    finished = {0: {"x": a}, 2: {"x": c}, 1: {"x": b}}  # replicate 2 came back before 1
+    assert by_seed(finished) == {"x": [a, b, c]}
+    mean, sd = summary(finished)
+    assert mean["x"] == float(np.mean([a, b, c])) and sd["x"] == float(np.std([a, b, c], ddof=1))

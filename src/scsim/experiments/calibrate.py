@@ -87,10 +87,16 @@ def completed(study: Any) -> int:
     return len(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
 
 
-def summary(results: dict[int, dict[str, float]]) -> tuple[dict, dict]:
-    """Replicate mean and standard deviation (0 for one replicate) of every measure."""
+def by_seed(results: dict[int, dict[str, float]]) -> dict[str, list[float]]:
+    """Every measure's replicate values, in replicate (seed) order."""
     names = next(iter(results.values())).keys()
-    stacked = {k: np.array([r[k] for r in results.values()], dtype=float) for k in names}
+    return {k: [float(results[r][k]) for r in sorted(results)] for k in names}
+
+
+def summary(results: dict[int, dict[str, float]]) -> tuple[dict, dict]:
+    """Replicate mean and standard deviation (0 for one replicate) of every measure, added in
+    replicate order (whatever order the replicates finished in)."""
+    stacked = {k: np.array(v, dtype=float) for k, v in by_seed(results).items()}
     mean = {k: float(v.mean()) for k, v in stacked.items()}
     sd = {k: float(v.std(ddof=1)) if len(v) > 1 else 0.0 for k, v in stacked.items()}
     return mean, sd
@@ -128,6 +134,7 @@ def run_study(
         loss = problem.loss(mean)
         trial.handle.set_user_attr("achieved", mean)
         trial.handle.set_user_attr("spread", sd)
+        trial.handle.set_user_attr("by_seed", by_seed(trial.results))
         study.tell(trial.handle, loss if math.isfinite(loss) else FAILED_LOSS)
         done += 1
         on_trial(study, loss)

@@ -73,6 +73,7 @@ def calibrated_yaml(
     for path, value in values.items():
         _set_raw(raw, full, path, value)
     achieved, spread = best.user_attrs["achieved"], best.user_attrs["spread"]
+    seeds = best.user_attrs.get("by_seed", {})  # a study begun before it was recorded: none
     today = datetime.now(UTC).date().isoformat()
     fitted = ", ".join(v.path for v in problem.varied)
     raw.setdefault("sources", {})["calibration"] = (
@@ -88,6 +89,7 @@ def calibrated_yaml(
                 "tolerance": t.tolerance,
                 "achieved": achieved[name],
                 "spread": spread[name],
+                **({"by_seed": seeds[name]} if name in seeds else {}),
                 "within": t.within(achieved[name]),
                 **({"bound": t.bound} if t.bound != "equal" else {}),
                 "day": t.day,

@@ -5,8 +5,9 @@ it runs with. The runs of a preset fitted over ten years also meet tests/test_st
 
 ``make test`` runs each calibration's first seed again and checks its outcomes against the values
 the block records for that seed, bit for bit; the block's mean is that of the recorded seeds.
-``make test-replicates`` (which .ci/run also runs) runs every seed again: three ten-year runs of
-five presets are four minutes on a slow 2-core machine, most of ``make test``'s budget."""
+``make test-replicates`` (which .ci/run also runs) runs every seed again: the six calibrations'
+replicates, two or three ten-year runs for five of them, took four of ``make test``'s ten minutes
+on a slow 2-core machine."""
 
 from __future__ import annotations
 
@@ -43,9 +44,9 @@ def test_the_calibration_block_matches_the_parameters(name):
     assert block["parameters"] == {path: lookup(data, path) for path in block["parameters"]}
     assert all(t["within"] for t in block["targets"].values())
     assert block["loss"] < 1
-    for name, t in block["targets"].items():  # each seed's value, in seed order
-        assert len(t["by_seed"]) == len(block["seeds"]) == block["replicates"], name
-        assert float(np.mean(t["by_seed"])) == t["achieved"], name
+    for target, t in block["targets"].items():  # each seed's value, in seed order
+        assert len(t["by_seed"]) == len(block["seeds"]) == block["replicates"], target
+        assert float(np.mean(t["by_seed"])) == t["achieved"], target
 
 
 @pytest.mark.parametrize("name", CALIBRATED)

@@ -43,7 +43,7 @@ def _copy_rows(buffer, offsets, out):
     for b in range(buffer.shape[0]):
         start = offsets[b]
         for k in range(offsets[b + 1] - start):
-            for c in range(buffer.shape[2]):  # not a row slice: that compiles 10x slower
+            for c in range(buffer.shape[2]):  # cell by cell: a row slice compiled for 2 s
                 out[start + k, c] = buffer[b, k + 1, c]
 
 

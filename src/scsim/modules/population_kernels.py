@@ -11,8 +11,10 @@ household of ``s`` members costs ``O(s^2)``; households here hold at most a few 
 
 The helpers are compiled once each and inlined by LLVM (``forceinline``), not by numba's IR
 inliner (``inline="always"``), which typed and lowered each copy inside every ``prange`` body
-again: a cold build compiled the four largest of these kernels in 9 s instead of 21 s, and the
-population of 10 M citizens is drawn as fast (2.0-3.2 s either way, 2 threads).
+again: a cold build compiles the three largest of these kernels in 7.5 s instead of 13.4 s
+(``bench/compile_cost.py``). The population of 10 M citizens is drawn in 2.0-2.5 s instead of
+1.7-2.0 s (``bench/population_time.py``, 2 threads); keeping numba's inliner for the hottest
+helpers (``_span``, ``_agent``) recovered none of that and compiled longer.
 """
 
 from __future__ import annotations

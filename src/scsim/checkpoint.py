@@ -27,6 +27,7 @@ import json
 import mmap
 import pickle
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,8 +262,10 @@ def write_state(state: State, path: Path) -> int:
     return path.stat().st_size
 
 
-def read_state(path: Path) -> Sim:
-    """The Sim saved in the state file ``path``, with its kernel loaded, ready to run on."""
+def read_state(path: Path, rebuild: Callable[[Any, str], Sim]) -> Sim:
+    """The Sim saved in the state file ``path``, with its kernel loaded, ready to run on.
+    ``rebuild(scenario, form)`` makes a Sim of the scenario with only its people and its network
+    (in ``form``, "csr" or "ring") built, for a network the state file left out (``_seeded``)."""
     trailer = read_trailer(path)
     check_tag(path, trailer, trailer["modules"])
     roots = [
@@ -273,7 +276,7 @@ def read_state(path: Path) -> Sim:
     from scsim.fusion import fused_kernel
 
     try:
-        sim = _Unpickler(io.BytesIO(body), roots, _reseeded(path, trailer)).load()
+        sim = _Unpickler(io.BytesIO(body), roots, _reseeded(path, trailer, rebuild)).load()
     except Exception as e:  # a file that passed its checksums yet does not load
         raise CheckpointError(f"{path}: does not load ({type(e).__name__}: {e})") from None
     streams, kernel = sim.__dict__.pop("_streams"), sim.__dict__.pop("_kernel")
@@ -304,17 +307,17 @@ def _seeded(sim: Sim) -> dict[str, np.ndarray]:
     return {k: a for k, a in arrays.items() if a.base is None and a.size}
 
 
-def _reseeded(path: Path, trailer: dict) -> dict[str, np.ndarray]:
+def _reseeded(
+    path: Path, trailer: dict, rebuild: Callable[[Any, str], Sim]
+) -> dict[str, np.ndarray]:
     """The network a state file left out, built again from the run's scenario and seed, and
     checked against the checksums it holds."""
     if "seeded" not in trailer:
         return {}
-    from scsim.engine import Sim as Engine
     from scsim.scenario import validate
 
     form = "ring" if "graph.ring" in trailer["seeded"]["arrays"] else "csr"
-    scenario = validate(trailer["seeded"]["scenario"])
-    arrays = _seeded(Engine(scenario, network_form=form).people_and_network())
+    arrays = _seeded(rebuild(validate(trailer["seeded"]["scenario"]), form))
     for name, (size, crc) in trailer["seeded"]["arrays"].items():
         a = arrays.get(name)
         if a is None or a.nbytes != size or _checksum(a) != crc:  # kept for the next save

@@ -33,7 +33,6 @@ from scsim.checkpoint import (
     capture,
     check_tag,
     dry_run,
-    read_state,
     write_state,
 )
 from scsim.checkpoint_file import write_atomically
@@ -187,10 +186,11 @@ def save(state: State, directory: Path, meta: dict) -> int:
     return size
 
 
-def restore(directory: Path) -> tuple[Sim, dict]:
-    """The Sim of a checkpoint directory's newest checkpoint, and its ``checkpoint.json``."""
+def restore(directory: Path, load: Callable[[Path], Sim]) -> tuple[Sim, dict]:
+    """The Sim of a checkpoint directory's newest checkpoint (read by ``load``,
+    ``Sim.load_checkpoint``), and its ``checkpoint.json``."""
     meta = read_meta(directory)
-    sim = read_state(directory / meta["state"])
+    sim = load(directory / meta["state"])
     if sim.day != meta["day"]:
         raise CheckpointError(
             f"{directory / meta['state']}: holds day {sim.day}, but {META} says {meta['day']}"

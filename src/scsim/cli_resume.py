@@ -141,6 +141,7 @@ def resume(
 
     from scsim.checkpoint import CheckpointError
     from scsim.checkpoint_writer import Checkpoints, read_meta, restore
+    from scsim.engine import Sim
     from scsim.console import threads_or_fail
 
     suffix = ".checkpoint"
@@ -160,7 +161,7 @@ def resume(
         if launched_rank() == 0:
             err.print(f"resuming {str(run_dir)!r} after day {meta['day']} ...")
         t0 = time.perf_counter()
-        sim, meta = restore(directory)
+        sim, meta = restore(directory, Sim.load_checkpoint)
     except CheckpointError as e:
         raise fail(str(e)) from None
     sim.timings["resume_s"] = time.perf_counter() - t0

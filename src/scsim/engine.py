@@ -324,7 +324,12 @@ class Sim(HostAccessors):
         """The run saved by ``save_checkpoint``, ready to ``run`` its remaining days."""
         from scsim.checkpoint import read_state
 
-        return read_state(Path(path))
+        return read_state(Path(path), Sim._people_and_network_of)
+
+    @staticmethod
+    def _people_and_network_of(scenario: Scenario, form: str) -> Sim:
+        """A Sim of ``scenario`` with only its people and its network (held in ``form``)."""
+        return Sim(scenario, network_form=form).people_and_network()
 
     def release_network(self) -> None:
         """After the last day: free the network and what modules keep of it for the pass (the

@@ -35,7 +35,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -47,8 +47,8 @@ from scsim.mpi import SerialComm, partition
 from scsim.params import ScenarioError
 from scsim.protocol import EVENT_FIELDS, Module
 
-if TYPE_CHECKING:
-    from scsim.engine import Sim
+Sim = Any
+"""A ``scsim.engine.Sim``, which holds its ``Ranks`` (so it is not imported here)."""
 
 WAVE_BLOCKS = 1024
 """Blocks one process runs in a pass before it folds their records (``Ranks.passes``): the

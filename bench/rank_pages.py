@@ -52,8 +52,9 @@ def written_bytes(a: np.ndarray, pagemap) -> int:
     return int(mine.sum()) * PAGE
 
 
-def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
-    """One rank: build, run, count its written pages by part (rank 0 prints every rank's)."""
+def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "auto") -> None:
+    """One rank: build (the network held in ``form``), run, count its written pages by part
+    (rank 0 prints every rank's)."""
     if small_pages:  # no transparent huge pages: a share is not rounded up to 2 MB
         ctypes.CDLL(None).prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0)
     import numba
@@ -65,7 +66,8 @@ def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
 
     numba.set_num_threads(1)
     comm = world()
-    sim = Sim(load_scenario(scenario, {"population.n": n, "days": days}), keep_own=True)
+    over = {"population.n": n, "days": days}
+    sim = Sim(load_scenario(scenario, over), keep_own=True, network_form=form)
     sim.build()
     sim.run()
     parts = {  # the per-citizen parts, not the records' or the audit sample's
@@ -98,17 +100,18 @@ def worker(scenario: str, n: int, days: int, small_pages: bool) -> None:
         print(json.dumps(every))
 
 
-def warm_caches(scenario: str, n: int) -> None:
-    """Build and run the scenario for two days at up to 50 000 citizens in this process, its
-    network in the form the ranks will hold, so that they load the fused kernel and the
-    package's numba functions from their caches. A rank that compiles them leaves free chunks
-    in glibc's heap, which later arrays reuse and calloc zeroes: on a fresh clone courts' and
-    perks' fields read as written whole."""
-    from scsim.engine import RING_FROM, Sim
-    from scsim.scenario import load_scenario
+def warm_caches(command: list[str], n: int, env: dict[str, str]) -> None:
+    """Run the ranks first at up to 50 000 citizens for two days, their network in the form the
+    real run's will hold, so that they compile (or load) every numba function a rank calls: the
+    fused kernel, and those only ranks call (a rank's own ties, the halo's gathers). A rank that
+    compiles while it builds leaves free chunks in glibc's heap, which later arrays reuse and
+    calloc zeroes: on a fresh clone courts' and perks' fields read as written whole. (Warming in
+    one process was not enough: the ranks still compiled their own functions.)"""
+    from scsim.engine import RING_FROM
 
-    small = load_scenario(scenario, {"population.n": min(n, 50_000), "days": 2})
-    Sim(small, network_form="ring" if n >= RING_FROM else "csr").build().run()
+    form = "ring" if n >= RING_FROM else "csr"
+    small = [*command, "--n", str(min(n, 50_000)), "--days", "2", "--form", form]
+    subprocess.run(small, capture_output=True, text=True, check=True, cwd=ROOT, env=env)
 
 
 def main() -> None:
@@ -121,16 +124,17 @@ def main() -> None:
                         help="no transparent huge pages (exact shares of small arrays)")
     parser.add_argument("--json", action="store_true", help="print every rank's figures")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--form", default="auto", help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.worker:
-        worker(a.scenario, a.n, a.days, a.small_pages)
+        worker(a.scenario, a.n, a.days, a.small_pages, a.form)
         return
-    warm_caches(a.scenario, a.n)
     mpiexec = Path(sys.executable).parent / "mpiexec"
-    cmd = [str(mpiexec), "-n", str(a.ranks), sys.executable, __file__, a.scenario,
-           "--n", str(a.n), "--days", str(a.days), "--worker"]  # fmt: skip
-    cmd += ["--small-pages"] if a.small_pages else []
+    ranks = [str(mpiexec), "-n", str(a.ranks), sys.executable, __file__, a.scenario, "--worker"]
+    ranks += ["--small-pages"] if a.small_pages else []
     env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": str(MMAP_THRESHOLD)}
+    warm_caches(ranks, a.n, env)
+    cmd = [*ranks, "--n", str(a.n), "--days", str(a.days)]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT, env=env)
     ranks = json.loads(res.stdout.strip().splitlines()[-1])
     if a.json:

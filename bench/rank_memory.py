@@ -6,7 +6,9 @@ every rank builds the scenario, runs its days, writes the run directory as ``scs
 people file a row group at a time) and reports its resident memory once built, its peak by
 then (the build's transients), its resident memory after the last day, its peak by the end of
 the run (the end's exchanges included) and its peak once the run directory is written
-(``getrusage``). One line per run: the largest of the ranks for each figure, in MB.
+(``getrusage``). One line per run: the largest of the ranks for each figure, in MB, beside
+``scsim plan``'s estimate of the largest rank's peak (``scsim.plan.estimate`` with ``n_ranks``;
+with every rank keeping everyone, one process's) and the estimate over the measured peak.
 
     .venv/bin/python bench/rank_memory.py sc-core --n 2000000 --days 10 --ranks 1 2 4
 """
@@ -81,11 +83,15 @@ def main() -> None:
     if a.worker:
         worker(a.scenario, a.n, a.days, a.worker == "keep")
         return
+    from scsim.plan import estimate
+    from scsim.scenario import load_scenario
+
     mpiexec = Path(sys.executable).parent / "mpiexec"
+    scenario = load_scenario(a.scenario, {"population.n": a.n, "days": a.days})
     print(f"{a.scenario}, {a.n:,} citizens, {a.days} days; MB, the largest rank's")
     heads = ("ranks", "each rank keeps", "built", "build peak", "last day", "run peak", "peak")
     print(f"{heads[0]:>5} {heads[1]:>16} {heads[2]:>8} {heads[3]:>10} {heads[4]:>9} {heads[5]:>9}"
-          f" {heads[6]:>8}  rank 0's peak")  # fmt: skip
+          f" {heads[6]:>8}  rank 0's peak   plan  plan/peak")  # fmt: skip
     for ranks in a.ranks:
         for way in a.ways:
             if ranks == 1 and way == "keep":
@@ -95,12 +101,14 @@ def main() -> None:
             res = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
             rows = json.loads(res.stdout.strip().splitlines()[-1])
             kept = "its own" if rows[0]["kept"] else "everyone"
+            plan = estimate(scenario, n_ranks=ranks if rows[0]["kept"] else 1).peak / 1e6
+            peak = max(r["peak_mb"] for r in rows)
             print(
                 f"{ranks:>5} {kept:>16} {max(r['built_mb'] for r in rows):>8.0f} "
                 f"{max(r['build_peak_mb'] for r in rows):>10.0f} "
                 f"{max(r['last_day_mb'] for r in rows):>9.0f} "
                 f"{max(r['run_peak_mb'] for r in rows):>9.0f} "
-                f"{max(r['peak_mb'] for r in rows):>8.0f}  {rows[0]['peak_mb']:.0f}",
+                f"{peak:>8.0f}  {rows[0]['peak_mb']:>13.0f} {plan:>6.0f} {plan / peak:>10.2f}",
                 flush=True,
             )
 

@@ -2,7 +2,7 @@
 
 Launches ``mpiexec -n R`` of this file as a worker: every rank builds the scenario keeping only
 its own citizens where it can (``Sim.keep_own``, as ``scsim run`` does), runs its days, and
-counts, for every array of each part (``scsim.plan.arrays_by_part``: the scores, the network,
+counts, for every array of each part (``scsim.footprint.arrays_by_part``: the scores, the network,
 each module's fields), the pages the rank has written (``/proc/self/pagemap``: present and
 mapped by this process alone; a page only read is the shared zero page and holds nothing). Rank
 0 prints, for each part, the largest rank's written MB and its own share (its citizens' entries
@@ -10,7 +10,8 @@ of each per-citizen array, and the whole of arrays already its own, such as its 
 ties), and rank 0's arrays (over 64 kB) written beyond 1.3 times their share, each with its
 ratio (about R: the whole of a per-citizen array; transparent huge pages round a share up to 2
 MB, unless ``--small-pages``). ``--json`` prints every rank's figures (``tests/test_mpi_run.py``
-reads them). A part far above its share holds more than its own citizens': the whole
+reads them, with the arrays ``scsim.ranks.whole_arrays`` names, which the memory plan counts
+whole on every rank). A part far above its share holds more than its own citizens': the whole
 population's published scores, say, or fields built for everyone.
 
     .venv/bin/python bench/rank_pages.py china-2020 --n 4000000 --days 5 --ranks 2
@@ -52,6 +53,12 @@ def written_bytes(a: np.ndarray, pagemap) -> int:
     return int(mine.sum()) * PAGE
 
 
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
 def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "auto") -> None:
     """One rank: build (the network held in ``form``), run, count its written pages by part
     (rank 0 prints every rank's)."""
@@ -61,7 +68,8 @@ def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "aut
 
     from scsim.engine import Sim
     from scsim.mpi import world
-    from scsim.plan import arrays_by_part
+    from scsim.footprint import arrays_by_part
+    from scsim.ranks import whole_arrays
     from scsim.scenario import load_scenario
 
     numba.set_num_threads(1)
@@ -95,7 +103,16 @@ def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "aut
             }
             for part, arrays in parts.items()
         }
-    every = comm.gather({"kept": sim.people.kept is not None, "parts": figures})
+    whole = {id(_root(a)) for a in whole_arrays(sim)}
+    declared = [  # the arrays the plan counts whole on every rank, as "beyond" would show them
+        [part, name]
+        for part, arrays in parts.items()
+        for name, a in arrays.items()
+        if id(a) in whole and a.nbytes > 1 << 16
+    ]
+    every = comm.gather(
+        {"kept": sim.people.kept is not None, "parts": figures, "declared_whole": declared}
+    )
     if comm.rank == 0:
         print(json.dumps(every))
 

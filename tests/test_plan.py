@@ -14,7 +14,9 @@ from typer.testing import CliRunner
 from scsim.cli import app
 from scsim.engine import Sim
 from scsim.events import EventLog
-from scsim.plan import PROBE_N, estimate, lower_bound, measure, parse_bytes
+from scsim.footprint import measure
+from scsim.memory import parse_bytes
+from scsim.plan import PROBE_N, estimate, lower_bound
 from scsim.scenario import load_scenario
 
 runner = CliRunner()
@@ -91,15 +93,16 @@ def test_plan_prints_parts_that_add_up_to_the_peak():
     assert res.exit_code == 0, res.output
     plan = json.loads(res.stdout)
     assert plan["peak_bytes"] == pytest.approx(sum(p["bytes"] for p in plan["parts"]))
-    assert plan["fits"] and plan["ranks"] == 1 and plan["largest_n"] > 30_000
+    assert plan["fits"] and plan["ranks"] == plan["ranks_needed"] == 1
+    assert plan["largest_n"] > 30_000
 
 
-def test_plan_for_a_smaller_machine_says_how_many_processes_would_hold_it():
+def test_plan_for_a_smaller_machine_says_how_many_ranks_would_hold_it():
     res = runner.invoke(
         app, ["plan", "sc-core", "--n", "200000000", "--days", "20"] + ["--memory", "8GB"]
     )
     assert res.exit_code == 0, res.output
-    assert "does not fit" in res.stdout and "processes of this size" in res.stdout
+    assert "does not fit" in res.stdout and "MPI ranks of this size" in res.stdout
 
 
 def test_a_bad_memory_size_names_the_option():
@@ -214,3 +217,88 @@ def test_the_people_file_adds_what_the_plan_counts_for_it(tmp_path, monkeypatch)
     tracemalloc.stop()
     group = 1000 * (8 + 5 * days)  # ids, int32 days and a day field's NEVER mask at a time
     assert WRITE_PER_CITIZEN * n <= peak <= WRITE_PER_CITIZEN * n + 2 * group
+
+
+def test_over_ranks_a_rank_holds_its_own_citizens_and_what_it_keeps_for_everyone():
+    # 10 M citizens over 4 ranks: the largest rank holds whole blocks (1 221 of the 4 883), so
+    # 2 500 608 citizens' own bytes, every citizen's whole bytes, and every fixed part
+    from scsim.fusion import BLOCK
+    from scsim.plan import Part, Plan
+
+    parts = [
+        Part("process", "process", 2e8, 0.0, "process"),
+        Part("network", "network", 0.0, 100.0, whole=0.0),
+        Part("scores", "scores", 1e6, 28.0, whole=8.0),
+    ]
+    n = 10_000_000
+    one = Plan("x", n, 365, parts, available=10**10)
+    four = Plan("x", n, 365, parts, available=10**10, n_ranks=4, keeps_own=True)
+    own = -(-(-(-n // BLOCK)) // 4) * BLOCK
+    assert four.own_at(n) == own == 2_500_608
+    assert one.peak == pytest.approx(2e8 + 1e6 + 128 * n)
+    assert four.peak == pytest.approx(2e8 + 1e6 + 8 * n + 120 * own)
+    # ranks that each hold every citizen hold what one process would
+    assert Plan("x", n, 365, parts, 10**10, n_ranks=4, keeps_own=False).peak == one.peak
+
+
+@pytest.mark.parametrize("available", [10**9, 2 * 10**9, 5 * 10**9])
+def test_the_ranks_needed_are_the_fewest_whose_largest_fits(available):
+    # the fewest ranks R whose largest rank fits, found by bisection: R fits, R - 1 does not;
+    # what every rank holds for everyone (8 bytes a citizen) bounds what ranks can do
+    from dataclasses import replace
+
+    from scsim.plan import Part, Plan
+
+    parts = [
+        Part("process", "process", 2e8, 0.0, "process"),
+        Part("scores", "scores", 0.0, 128.0, whole=8.0),
+    ]
+    plan = Plan("x", 50_000_000, 365, parts, available, keeps_own=True)
+    needed = plan.ranks_needed()
+    if replace(plan, n_ranks=10**6).peak > plan.usable:
+        assert needed == math.inf
+        assert "no number of MPI ranks" in plan.refusal()
+        return
+    assert replace(plan, n_ranks=needed).fits
+    assert needed == 1 or not replace(plan, n_ranks=needed - 1).fits
+    assert f"{needed} MPI ranks of this size would hold it" in plan.refusal()
+
+
+def test_ranks_that_cannot_keep_only_their_own_citizens_are_no_help():
+    from scsim.plan import Part, Plan
+
+    parts = [Part("scores", "scores", 0.0, 128.0, whole=8.0)]
+    plan = Plan("x", 50_000_000, 365, parts, 10**9, keeps_own=False)
+    assert not plan.fits and plan.ranks_needed() == math.inf
+    assert "each rank would hold every citizen" in plan.refusal()
+
+
+def test_the_plan_of_a_rank_counts_published_and_shared_state_for_everyone():
+    # sc-core over 2 ranks: of the scores, the published scores (2 x float32) are kept for
+    # everyone and the components for the own citizens; lists' shared `listed` flag (1 byte)
+    # for everyone; the network's ties only for the own rows; the halo is a part of its own
+    scenario = load_scenario("sc-core", {"population.n": 4_000_000, "days": 30})
+    plan = estimate(scenario, available=10**12, pilot=False, n_ranks=2)
+    by_name = {p.name: p for p in plan.parts}
+    assert plan.keeps_own and plan.own_at(plan.n) == 2_000_896
+    assert by_name["scores"].whole == pytest.approx(8.0)
+    assert by_name["lists"].whole == pytest.approx(1.0)
+    assert by_name["network"].whole == 0.0
+    assert {"halo", "rank"} <= set(by_name)
+    one = estimate(scenario, available=10**12, pilot=False)
+    assert plan.peak < one.peak
+    # a regional network is built whole on every rank: splitting it saves nothing
+    regional = load_scenario("beijing-2020", {"population.n": 100_000, "days": 30})
+    split = estimate(regional, available=10**12, pilot=False, n_ranks=2)
+    assert not split.keeps_own and split.own_at(split.n) is None
+
+
+def test_scsim_plan_over_ranks_shows_the_largest_rank():
+    res = runner.invoke(app, ["plan", "sc-core", "--n", "4000000", "--ranks", "4", "--json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.output)
+    assert doc["ranks"] == 4 and doc["own_citizens"] == 1_001_472
+    res = runner.invoke(app, ["plan", "sc-core", "--n", "4000000", "--ranks", "4"])
+    assert res.exit_code == 0 and "largest of 4 ranks" in res.output
+    res = runner.invoke(app, ["plan", "sc-core", "--ranks", "0"])
+    assert res.exit_code == 2 and "--ranks" in res.output

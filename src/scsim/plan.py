@@ -11,22 +11,30 @@ what the process itself holds (interpreter, libraries, the compiled kernel). Wri
 adds, for a while, the report's figures, two columns of the people table and a sorted copy of
 the event log (``WRITE_*``, measured by ``bench/plan_accuracy.py``).
 
-``available_memory()`` is what this process may use: the smaller of the container's limit
-(cgroup) and the memory the kernel reports available.
+One population split over R MPI ranks (``n_ranks``): a rank that keeps only its own citizens
+(``scsim.ranks.keeps_own_possible``) holds a part's per-citizen bytes for its own citizens,
+except the arrays every rank fills for everyone (``scsim.ranks.whole_arrays``: the published
+scores and flags, the fields modules share, those that feed aggregates over the whole
+population) and arrays not indexed by citizen, which it holds whole. The plan of a run over
+ranks is that of its largest rank; where the ranks cannot keep only their own citizens, every
+rank holds what one process would.
+
+What this process may use is ``scsim.memory.available_memory()``.
 """
 
 from __future__ import annotations
 
 import gc
 import math
-import os
-import re
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from scsim.footprint import measure, whole_bytes
+from scsim.fusion import BLOCK
+from scsim.memory import available_memory, gib, resident
+from scsim.mpi import SerialComm
 from scsim.scenario import Scenario
 
 PROBE_N = (10_000, 20_000)
@@ -42,16 +50,16 @@ fields themselves, not copied; the citizen ids and the int32 days are made a row
 time, ``scsim.results._write_people``)."""
 WRITE_EVENTS = 1.6
 """Extra bytes per byte of kept events while the event log is sorted by citizen and written."""
+RANK_FIXED = 80e6
+"""Bytes a rank of several holds beyond one process's parts: the MPI runtime (17 MB), the
+numba functions a rank loads while it builds and the exchanges' buffers. Measured,
+``bench/plan_accuracy.py --ranks``."""
 HEADROOM = 0.9
 """Share of the available memory a run may plan for. The estimate was 8 % below the measured
 peak of china-2020 at 4 M citizens and 11 % below at 70 M (20.8 GB planned, 23.4 GB measured;
 bench/README.md, session 17), most of it a catalogue rebuilt beside the old one on the mandate's
 day (since fixed: 3 % below at 4 M); without the margin, a run planned near the limit would not
 fit."""
-MEMORY_ENV = "SCSIM_MEMORY"
-"""Environment variable: the memory scsim may plan for, instead of what the machine has."""
-
-
 @dataclass(frozen=True)
 class Part:
     """One part of a run's memory: ``fixed + n x per_citizen`` bytes."""
@@ -63,14 +71,21 @@ class Part:
     kind: str = "state"
     """state (held for the whole run), process (interpreter, libraries, kernel) or transient
     (while the results are written)."""
+    whole: float | None = None
+    """Of ``per_citizen``, the bytes a rank that keeps only its own citizens still holds for
+    every citizen (None: all of them)."""
 
-    def at(self, n: int) -> float:
-        return self.fixed + n * self.per_citizen
+    def at(self, n: int, own: int | None = None) -> float:
+        """Bytes at ``n`` citizens, on a rank that keeps ``own`` of them (None: all)."""
+        if own is None or self.whole is None:
+            return self.fixed + n * self.per_citizen
+        return self.fixed + n * self.whole + own * (self.per_citizen - self.whole)
 
 
 @dataclass
 class Plan:
-    """A run's memory estimate by part, for ``n`` citizens over ``days`` days."""
+    """A run's memory estimate by part, for ``n`` citizens over ``days`` days, on the largest
+    of ``n_ranks`` MPI ranks (each with ``available`` bytes)."""
 
     scenario: str
     n: int
@@ -79,6 +94,16 @@ class Plan:
     available: int
     bound: bool = False
     """Only a lower bound (``lower_bound``): what any run of this size must hold."""
+    n_ranks: int = 1
+    keeps_own: bool = False
+    """Over several ranks, each keeps only its own citizens (else every rank holds all)."""
+
+    def own_at(self, n: int) -> int | None:
+        """Citizens of the largest rank at ``n`` (whole blocks; None: it holds everyone)."""
+        if self.n_ranks == 1 or not self.keeps_own:
+            return None
+        blocks = -(-n // BLOCK)
+        return min(n, -(-blocks // self.n_ranks) * BLOCK)
 
     def total(self, kind: str, n: int | None = None) -> float:
         return sum(self.added(p, n) for p in self.parts if p.kind == kind)
@@ -88,10 +113,11 @@ class Plan:
         of results only what the network, freed before it (``Sim.release_network``), does not
         give back."""
         n = self.n if n is None else n
+        own = self.own_at(n)
         if part.name != "write":
-            return part.at(n)
-        network = sum(p.at(n) for p in self.parts if p.name == "network")
-        return max(0.0, part.at(n) - network)
+            return part.at(n, own)
+        network = sum(p.at(n, own) for p in self.parts if p.name == "network")
+        return max(0.0, part.at(n, own) - network)
 
     def peak_at(self, n: int) -> float:
         """Process + state + the largest transient (the checkpoints' copy is freed before the
@@ -112,31 +138,43 @@ class Plan:
     def fits(self) -> bool:
         return self.peak <= self.usable
 
-    def ranks(self) -> float:
-        """Processes of this machine's size that would hold the run (each holds the process
-        part and its share of the rest), as one population split over MPI ranks would."""
-        own = self.total("process")
-        room = self.usable - own
-        if room <= 0:
+    def ranks_needed(self) -> float:
+        """The fewest MPI ranks of this size that would hold the run (inf: none would, when
+        every rank holds every citizen or what it holds for everyone is already too much)."""
+        if not self.keeps_own:
+            return 1 if replace(self, n_ranks=1).fits else math.inf
+        most = -(-self.n // BLOCK)  # a rank holds whole blocks
+        if not replace(self, n_ranks=most).fits:
             return math.inf
-        return max(1, math.ceil((self.peak - own) / room))
+        lo, hi = 0, most  # the peak falls as the ranks grow: bisect
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if replace(self, n_ranks=mid).fits else (mid, hi)
+        return hi
 
     def refusal(self) -> str:
         """Why the run is refused, with the estimate and what would hold it."""
-        ranks = self.ranks()
+        ranks = self.ranks_needed()
         need = "at least" if self.bound else "about"
-        hold = (
-            f"{ranks} processes with this much memory each (MPI ranks) would hold it"
-            if ranks != math.inf
-            else "no number of processes of this size would hold it"
-        )
+        if ranks == math.inf:
+            why = "" if self.keeps_own else " (each rank would hold every citizen)"
+            hold = f"no number of MPI ranks of this size would hold it{why}"
+        else:
+            hold = f"{ranks} MPI ranks of this size would hold it"
         fit = "at most" if self.bound else "about"
+        where = (
+            f"need {need} {gib(self.peak)} of memory"
+            if self.n_ranks == 1
+            else f"need {need} {gib(self.peak)} of memory on the largest of {self.n_ranks} ranks"
+        )
+        ranks_flag = f" --ranks {self.n_ranks}" if self.n_ranks > 1 else ""
         return (
-            f"population.n: {self.n:,} citizens of {self.scenario} over {self.days} days need "
-            f"{need} {gib(self.peak)} of memory (scsim plan {self.scenario} --n {self.n} shows "
-            f"the parts); this machine has {gib(self.available)} available, of which a run "
-            f"plans for {HEADROOM * 100:.0f} % (the estimate's margin); {hold}, or choose a "
-            f"smaller --n ({fit} {self.largest_n():,} citizens fit)"
+            f"population.n: {self.n:,} citizens of {self.scenario} over {self.days} days "
+            f"{where} (scsim plan {self.scenario} --n {self.n}{ranks_flag} shows the parts); "
+            f"{'this machine has' if self.n_ranks == 1 else 'each rank has'} "
+            f"{gib(self.available)} available, of which a run plans for "
+            f"{HEADROOM * 100:.0f} % (the estimate's margin); {hold}, or choose a smaller --n "
+            f"({fit} {self.largest_n():,} citizens fit)"
         )
 
     def largest_n(self) -> int:
@@ -155,85 +193,19 @@ class Plan:
         return lo
 
     def rows(self) -> list[dict[str, Any]]:
+        own = self.own_at(self.n)
         return [
             {
                 "part": p.label,
                 "kind": p.kind,
                 "bytes_per_citizen": p.per_citizen,
+                "bytes_per_own_citizen": (
+                    None if own is None or p.whole is None else p.per_citizen - p.whole
+                ),
                 "bytes": self.added(p),
             }
             for p in self.parts
         ]
-
-
-def gib(nbytes: float) -> str:
-    """Bytes as people read them: 812 MB, 6.4 GB, 1.2 TB (powers of 1 000)."""
-    for size, unit in ((1e12, "TB"), (1e9, "GB"), (1e6, "MB")):
-        if nbytes >= size:
-            return f"{nbytes / size:.3g} {unit}"
-    return f"{nbytes / 1e3:.3g} kB"
-
-
-def _cgroup_limit() -> int | None:
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(path).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and int(text) < 2**60:
-            return int(text)
-    return None
-
-
-def available_memory() -> int:
-    """Bytes this process may use: ``SCSIM_MEMORY`` when set (plan for a share of a shared
-    machine), else the smaller of the cgroup limit and MemAvailable."""
-    if os.environ.get(MEMORY_ENV):
-        try:
-            return parse_bytes(os.environ[MEMORY_ENV])
-        except ValueError:
-            raise ValueError(
-                f"{MEMORY_ENV}: {os.environ[MEMORY_ENV]!r} is not a size; expected a number of "
-                "bytes with a unit, such as 24GB, 512MiB or 1.5TB"
-            ) from None
-    candidates = []
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                candidates.append(int(line.split()[1]) * 1024)
-    except OSError:
-        candidates.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
-    limit = _cgroup_limit()
-    if limit is not None:
-        candidates.append(limit)
-    return min(candidates)
-
-
-def resident() -> int:
-    """This process's resident memory now, in bytes."""
-    try:
-        return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except OSError:  # not Linux: the peak so far
-        import resource
-
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _root(a: np.ndarray) -> np.ndarray:
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
-def _arrays(value: Any) -> list[np.ndarray]:
-    """The arrays a module attribute holds (an array, or a dict, list or tuple of them)."""
-    if isinstance(value, np.ndarray):
-        return [value]
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, list | tuple):
-        return [v for v in value if isinstance(v, np.ndarray)]
-    return []
 
 
 LABELS = {
@@ -246,44 +218,9 @@ LABELS = {
     "process": "interpreter, libraries and the compiled kernel",
     "write": "writing the results (people table, event log)",
     "checkpoint": "checkpoints: a copy of the state without the network",
+    "halo": "the citizens of other ranks read each day (MPI halo)",
+    "rank": "an MPI rank's runtime and exchange buffers",
 }
-
-
-def arrays_by_part(sim: Any) -> dict[str, dict[str, np.ndarray]]:
-    """Every buffer a built Sim holds, once (a view as the array it views), by part ("scores",
-    "network", each module's name, "records", "wave", "audit") and name (a module attribute
-    holding several: ``name[k]``)."""
-    seen: set[int] = set()
-    parts: dict[str, dict[str, np.ndarray]] = {}
-
-    def take(part: str, named: dict[str, np.ndarray]) -> None:
-        for name, a in named.items():
-            root = _root(a)
-            if id(root) not in seen:
-                seen.add(id(root))
-                parts.setdefault(part, {})[name] = root
-
-    scores = {"packed": sim.packed, "parts": sim.parts, "public": sim.public}
-    take("scores", {k: a for k, a in scores.items() if a is not None})
-    take("network", {k: a for k, a in vars(sim.graph).items() if isinstance(a, np.ndarray)})
-    for name, a in sim.people.fields.items():
-        take(sim.field_owner.get(name, "population"), {name: a})
-    for m in sim.modules:
-        for key, value in vars(m).items():
-            if key not in ("sim", "params"):
-                take(m.name, {f"{key}[{k}]": a for k, a in enumerate(_arrays(value))})
-    take("records", {"records": sim.records, "histograms": sim.histograms, "hist": sim.hist})
-    take("wave", {"rec": sim.rec})
-    ev = sim.events
-    take("audit", {"buffer": ev.buffer, "score_by_day": ev.score_by_day,
-                   "parts_by_day": ev.parts_by_day})  # fmt: skip
-    return parts
-
-
-def measure(sim: Any) -> dict[str, int]:
-    """Bytes each part of a built Sim holds, every buffer counted once (``arrays_by_part``)."""
-    parts = arrays_by_part(sim)
-    return {part: sum(a.nbytes for a in arrays.values()) for part, arrays in parts.items()}
 
 
 def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:
@@ -298,20 +235,30 @@ def _resized(scenario: Scenario, n: int, days: int | None = None) -> Scenario:
 
 
 def estimate(
-    scenario: Scenario, available: int | None = None, pilot: bool = True, checkpoints: bool = False
+    scenario: Scenario,
+    available: int | None = None,
+    pilot: bool = True,
+    checkpoints: bool = False,
+    n_ranks: int = 1,
 ) -> Plan:
-    """The memory a run of ``scenario`` will need, by part (see the module's docstring);
-    without ``pilot``, no events are counted (the parts that need no kernel); with
-    ``checkpoints``, the copy of the state a checkpoint is written from is counted."""
+    """The memory a run of ``scenario`` will need, by part (see the module's docstring), on
+    the largest of ``n_ranks`` MPI ranks; without ``pilot``, no events are counted (the parts
+    that need no kernel); with ``checkpoints``, the copy of the state a checkpoint is written
+    from is counted (and over several ranks every rank holds every citizen, as ``scsim run
+    --checkpoint-every`` does)."""
     from scsim.engine import Sim
+    from scsim.ranks import keeps_own_possible
 
     n, days = scenario.population.n, scenario.days
     form = "ring" if Sim(scenario).holds_ring() else "csr"  # the probes hold the run's form
-    small, large = (
-        Sim(_resized(scenario, size), network_form=form).build(compile_kernel=False)
+    small, large = (  # in this process alone, under mpiexec too
+        Sim(_resized(scenario, size), comm=SerialComm(), network_form=form).build(
+            compile_kernel=False
+        )
         for size in PROBE_N
     )
     a, b = measure(small), measure(large)
+    whole_a, whole_b = whole_bytes(small), whole_bytes(large)
     step = PROBE_N[1] - PROBE_N[0]
     parts = []
     for name in dict.fromkeys([*b, *a]):
@@ -319,17 +266,23 @@ def estimate(
             continue
         per = max(0.0, (b.get(name, 0) - a.get(name, 0)) / step)
         fixed = max(0.0, a.get(name, 0) - per * PROBE_N[0])
-        parts.append(Part(name, LABELS.get(name, f"{name} module"), fixed, per))
+        whole = min(per, max(0.0, (whole_b.get(name, 0) - whole_a.get(name, 0)) / step))
+        parts.append(Part(name, LABELS.get(name, f"{name} module"), fixed, per, whole=whole))
     log = _audit_log(scenario, n)
     audit = _buffer_bytes(log, large.graph.max_degree, len(large.components))
     parts.append(Part("audit", LABELS["audit"], audit, 0.0))
     parts.append(Part("wave", LABELS["wave"], _wave_bytes(n, large.rec), 0.0))
+    keeps_own = not checkpoints and keeps_own_possible(scenario.network.kind, large.modules)
     del small, large
+    if keeps_own and n_ranks > 1:
+        parts.append(_halo(scenario, n_ranks))
     event_bytes = _pilot_events(scenario) if pilot else 0.0  # per audited citizen and day
-    kept = event_bytes * log.size * days
+    kept = event_bytes * log.size * days  # over ranks, all gathered to rank 0 at the end
     parts.append(Part("events", LABELS["events"], kept, 0.0))
     gc.collect()
     parts.append(Part("process", LABELS["process"], resident(), 0.0, "process"))
+    if n_ranks > 1:
+        parts.append(Part("rank", LABELS["rank"], RANK_FIXED, 0.0, "process"))
     fixed = WRITE_FIXED + WRITE_EVENTS * kept
     write = Part("write", LABELS["write"], fixed, WRITE_PER_CITIZEN, "transient")
     parts.append(write)
@@ -338,13 +291,29 @@ def estimate(
         fixed, per = sum(p.fixed for p in copied), sum(p.per_citizen for p in copied)
         parts.append(Part("checkpoint", LABELS["checkpoint"], fixed, per, "transient"))
     memory = available_memory() if available is None else available
-    return Plan(scenario.name, n, days, parts, memory)
+    return Plan(scenario.name, n, days, parts, memory, n_ranks=n_ranks, keeps_own=keeps_own)
+
+
+HALO_BYTES = 16
+"""Bytes a rank holds per citizen of its halo: its id among those it takes and among those
+another rank asks of it (uint32 each, ``scsim.ranks.Halo``) and the day's send and receive
+buffers of a 4-byte row (``Ranks._halo_row``)."""
+
+
+def _halo(scenario: Scenario, n_ranks: int) -> Part:
+    """The halo of the largest of ``n_ranks`` ranks on a Watts-Strogatz network: each citizen
+    has about k x p ties off the ring to uniformly random citizens, so a rank of n / R citizens
+    is tied to a share 1 - exp(-k p / R) of the others (and to k / 2 ring neighbours at each
+    end of its range)."""
+    net = scenario.network
+    reached = (1 - 1 / n_ranks) * (1 - math.exp(-net.k * net.rewire_prob / n_ranks))
+    per = HALO_BYTES * reached
+    return Part("halo", LABELS["halo"], HALO_BYTES * net.k, per, whole=per)
 
 
 def _wave_bytes(n: int, rec: np.ndarray) -> float:
     """Bytes of the block records one process holds for ``n`` citizens (``Ranks.passes``:
     those of a wave of blocks, at most ``WAVE_BLOCKS``), from a build's (``rec``)."""
-    from scsim.fusion import BLOCK
     from scsim.ranks import WAVE_BLOCKS
 
     return min(-(-n // BLOCK), WAVE_BLOCKS) * rec[0].nbytes
@@ -353,7 +322,6 @@ def _wave_bytes(n: int, rec: np.ndarray) -> float:
 def _audit_log(scenario: Scenario, n: int) -> Any:
     """The audit sample's ``EventLog`` of a run of ``n`` citizens, not allocated."""
     from scsim.events import EventLog
-    from scsim.fusion import BLOCK
 
     return EventLog(n, scenario.output.audit_sample, -(-n // BLOCK), scenario.days)
 
@@ -372,37 +340,29 @@ def _pilot_events(scenario: Scenario) -> float:
     if scenario.output.audit_sample <= 0:
         return 0.0
     days = min(PILOT_DAYS, scenario.days)
-    sim = Sim(_resized(scenario, PROBE_N[0], days)).run()
+    sim = Sim(_resized(scenario, PROBE_N[0], days), comm=SerialComm()).run()
     kept = sum(c.nbytes for c in sim.events._chunks)
     return kept / max(1, sim.events.size * days)
 
 
-def lower_bound(scenario: Scenario, n: int, available: int | None = None) -> Plan:
+def lower_bound(
+    scenario: Scenario, n: int, available: int | None = None, n_ranks: int = 1
+) -> Plan:
     """A plan with only what any run of ``n`` citizens must hold (score buffers, one score
     component, the network's offsets and mean ties, the audit sample), built from the scenario
-    alone: instant, for refusing a size far beyond the machine before anything is built."""
+    alone: instant, for refusing a size far beyond the machine before anything is built. Over
+    ``n_ranks`` ranks, the largest's: on a Watts-Strogatz network each may keep only its own
+    citizens but the published scores."""
     network = scenario.network
     ties = getattr(network, "k", 0) or getattr(network, "friends_k", 0)
     if network.kind == "watts-strogatz":  # held by its ring at scale: only rewired ties listed
         ties *= network.rewire_prob
     audit = _buffer_bytes(_audit_log(scenario, n), 0, 1)
     parts = [
-        Part("scores", LABELS["scores"], 0.0, 8 + 4),
-        Part("network", LABELS["network"], 0.0, 8 + 4 * ties),
+        Part("scores", LABELS["scores"], 0.0, 8 + 4, whole=8),
+        Part("network", LABELS["network"], 0.0, 8 + 4 * ties, whole=0),
         Part("audit", LABELS["audit"], audit, 0.0),
     ]
     memory = available_memory() if available is None else available
-    return Plan(scenario.name, n, scenario.days, parts, memory, bound=True)
-
-
-def parse_bytes(text: str) -> int:
-    """``24GB``, ``24 GiB``, ``512MB``, ``1.5TB`` or a number of bytes; ValueError otherwise."""
-    match = re.fullmatch(r"([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?)b?", text.strip().lower())
-    if match is None:
-        raise ValueError(text)
-    number, prefix, binary = match.groups()
-    power = "kmgt".index(prefix) + 1 if prefix else 0
-    value = float(number) * (1024 if binary else 1000) ** power
-    if not value >= 1:
-        raise ValueError(text)
-    return int(value)
+    keeps_own = network.kind == "watts-strogatz"
+    return Plan(scenario.name, n, scenario.days, parts, memory, True, n_ranks, keeps_own)

@@ -70,6 +70,29 @@ def keeping_ranks(
     return ranks if ranks.keeps_own(network, modules) else None
 
 
+def keeps_own_possible(network: str, modules: list[Module]) -> bool:
+    """Whether ranks can each build and keep only their own citizens: on a Watts-Strogatz
+    network (whose rows a rank builds alone), when the day's exchange will be a halo (no module
+    reaches "anyone"; no ``SCSIM_MPI_SYNC_ALL``)."""
+    sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
+    halo = not sync_all and all(m.reach != "anyone" for m in modules)
+    return network == "watts-strogatz" and halo
+
+
+def whole_arrays(sim: Sim) -> list[np.ndarray]:
+    """The per-citizen arrays a rank that keeps only its own citizens still holds for every
+    citizen: the published scores and flags and the arrays modules share (the halo writes
+    them at ids scattered over the whole population) and the fields modules fill for everyone
+    (``Module.filled_whole``). ``tests/test_mpi_run.py`` checks the list against the pages a
+    rank writes; ``scsim.plan`` counts them in full on every rank."""
+    arrays = [*_published(sim), *(a for m in sim.modules for a in m.shared_arrays())]
+    fields = sim.people.fields
+    for m in sim.modules:
+        arrays += [fields[f] if f in fields else getattr(m, f) for f in m.filled_whole
+                   if f in fields or hasattr(m, f)]  # fmt: skip
+    return arrays
+
+
 def ids_dtype(n: int) -> type:
     """The narrowest type that holds every citizen id of a population of ``n``: uint32 up to
     4.29 billion citizens (a halo's ids then take half the memory of int64 ones)."""
@@ -124,10 +147,9 @@ class Ranks:
             )
 
     def keeps_own(self, network: str, modules: list[Module]) -> bool:
-        """Whether this rank can build and keep only its own citizens: over several ranks, on
-        a Watts-Strogatz network (whose rows a rank builds alone), when the day's exchange will
-        be a halo (no module reaches "anyone"; no ``SCSIM_MPI_SYNC_ALL``)."""
-        return network == "watts-strogatz" and self.halo_possible(modules)
+        """Whether this rank can build and keep only its own citizens: over several ranks,
+        when ``keeps_own_possible``."""
+        return not self.alone and keeps_own_possible(network, modules)
 
     def halo_possible(self, modules: list[Module]) -> bool:
         """Whether the day's exchange can be a halo: over several ranks, no module reaching

@@ -176,6 +176,10 @@ class PopulationParams(ModuleParams):
 class Population(Module):
     """Generates the citizens once, before day 0; see the module docstring."""
     reach = "own"
+    filled_whole = (
+        "region", "household", "role", "age", "sex", "education", "occupation", "income",
+        "enrolled",
+    )  # fmt: skip
 
     name = "population"
     phase = "behaviour"

@@ -253,6 +253,7 @@ class Sanctions(Module):
     name = "sanctions"
     phase = "sanctions"
     reach = "own"  # and, with family tiers, household members (ghosts)
+    filled_whole = ("school_age",)  # from every citizen's age, before day 0
     after = sanctions_after
     events = ("imposed", "lifted", "family")
     requires = ("lists",)

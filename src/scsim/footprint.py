@@ -1,0 +1,80 @@
+"""What a built Sim holds in memory, by part: every buffer once (a view as the array it
+views), the bytes of each part, and the bytes a rank keeping only its own citizens would still
+hold for everyone (``scsim.plan`` extrapolates them from two small builds)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scsim.ranks import whole_arrays
+
+def _root(a: np.ndarray) -> np.ndarray:
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _arrays(value: Any) -> list[np.ndarray]:
+    """The arrays a module attribute holds (an array, or a dict, list or tuple of them)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, list | tuple):
+        return [v for v in value if isinstance(v, np.ndarray)]
+    return []
+
+
+def arrays_by_part(sim: Any) -> dict[str, dict[str, np.ndarray]]:
+    """Every buffer a built Sim holds, once (a view as the array it views), by part ("scores",
+    "network", each module's name, "records", "wave", "audit") and name (a module attribute
+    holding several: ``name[k]``)."""
+    seen: set[int] = set()
+    parts: dict[str, dict[str, np.ndarray]] = {}
+
+    def take(part: str, named: dict[str, np.ndarray]) -> None:
+        for name, a in named.items():
+            root = _root(a)
+            if id(root) not in seen:
+                seen.add(id(root))
+                parts.setdefault(part, {})[name] = root
+
+    scores = {"packed": sim.packed, "parts": sim.parts, "public": sim.public}
+    take("scores", {k: a for k, a in scores.items() if a is not None})
+    take("network", {k: a for k, a in vars(sim.graph).items() if isinstance(a, np.ndarray)})
+    for name, a in sim.people.fields.items():
+        take(sim.field_owner.get(name, "population"), {name: a})
+    for m in sim.modules:
+        for key, value in vars(m).items():
+            if key not in ("sim", "params"):
+                take(m.name, {f"{key}[{k}]": a for k, a in enumerate(_arrays(value))})
+    take("records", {"records": sim.records, "histograms": sim.histograms, "hist": sim.hist})
+    take("wave", {"rec": sim.rec})
+    ev = sim.events
+    take("audit", {"buffer": ev.buffer, "score_by_day": ev.score_by_day,
+                   "parts_by_day": ev.parts_by_day})  # fmt: skip
+    return parts
+
+
+def measure(sim: Any) -> dict[str, int]:
+    """Bytes each part of a built Sim holds, every buffer counted once (``arrays_by_part``)."""
+    parts = arrays_by_part(sim)
+    return {part: sum(a.nbytes for a in arrays.values()) for part, arrays in parts.items()}
+
+
+def whole_bytes(sim: Any) -> dict[str, int]:
+    """Bytes of each part that a rank keeping only its own citizens would still hold for
+    everyone: the arrays of ``scsim.ranks.whole_arrays``, and those not indexed by citizen
+    (a module's households, say), but the network's (a rank builds its own rows' ties)."""
+    whole = {id(_root(a)) for a in whole_arrays(sim)}
+    sizes = {sim.n, sim.n + 1}
+    return {
+        part: sum(
+            a.nbytes
+            for a in arrays.values()
+            if id(a) in whole or (part != "network" and not sizes & set(a.shape))
+        )
+        for part, arrays in arrays_by_part(sim).items()
+    }

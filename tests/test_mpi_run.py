@@ -221,6 +221,22 @@ def test_scsim_run_under_mpiexec_writes_the_run_of_one_process(tmp_path):
     same_run_files(tmp_path / "one", tmp_path / "two")
 
 
+def test_a_run_whose_largest_rank_will_not_fit_is_refused_on_every_rank(tmp_path):
+    # sc-core at 2 M citizens over 2 ranks on a machine of 800 MB (400 MB a rank): rank 0 plans
+    # the largest rank (about 0.5 GB, tests/test_plan.py checks the parts) and every rank exits
+    # 2 with its verdict before anything is built
+    out = tmp_path / "run"
+    command = [str(mpiexec()), "-n", "2", sys.executable, "-m", "scsim", "run", "sc-core",
+               "--n", "2000000", "--days", "10", "--out", str(out)]  # fmt: skip
+    env = {**_env(), "SCSIM_MEMORY": "800MB"}
+    res = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300, cwd=ROOT)
+    assert res.returncode == 2, res.stderr
+    assert res.stderr.count("planning the memory") == 1  # rank 0 alone plans
+    assert res.stderr.count("on the largest of 2 ranks") == 2  # every rank says why it stops
+    assert "each rank has 400 MB available" in res.stderr
+    assert "Traceback" not in res.stderr and "building" not in res.stderr and not out.exists()
+
+
 def test_scsim_bench_under_mpiexec_reports_every_ranks_peak_memory():
     # sc-core's ranks exchange a halo and keep their own citizens; rank 0 prints one row
     res = _cli(3, "bench", "sc-core", "--n", "20000", "--days", "5", "--threads", "1")

@@ -162,6 +162,12 @@ class Plan:
         else:
             hold = f"{ranks} MPI ranks of this size would hold it"
         fit = "at most" if self.bound else "about"
+        largest = self.largest_n()
+        smaller = (
+            f"or choose a smaller --n ({fit} {largest:,} citizens fit)"
+            if largest
+            else f"and no smaller --n fits either ({gib(self.peak_at(0))} before any citizen)"
+        )
         where = (
             f"need {need} {gib(self.peak)} of memory"
             if self.n_ranks == 1
@@ -173,8 +179,7 @@ class Plan:
             f"{where} (scsim plan {self.scenario} --n {self.n}{ranks_flag} shows the parts); "
             f"{'this machine has' if self.n_ranks == 1 else 'each rank has'} "
             f"{gib(self.available)} available, of which a run plans for "
-            f"{HEADROOM * 100:.0f} % (the estimate's margin); {hold}, or choose a smaller --n "
-            f"({fit} {self.largest_n():,} citizens fit)"
+            f"{HEADROOM * 100:.0f} % (the estimate's margin); {hold}, {smaller}"
         )
 
     def largest_n(self) -> int:

@@ -4,6 +4,7 @@ import numpy as np
 import pyarrow.parquet as pq
 
 from scsim.engine import Sim
+from scsim.events import EventLog
 from tests.conftest import small
 
 
@@ -85,3 +86,24 @@ def test_run_directory_holds_people_events_and_audit(tmp_path, run_cli):
     assert "good_deed" in events["cause"]
     audit = pq.read_table(out / "audit.parquet")
     assert audit.num_rows == 5 * 3000
+
+
+def test_a_large_day_major_buffer_is_mapped_zeroed_before_day_0():
+    # the audit sample's daily rows: mapped with their pages written (MAP_POPULATE, small
+    # pages), so the kernel never waits for the operating system mid-pass; a small one is
+    # NumPy's own
+    import mmap
+
+    from scsim.events import MAPPED_FROM, mapped_zeros
+
+    big = mapped_zeros((400, 10_000, 3), np.float32)
+    assert big.nbytes >= MAPPED_FROM and isinstance(big.base, mmap.mmap)
+    assert big.shape == (400, 10_000, 3) and big.flags.c_contiguous and big.flags.writeable
+    assert not big.any()
+    big[399, 9_999, 2] = 1.5
+    assert big.sum() == 1.5
+    small = mapped_zeros((10, 10), np.float32)
+    assert small.base is None and not small.any()
+    log = EventLog(100_000, 10_000, 49, 365)
+    log.allocate(20, 6)
+    assert isinstance(log.parts_by_day.base, mmap.mmap) and log.parts.base is log.parts_by_day

@@ -12,6 +12,8 @@ components of their own).
 
 from __future__ import annotations
 
+import math
+import mmap
 import warnings
 
 import numpy as np
@@ -28,6 +30,25 @@ EVENT_DTYPES = {
 
 EVENTS_PER_AGENT_DAY = 16
 """Buffer room per audited agent per day, on top of one event per neighbour."""
+
+
+MAPPED_FROM = 4 << 20
+"""Bytes from which a day-major buffer is mapped, and its pages written, before day 0."""
+
+
+def mapped_zeros(shape: tuple[int, ...], dtype: type) -> np.ndarray:
+    """Zeros whose pages are all mapped now, in small pages (``MAP_POPULATE``), for an array
+    the kernel fills a little more of each day. NumPy asks for transparent huge pages for a
+    large array, and on this kind of machine (THP "madvise", defrag "madvise") each first
+    write to one of its 2 MB pages waited for the kernel to compact memory: the audit sample's
+    daily rows cost sc-core at 100 000 citizens about 0.5 ms a day inside the kernel, a quarter
+    of its pass (bench/README.md, session 24). The run holds the whole array by its end
+    anyway (the memory plan counts it whole)."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    if nbytes < MAPPED_FROM or not hasattr(mmap, "MAP_POPULATE"):
+        return np.zeros(shape, dtype=dtype)
+    flags = mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | mmap.MAP_POPULATE
+    return np.ndarray(shape, dtype, mmap.mmap(-1, nbytes, flags=flags))
 
 
 class EventLog:
@@ -61,7 +82,8 @@ class EventLog:
         # citizen wrote a cache line and a page of its own per component and day: 16 % of
         # china-2020's pass at 20 000 citizens, half of them audited (bench/README.md).
         for name, (shape, dtype) in self.shapes(max_degree, n_components).items():
-            setattr(self, name, np.zeros(shape, dtype=dtype))
+            day_major = name != "buffer"
+            setattr(self, name, mapped_zeros(shape, dtype) if day_major else np.zeros(shape, dtype))
         self.score = self.score_by_day[:, : self.size]
         self.parts = self.parts_by_day[:, : self.size]
 

@@ -155,11 +155,11 @@ def plan(
         out.print(json.dumps(doc, indent=2), highlight=False)
         return
     out.print(_table(p))
-    where = "this machine" if memory is None else "a machine of --memory"
-    if ranks > 1:
-        where = f"each rank ({'this machine shared by' if memory is None else '--memory'}" + (
-            f" {ranks} ranks)" if memory is None else ")"
-        )
+    if ranks == 1:
+        where = "this machine" if memory is None else "a machine of --memory"
+    else:
+        share = "sharing this machine" if memory is None else "each of --memory"
+        where = f"each of {ranks} ranks ({share})"
     usable = f"{gib(p.usable)} a run may plan for ({HEADROOM * 100:.0f} % of {gib(p.available)})"
     if p.fits:
         out.print(f"fits: {gib(p.peak)} of the {usable} on {where}")

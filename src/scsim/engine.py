@@ -37,6 +37,7 @@ from scsim.day_runner import check_signature, signature_of
 from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
+from scsim.kernels.blocks import region_spans
 from scsim.host_accessors import HostAccessors
 from scsim.kernels.debug import trace_citizen
 from scsim.modules import REGISTRY
@@ -234,6 +235,7 @@ class Sim(HostAccessors):
         self.keep = self.scenario.modules.scoring.keep(self.components)
         self.bin_edges = np.linspace(lo, hi, bins + 1)
         self.records = np.zeros((self.days, self.n_regions, len(self.record_names)))
+        self.spans = region_spans(self.region, self.n, BLOCK)
         self.make_record_buffer()
         self.hist = np.zeros((n_blocks, bins), dtype=np.int32)
         self.histograms = np.zeros((self.days, bins), dtype=np.int64)
@@ -269,8 +271,8 @@ class Sim(HostAccessors):
             self.packed[self.current], self.packed[1 - self.current],
             public[self.current], public[1 - self.current], region, self.events.stride,
             self.parts, np.float32(lo), np.float32(hi), np.float32(inv_bin_width),
-            self.rec, np.int64(0), self.hist, self.events.buffer, self.events.score_by_day,
-            self.events.parts_by_day, self.keep,
+            self.rec, np.int64(0), self.spans, self.hist, self.events.buffer,
+            self.events.score_by_day, self.events.parts_by_day, self.keep,
             *((self.people.enrolled,) if self.gated else ()),
             *chain.from_iterable(m.kernel_args(day, check) for m in self.modules),
         )  # fmt: skip
@@ -283,7 +285,7 @@ class Sim(HostAccessors):
             check_signature(self.signature, args, day)
         for first, end in self.ranks.passes:
             self.kernel(*args, blocks=(first, end), rec_first=first)
-            self.ranks.fold(self.rec[: end - first], self.records[day], first)
+            self.ranks.fold(self.rec[: end - first], self.records[day], first, self.spans)
         self.current = 1 - self.current
         self.ranks.share_day(self)
         self.ranks.add_histograms(self.hist, self.histograms[day])

@@ -88,7 +88,7 @@ KERNEL_PARAMS = (
     "day", "indptr", "indices", "far", "active", "ring", "ring_half", "packed_in", "packed_out",
     "public_in",
     "public_out", "region", "audit_stride", "parts", "lo", "hi", "inv_bin_width", "rec",
-    "rec_first", "hist", "ev", "sample_score", "sample_parts", "keep",
+    "rec_first", "spans", "hist", "ev", "sample_score", "sample_parts", "keep",
 )  # fmt: skip
 """The fused kernel's leading parameters, before ``enrolled`` (when gated) and the modules'
 fields. Over a network held by its ring (``scsim.network.ring``), ``indptr`` and ``indices`` are

@@ -62,11 +62,14 @@ class SerialComm:
     rank = 0
     size = 1
 
-    def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
-        """``out[...]``: the blocks of every rank added in block order (here: ``own``'s)."""
+    def fold_blocks(
+        self, own: np.ndarray, out: np.ndarray, spans: np.ndarray | None = None
+    ) -> None:
+        """``out[...]``: the blocks of every rank added in block order (here: ``own``'s; with
+        ``spans``, only each block's rows of them, ``sum_blocks``)."""
         from scsim.kernels.blocks import sum_blocks  # numba: not for the launcher's questions
 
-        sum_blocks(own, out)
+        sum_blocks(own, out, spans=spans)
 
     def sum_ints(self, values: np.ndarray) -> np.ndarray:
         """Integer arrays added over the ranks."""
@@ -119,7 +122,9 @@ class MpiComm(SerialComm):
         while not request.Test():
             time.sleep(POLL_S)
 
-    def fold_blocks(self, own: np.ndarray, out: np.ndarray) -> None:
+    def fold_blocks(
+        self, own: np.ndarray, out: np.ndarray, spans: np.ndarray | None = None
+    ) -> None:
         """The chained fold (module docstring): every rank gets the sum one process makes."""
         from scsim.kernels.blocks import sum_blocks
 
@@ -127,10 +132,10 @@ class MpiComm(SerialComm):
         if self.rank == 0:
             if own.shape[0] == 0:
                 raise ValueError("rank 0 owns no block: the partition gives it the first")
-            sum_blocks(own, flat)
+            sum_blocks(own, out, spans=spans)
         else:
             self._wait(self.comm.Irecv(flat, source=self.rank - 1, tag=1))
-            sum_blocks(own, flat, onto=True)
+            sum_blocks(own, out, onto=True, spans=spans)
         if self.rank < self.size - 1:
             self._wait(self.comm.Isend(flat, dest=self.rank + 1, tag=1))
         self._wait(self.comm.Ibcast(flat, root=self.size - 1))

@@ -60,6 +60,8 @@ peak of china-2020 at 4 M citizens and 11 % below at 70 M (20.8 GB planned, 23.4
 bench/README.md, session 17), most of it a catalogue rebuilt beside the old one on the mandate's
 day (since fixed: 3 % below at 4 M); without the margin, a run planned near the limit would not
 fit."""
+
+
 @dataclass(frozen=True)
 class Part:
     """One part of a run's memory: ``fixed + n x per_citizen`` bytes."""
@@ -168,15 +170,13 @@ class Plan:
             if largest
             else f"and no smaller --n fits either ({gib(self.peak_at(0))} before any citizen)"
         )
-        where = (
-            f"need {need} {gib(self.peak)} of memory"
-            if self.n_ranks == 1
-            else f"need {need} {gib(self.peak)} of memory on the largest of {self.n_ranks} ranks"
+        needs = f"need {need} {gib(self.peak)} of memory" + (
+            f" on the largest of {self.n_ranks} ranks" if self.n_ranks > 1 else ""
         )
         ranks_flag = f" --ranks {self.n_ranks}" if self.n_ranks > 1 else ""
         return (
             f"population.n: {self.n:,} citizens of {self.scenario} over {self.days} days "
-            f"{where} (scsim plan {self.scenario} --n {self.n}{ranks_flag} shows the parts); "
+            f"{needs} (scsim plan {self.scenario} --n {self.n}{ranks_flag} shows the parts); "
             f"{'this machine has' if self.n_ranks == 1 else 'each rank has'} "
             f"{gib(self.available)} available, of which a run plans for "
             f"{HEADROOM * 100:.0f} % (the estimate's margin); {hold}, {smaller}"

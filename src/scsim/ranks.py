@@ -323,14 +323,16 @@ class Ranks:
             for first in range(0, self.end_block, WAVE_BLOCKS)
         ]
 
-    def fold(self, own: np.ndarray, out: np.ndarray, first: int) -> None:
+    def fold(self, own: np.ndarray, out: np.ndarray, first: int, spans: np.ndarray) -> None:
         """``out``: the records of the day's blocks added in block order, over every rank;
         ``own``: those of this pass, from block ``first`` (one process adds them to the
-        passes before it; a rank, to the ranks before it)."""
+        passes before it; a rank, to the ranks before it), each block's rows of ``spans``
+        (every block's, ``region_spans``)."""
+        mine = spans[first : first + own.shape[0]]
         if self.alone:
-            sum_blocks(own, out, onto=first > 0)
+            sum_blocks(own, out, onto=first > 0, spans=mine)
         else:
-            self.comm.fold_blocks(own, out)
+            self.comm.fold_blocks(own, out, mine)
 
     def add_histograms(self, hist: np.ndarray, out: np.ndarray) -> None:
         """``out``: the day's per-block score counts added over every rank."""

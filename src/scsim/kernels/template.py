@@ -26,7 +26,8 @@ def day_blocks(
         r = rec[b - rec_first]
         h = hist[b]
         e = ev[b]
-        r[:, :] = 0.0  # the block's records, histogram and event count start the day empty
+        r[spans[b, 0] : spans[b, 1], :] = 0.0  # the block's records (its citizens' regions),
+        # histogram and event count start the day empty
         h[:] = 0
         e[0, :] = 0.0
         score_sum = np.float64(0.0)  # float64 in Python too (a float would sum in float32)

@@ -37,8 +37,8 @@ from scsim.day_runner import check_signature, signature_of
 from scsim.events import EventLog
 from scsim.extensions import module_class
 from scsim.fusion import BLOCK, Hooks, fused_kernel, kernel_source, per_agent_arrays
-from scsim.kernels.blocks import region_spans
 from scsim.host_accessors import HostAccessors
+from scsim.kernels.blocks import region_spans
 from scsim.kernels.debug import trace_citizen
 from scsim.modules import REGISTRY
 from scsim.mpi import SerialComm, world

@@ -53,12 +53,6 @@ def written_bytes(a: np.ndarray, pagemap) -> int:
     return int(mine.sum()) * PAGE
 
 
-def _root(a: np.ndarray) -> np.ndarray:
-    while isinstance(a.base, np.ndarray):
-        a = a.base
-    return a
-
-
 def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "auto") -> None:
     """One rank: build (the network held in ``form``), run, count its written pages by part
     (rank 0 prints every rank's)."""
@@ -68,7 +62,7 @@ def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "aut
 
     from scsim.engine import Sim
     from scsim.mpi import world
-    from scsim.footprint import arrays_by_part
+    from scsim.footprint import arrays_by_part, root_of
     from scsim.ranks import whole_arrays
     from scsim.scenario import load_scenario
 
@@ -103,7 +97,7 @@ def worker(scenario: str, n: int, days: int, small_pages: bool, form: str = "aut
             }
             for part, arrays in parts.items()
         }
-    whole = {id(_root(a)) for a in whole_arrays(sim)}
+    whole = {id(root_of(a)) for a in whole_arrays(sim)}
     declared = [  # the arrays the plan counts whole on every rank, as "beyond" would show them
         [part, name]
         for part, arrays in parts.items()

@@ -10,7 +10,9 @@ import numpy as np
 
 from scsim.ranks import whole_arrays
 
-def _root(a: np.ndarray) -> np.ndarray:
+
+def root_of(a: np.ndarray) -> np.ndarray:
+    """The array whose memory ``a`` views (``a`` itself when it owns its memory)."""
     while isinstance(a.base, np.ndarray):
         a = a.base
     return a
@@ -36,7 +38,7 @@ def arrays_by_part(sim: Any) -> dict[str, dict[str, np.ndarray]]:
 
     def take(part: str, named: dict[str, np.ndarray]) -> None:
         for name, a in named.items():
-            root = _root(a)
+            root = root_of(a)
             if id(root) not in seen:
                 seen.add(id(root))
                 parts.setdefault(part, {})[name] = root
@@ -68,7 +70,7 @@ def whole_bytes(sim: Any) -> dict[str, int]:
     """Bytes of each part that a rank keeping only its own citizens would still hold for
     everyone: the arrays of ``scsim.ranks.whole_arrays``, and those not indexed by citizen
     (a module's households, say), but the network's (a rank builds its own rows' ties)."""
-    whole = {id(_root(a)) for a in whole_arrays(sim)}
+    whole = {id(root_of(a)) for a in whole_arrays(sim)}
     sizes = {sim.n, sim.n + 1}
     return {
         part: sum(

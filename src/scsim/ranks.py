@@ -70,13 +70,21 @@ def keeping_ranks(
     return ranks if ranks.keeps_own(network, modules) else None
 
 
+def _syncing_all() -> bool:
+    return os.environ.get(SYNC_ALL, "") not in ("", "0")
+
+
+def halo_exchange(modules: list[Module]) -> bool:
+    """Whether the day's exchange over several ranks can be a halo: no module reaching
+    "anyone" (``Module.reach``), no ``SCSIM_MPI_SYNC_ALL``."""
+    return not (_syncing_all() or any(m.reach == "anyone" for m in modules))
+
+
 def keeps_own_possible(network: str, modules: list[Module]) -> bool:
     """Whether ranks can each build and keep only their own citizens: on a Watts-Strogatz
-    network (whose rows a rank builds alone), when the day's exchange will be a halo (no module
-    reaches "anyone"; no ``SCSIM_MPI_SYNC_ALL``)."""
-    sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
-    halo = not sync_all and all(m.reach != "anyone" for m in modules)
-    return network == "watts-strogatz" and halo
+    network (whose rows a rank builds alone), when the day's exchange will be a halo
+    (``halo_exchange``)."""
+    return network == "watts-strogatz" and halo_exchange(modules)
 
 
 def whole_arrays(sim: Sim) -> list[np.ndarray]:
@@ -131,7 +139,7 @@ class Ranks:
         r = comm.rank
         self.first_block, self.end_block = int(self.cuts[r]), int(self.cuts[r + 1])
         self.lo, self.hi = int(self.starts[r]), int(self.starts[r + 1])
-        self.sync_all = os.environ.get(SYNC_ALL, "") not in ("", "0")
+        self.sync_all = _syncing_all()
         self.halo: Halo | None = None
         """The day's exchange when it is a halo (``plan_halo``); None: everyone's state."""
         self.received_bytes = 0
@@ -152,9 +160,8 @@ class Ranks:
         return not self.alone and keeps_own_possible(network, modules)
 
     def halo_possible(self, modules: list[Module]) -> bool:
-        """Whether the day's exchange can be a halo: over several ranks, no module reaching
-        "anyone" (``Module.reach``), no ``SCSIM_MPI_SYNC_ALL``."""
-        return not (self.alone or self.sync_all or any(m.reach == "anyone" for m in modules))
+        """Whether the day's exchange can be a halo: over several ranks, ``halo_exchange``."""
+        return not (self.alone or self.sync_all) and halo_exchange(modules)
 
     def largest(self, value: int) -> int:
         """The largest of every rank's ``value``."""

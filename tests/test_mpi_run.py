@@ -116,10 +116,10 @@ def test_a_rank_that_keeps_its_own_citizens_writes_whole_only_the_arrays_the_pla
     # bench/rank_pages.py, china-2020 over 3 ranks of 200 000 citizens, small pages: rank 0
     # (33 of the 98 blocks) writes about 3 times its share of an array it writes for every
     # citizen, about 1 of one it writes for its own. The arrays written whole must be those
-    # scsim.ranks.whole_arrays names (the published scores and flags, the shared fields, the
-    # population's fields and sanctions' school-age mask; docs/design/mpi.md), which the memory
-    # plan counts whole on every rank: another would be a module filling every citizen's
-    # entries (courts' first disputes did), and the plan would count it short
+    # scsim.ranks.whole_arrays names (the published scores and flags and the shared fields;
+    # docs/design/mpi.md), which the memory plan counts whole on every rank: another would be a
+    # module filling every citizen's entries (courts' first disputes did, and the population
+    # module did before it drew only a rank's own households), and the plan would count it short
     command = [sys.executable, str(ROOT / "bench" / "rank_pages.py"), "china-2020", "--n",
                "200000", "--days", "3", "--ranks", "3", "--small-pages", "--json"]  # fmt: skip
     res = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=ROOT)
@@ -128,7 +128,9 @@ def test_a_rank_that_keeps_its_own_citizens_writes_whole_only_the_arrays_the_pla
     parts = rank0["parts"]
     whole = {(p, a) for p, f in parts.items() for a, ratio in f["beyond"].items() if ratio > 2.5}
     declared = {tuple(x) for x in rank0["declared_whole"]}
-    assert ("scores", "packed") in declared and ("population", "income") in declared
+    assert ("scores", "packed") in declared and ("lists", "listed") in declared
+    people = parts["population"]  # drawn for its own households: its share and a few more
+    assert people["share"] > 1e6 and people["written"] < 1.1 * people["share"]
     assert whole == declared
 
 

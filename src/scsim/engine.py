@@ -221,7 +221,7 @@ class Sim(HostAccessors):
         n_blocks = -(-self.n // BLOCK)
         bins = self.scenario.output.histogram_bins
         self.region = self.people.fields.get("region")
-        self.n_regions = int(self.region.max()) + 1 if self.region is not None else 1
+        self.n_regions = self.region_sizes().size
         own = self.people.own
         self.packed = np.zeros((2, self.n), dtype=np.float32)  # pages beyond ``own`` untouched
         self.packed[0, own[0] : own[1]] = self.scenario.modules.scoring.initial

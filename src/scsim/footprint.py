@@ -68,15 +68,10 @@ def measure(sim: Any) -> dict[str, int]:
 
 def whole_bytes(sim: Any) -> dict[str, int]:
     """Bytes of each part that a rank keeping only its own citizens would still hold for
-    everyone: the arrays of ``scsim.ranks.whole_arrays``, and those not indexed by citizen
-    (a module's households, say), but the network's (a rank builds its own rows' ties)."""
+    everyone: the arrays of ``scsim.ranks.whole_arrays`` (``tests/test_mpi_run.py`` checks
+    that a rank writes no other array beyond its own citizens)."""
     whole = {id(root_of(a)) for a in whole_arrays(sim)}
-    sizes = {sim.n, sim.n + 1}
     return {
-        part: sum(
-            a.nbytes
-            for a in arrays.values()
-            if id(a) in whole or (part != "network" and not sizes & set(a.shape))
-        )
+        part: sum(a.nbytes for a in arrays.values() if id(a) in whole)
         for part, arrays in arrays_by_part(sim).items()
     }

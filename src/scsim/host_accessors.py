@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from scsim import order_stats
 from scsim.protocol import Module
 
 
@@ -49,6 +50,42 @@ class HostAccessors:
         """Integer-valued counts of a module's citizens added over the MPI ranks when each
         keeps only its own citizens (``keep_own``); else they are every citizen's already."""
         return counts if self.people.kept is None else self.ranks.add_counts(counts)
+
+    def region_sizes(self) -> np.ndarray:
+        """Citizens of each region (``people.region``; one region of everyone without it),
+        every rank's counted (a rank that keeps its own citizens knows only their regions)."""
+        sizes = getattr(self, "_region_sizes", None)
+        if sizes is None:
+            region = self.people.fields.get("region")
+            if region is None:
+                sizes = np.array([self.n], dtype=np.int64)
+            else:
+                lo, hi = self.people.own
+                top = int(region[lo:hi].max()) if hi > lo else 0
+                top = top if self.people.kept is None else self.ranks.largest(top)
+                sizes = self.add_over_ranks(np.bincount(region[lo:hi], minlength=top + 1))
+            self._region_sizes = sizes
+        return sizes
+
+    def median_over_ranks(
+        self, values: np.ndarray, fewest: int = 1, otherwise: float = 1.0
+    ) -> float:
+        """``np.median`` of a module's citizens' ``values``, over the MPI ranks when each keeps
+        only its own citizens (``scsim.order_stats``: exact); ``otherwise`` when there are
+        fewer than ``fewest``."""
+        if self.people.kept is None:
+            return float(np.median(values)) if values.size >= fewest else otherwise
+        add = self.ranks.add_counts
+        if add(np.array([values.size], dtype=np.int64))[0] < fewest:
+            return otherwise
+        return order_stats.median(values, add)
+
+    def quantiles_over_ranks(self, values: np.ndarray, qs: np.ndarray) -> np.ndarray:
+        """``np.quantile`` of a module's citizens' float64 ``values`` at ``qs``, over the MPI
+        ranks like ``median_over_ranks``."""
+        if self.people.kept is None:
+            return np.quantile(values, qs)
+        return order_stats.quantiles(values, qs, self.ranks.add_counts)
 
     def block_rows(self, buffer: np.ndarray) -> np.ndarray:
         """The rows every block of the day's pass wrote to a module's per-block ``buffer``

@@ -14,8 +14,8 @@ the event log (``WRITE_*``, measured by ``bench/plan_accuracy.py``).
 One population split over R MPI ranks (``n_ranks``): a rank that keeps only its own citizens
 (``scsim.ranks.keeps_own_possible``) holds a part's per-citizen bytes for its own citizens,
 except the arrays every rank fills for everyone (``scsim.ranks.whole_arrays``: the published
-scores and flags, the fields modules share, those that feed aggregates over the whole
-population) and arrays not indexed by citizen, which it holds whole. The plan of a run over
+scores and flags and the fields modules share), which it holds whole; a module's arrays by
+block or by household it holds for its own blocks and households. The plan of a run over
 ranks is that of its largest rank; where the ranks cannot keep only their own citizens, every
 rank holds what one process would.
 

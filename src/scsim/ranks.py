@@ -90,15 +90,9 @@ def keeps_own_possible(network: str, modules: list[Module]) -> bool:
 def whole_arrays(sim: Sim) -> list[np.ndarray]:
     """The per-citizen arrays a rank that keeps only its own citizens still holds for every
     citizen: the published scores and flags and the arrays modules share (the halo writes
-    them at ids scattered over the whole population) and the fields modules fill for everyone
-    (``Module.filled_whole``). ``tests/test_mpi_run.py`` checks the list against the pages a
-    rank writes; ``scsim.plan`` counts them in full on every rank."""
-    arrays = [*_published(sim), *(a for m in sim.modules for a in m.shared_arrays())]
-    fields = sim.people.fields
-    for m in sim.modules:
-        arrays += [fields[f] if f in fields else getattr(m, f) for f in m.filled_whole
-                   if f in fields or hasattr(m, f)]  # fmt: skip
-    return arrays
+    them at ids scattered over the whole population). ``tests/test_mpi_run.py`` checks the
+    list against the pages a rank writes; ``scsim.plan`` counts them in full on every rank."""
+    return [*_published(sim), *(a for m in sim.modules for a in m.shared_arrays())]
 
 
 def ids_dtype(n: int) -> type:

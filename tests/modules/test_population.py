@@ -50,12 +50,15 @@ DTYPES = {
 
 
 class FakeSim:
-    """What Population reads from the engine: n, seed and people."""
+    """What Population reads from the engine: n, seed, people and sums over ranks (one)."""
 
     def __init__(self, n: int, seed: int, fields: dict | None = None) -> None:
         self.n, self.seed, self.people = n, seed, People(n, seed)
         for name, values in (fields or {}).items():
             self.people.add(name, values)
+
+    def add_over_ranks(self, counts: np.ndarray) -> np.ndarray:
+        return counts
 
 
 def make(n: int = N, seed: int = 7, fields: dict | None = None, **params) -> Population:
@@ -131,6 +134,49 @@ def test_module_protocol_and_registry():
     assert m.kernel_args(0) == () and m.kernel_fields() == () and m.fields == ()
     assert next(iter(REGISTRY)) == "population" and REGISTRY["population"] is Population
     assert next(iter(Modules.model_fields)) == "population"
+
+
+class RankSim(FakeSim):
+    """One process (``own`` None), or an MPI rank that keeps the citizens ``own``: it records
+    the counts it adds over the ranks and gets back ``totals``, one process's sums in the same
+    order."""
+
+    def __init__(self, n: int, seed: int, own: tuple | None = None, totals: list = ()) -> None:
+        super().__init__(n, seed)
+        if own is not None:
+            self.people.keep(*own)
+        self.sent: list[np.ndarray] = []
+        self.totals = iter(totals)
+
+    def add_over_ranks(self, counts: np.ndarray) -> np.ndarray:
+        self.sent.append(counts.copy())
+        return counts if self.people.kept is None else next(self.totals)
+
+
+@pytest.mark.parametrize("cuts", [(0, 6144, 12288, 20_000), (0, 2048, 20_000)])
+def test_a_rank_that_keeps_its_own_citizens_draws_them_as_one_process_does(cuts):
+    # ranks cut on blocks of 2 048; households straddle the cuts. Each rank draws its own
+    # citizens and the other members of their households, and leaves everyone else's entries
+    # untouched (zero) beyond the few households around its range; the counts it adds over the
+    # ranks (citizens in couples, adults by lowest education) add up to one process's
+    n = cuts[-1]
+    whole = RankSim(n, 7)
+    Population(PopulationParams(), whole).init()
+    assert len(whole.sent) == 2
+    ranks = []
+    for lo, hi in zip(cuts, cuts[1:], strict=False):
+        rank = RankSim(n, 7, (lo, hi), whole.sent)
+        Population(PopulationParams(), rank).init()
+        ranks.append(rank)
+        for name, values in whole.people.fields.items():
+            mine = rank.people.fields[name]
+            assert np.array_equal(mine[lo:hi], values[lo:hi]), name
+            far = np.r_[0 : max(lo - 16, 0), min(hi + 16, n) : n]
+            assert not mine[far].any(), name
+    for k, total in enumerate(whole.sent):
+        assert np.array_equal(sum(r.sent[k] for r in ranks), total)
+    household = whole.people.household
+    assert any(household[c - 1] == household[c] for c in cuts[1:-1])  # one cut by the ranks
 
 
 def test_dtypes_and_ranges(china):

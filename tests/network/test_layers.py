@@ -61,6 +61,9 @@ def with_population():
     class FakeSim:
         n, seed = N, 5
 
+        def add_over_ranks(self, counts):
+            return counts
+
     FakeSim.people = people
     Population(PopulationParams(regions="uniform"), FakeSim()).init()
     return s, people, complete_network(s, None, people, 5)

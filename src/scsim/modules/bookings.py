@@ -22,6 +22,7 @@ from pydantic import Field, field_validator, model_validator
 
 from scsim.days import DAY
 from scsim.modules.catalogue import MAX_AGE
+from scsim.modules.population_tables import MAX_HOUSEHOLD
 from scsim.params import ModuleParams, Name, Rate, ScenarioError, Strict, unique_names
 from scsim.protocol import Module, PerAgent, Record, Scalar, Table, emit
 from scsim.rng import agent_hash, u_hi
@@ -208,7 +209,7 @@ class Bookings(Module):
         people, modes = self.sim.people, self.params.modes
         self.by_income = any(m.income_gradient != 1.0 for m in modes)
         self.by_age = any(m.min_age > 0 or m.max_age < MAX_AGE for m in modes)
-        self.income_class = household_income_class(people) if self.by_income else None
+        self.income_class = household_income_class(self.sim) if self.by_income else None
         self.age = people.fields.get("age")
         sanctions = self.sim.scenario.modules.sanctions
         self.tier_names = (
@@ -240,19 +241,20 @@ class Bookings(Module):
         classes = DECILES if self.by_income else 1
         weight = mode.income_gradient ** (np.arange(classes) / max(classes - 1, 1))
         counts = np.bincount(self._eligible_classes(k), minlength=classes)[:classes]
+        counts = self.sim.add_over_ranks(counts)
         total = float(weight @ counts)
         if total == 0.0:
             return np.zeros(classes)
         return mode.rate * weight * self.sim.n / total
 
     def _eligible_classes(self, k: int) -> np.ndarray:
-        """Income classes of the citizens of mode ``k``'s ages."""
-        n = self.sim.n
-        cls = self.income_class if self.by_income else np.zeros(n, dtype=np.uint8)
+        """Income classes of this process's citizens (``people.own``) of mode ``k``'s ages."""
+        lo, hi = self.sim.people.own
+        cls = self.income_class[lo:hi] if self.by_income else np.zeros(hi - lo, dtype=np.uint8)
         if not self.by_age:
             return cls
-        lo, hi = self.ages[k]
-        return cls[(self.age >= lo) & (self.age <= hi)]
+        age, (young, old) = self.age[lo:hi], self.ages[k]
+        return cls[(age >= young) & (age <= old)]
 
     def kernel_values(self, day: int) -> dict:
         values = {
@@ -267,15 +269,24 @@ class Bookings(Module):
         return values
 
 
-def household_income_class(people) -> np.ndarray:
+def household_income_class(sim) -> np.ndarray:
     """Each citizen's income decile (0 poorest .. 9), by the highest income in the household
-    (children and retirees travel on the household's means); by own income without households."""
-    income = people.fields["income"].astype(np.float64)
+    (children and retirees travel on the household's means); by own income without households.
+    Over MPI ranks that keep their own citizens, each finds its own citizens' (their households
+    are id ranges within MAX_HOUSEHOLD of them) and the deciles are every citizen's."""
+    people = sim.people
+    (lo, hi), n = people.own, people.n
+    first, last = max(lo - MAX_HOUSEHOLD, 0), min(hi + MAX_HOUSEHOLD, n)
+    income = people.fields["income"][first:last].astype(np.float64)
     household = people.fields.get("household")
-    if household is not None and household.size:
+    if household is not None and income.size:
+        household = household[first:last]
         change = np.flatnonzero(household[1:] != household[:-1]) + 1
         starts = np.concatenate([[0], change])
         top = np.maximum.reduceat(income, starts)
         income = np.repeat(top, np.diff(np.append(starts, income.size)))
-    edges = np.quantile(income, np.arange(1, DECILES) / DECILES)
-    return np.searchsorted(edges, income, side="left").astype(np.uint8)
+    income = income[lo - first : hi - first]
+    edges = sim.quantiles_over_ranks(income, np.arange(1, DECILES) / DECILES)
+    out = people.empty(np.uint8)
+    out[lo:hi] = np.searchsorted(edges, income, side="left")
+    return out

@@ -138,10 +138,7 @@ class Chilling(Module):
 
     def init(self) -> None:
         self.risk = self.state["perceived_risk"]
-        region = self.sim.people.fields.get("region")
-        self.residents = (
-            np.bincount(region).astype(np.float64) if region is not None else np.full(1, self.sim.n)
-        )
+        self.residents = self.sim.region_sizes().astype(np.float64)
         self.news = np.zeros(self.residents.size, dtype=np.float32)
 
     def _news(self, day: int) -> np.ndarray:

@@ -398,18 +398,18 @@ class Courts(Module):
         if self.fp_on:
             people.ensure("false_points", np.float32, 0.0)
         self.from_finance = "default_day" in people.fields
-        income = people.fields.get("income")
-        earners = income[adult & (income > 0)] if income is not None else np.zeros(1)
-        median = float(np.median(earners)) if earners.size > 1 else 1.0
+        income, own = people.fields.get("income"), slice(lo, hi)
+        median = 1.0
+        if income is not None:
+            earners = income[own][adult[own] & (income[own] > 0)]
+            median = self.sim.median_over_ranks(earners, fewest=2)
         self.probs = np.array([
             p.dispute_rate, p.apology_share, p.comply_prob, p.comply_prob_default,
             p.conformity_weight, p.income_weight, p.sincere_prob, p.error_rate, self.late_hazard,
             median,
         ], dtype=np.float64)  # fmt: skip
         self.effect = np.float32(p.defaulter_effect * self.weight)
-        region = people.fields.get("region")
-        n_regions = int(region.max()) + 1 if region is not None else 1
-        self.initial = np.zeros((n_regions, 1), dtype=np.float64)  # no open order on day 0
+        self.initial = np.zeros((self.sim.region_sizes().size, 1), dtype=np.float64)  # no open order on day 0
 
     def kernel_values(self, day: int) -> dict:
         return {

@@ -299,8 +299,7 @@ class Finance(Module):
             self.day_key("init", 0), adult, self.need, self.rates, self.ints, share, shock,
             state["shock_flip_day"], state["finance_next_day"], left, lo, hi,
         )  # fmt: skip
-        region = people.fields.get("region")
-        n_regions = int(region.max()) + 1 if region is not None else 1
+        region, n_regions = people.fields.get("region"), self.sim.region_sizes().size
         in_default = state["in_default"]
         counts = initial_levels(region, [left > 0, in_default, shock], n_regions, (lo, hi))
         self.initial = self.sim.add_over_ranks(counts)
@@ -309,14 +308,15 @@ class Finance(Module):
         self, income: np.ndarray | None, adult: np.ndarray, lo: int, hi: int
     ) -> np.ndarray:
         """``(median / income)^elasticity`` of the citizens ``lo..hi-1`` (the median is every
-        adult earner's), capped; the cap without income (1: no population)."""
+        adult earner's, over the MPI ranks), capped; the cap without income (1: no
+        population)."""
         p = self.params
         if income is None:
             return np.ones(hi - lo, dtype=np.float64)
-        earners = income[adult & (income > 0)]
-        median = float(np.median(earners)) if earners.size else 1.0
+        income, adult = income[lo:hi], adult[lo:hi]
+        median = self.sim.median_over_ranks(income[adult & (income > 0)])
         with np.errstate(divide="ignore"):
-            factor = (median / income[lo:hi].astype(np.float64)) ** p.income_elasticity
+            factor = (median / income.astype(np.float64)) ** p.income_elasticity
         return np.minimum(factor, p.max_income_factor)
 
     def kernel_values(self, day: int) -> dict:

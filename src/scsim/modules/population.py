@@ -16,6 +16,7 @@ from scsim.modules import population_kernels as K
 from scsim.modules.population_tables import (
     EDUCATION_NAMES,
     MAX_AGE,
+    MAX_HOUSEHOLD,
     RESERVED_OCCUPATIONS,
     education_draw_shares,
     load_region_table,
@@ -176,10 +177,6 @@ class PopulationParams(ModuleParams):
 class Population(Module):
     """Generates the citizens once, before day 0; see the module docstring."""
     reach = "own"
-    filled_whole = (
-        "region", "household", "role", "age", "sex", "education", "occupation", "income",
-        "enrolled",
-    )  # fmt: skip
 
     name = "population"
     phase = "behaviour"
@@ -229,28 +226,52 @@ class Population(Module):
 
     def init(self) -> None:
         people = self.sim.people
-        region = self._region(people)
-        household = self._household(people, region)
-        role, age, sex = self._families(household)
-        occupation, income, enrolled = self._work(age, sex, region)
-        education = self._schooling(age, occupation)
+        region, household, fill = self._regions_and_households(people)
+        role, age, sex = self._families(household, fill)
+        occupation, income, enrolled = self._work(age, sex, region, fill)
+        education = self._schooling(age, occupation, fill)
         for name, values in (
             ("role", role), ("age", age), ("sex", sex), ("education", education),
             ("occupation", occupation), ("income", income), ("enrolled", enrolled),
         ):  # fmt: skip
             people.add(name, values)
-        for trait in TRAITS:  # an MPI rank keeping its own citizens draws only theirs
+        for trait in TRAITS:
             dist = getattr(self.params, trait)
             values = people.empty(np.float32)
             lo, hi = people.own
             K.beta_fill(self.day_key(f"trait.{trait}", 0), dist.a, dist.b, values, lo, hi)
             people.add(trait, values)
 
-    def _families(self, household: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Role, age and sex of every member (``roles`` then ``ages_and_sexes``)."""
-        p, n = self.params, household.size
+    def _regions_and_households(self, people) -> tuple[np.ndarray, np.ndarray, tuple[int, int]]:
+        """Region and household of every citizen (``_region``, ``_household``), and the
+        citizens the other fields are drawn for: everyone, or on an MPI rank that keeps only
+        its own citizens, theirs and the other members of their households (households are
+        id ranges of at most MAX_HOUSEHOLD, so a module reading a household finds it whole)."""
+        if people.kept is None:
+            region = self._region(people)
+            return region, self._household(people, region), (0, people.n)
+        if "region" in people.fields or "household" in people.fields:
+            raise ValueError("population: a rank keeping its own citizens cuts the households")
+        (lo, hi), n, reach = people.own, people.n, 2 * MAX_HOUSEHOLD
+        ends = np.cumsum(region_sizes(n, self.region_share))
+        household = people.empty(np.uint32)
+        cut = (max(lo - reach, 0), min(hi + reach, n))
+        K.cut_households(self.day_key("household_size", 0), self.params.household_mean - 1.0,
+                         ends, *cut, household)  # fmt: skip
+        first, last = lo, hi  # widened to the households of citizens lo and hi - 1
+        while lo < hi and first > cut[0] and household[first - 1] == household[lo]:
+            first -= 1
+        while lo < hi and last < cut[1] and household[last] == household[hi - 1]:
+            last += 1
+        region = people.empty(np.uint16)
+        region[first:last] = np.searchsorted(ends, np.arange(first, last), side="right")
+        return people.add("region", region), people.add("household", household), (first, last)
+
+    def _families(self, household: np.ndarray, fill: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """Role, age and sex of the citizens ``fill`` (``roles`` then ``ages_and_sexes``)."""
+        p, people = self.params, self.sim.people
         order = (
-            np.empty(0, dtype=np.int64) if K.nondecreasing(household)
+            np.empty(0, dtype=np.int64) if K.nondecreasing(household[fill[0] : fill[1]])
             else np.argsort(household, kind="stable")
         )  # fmt: skip
         tops = np.array([b.below for b in p.age_bands], dtype=np.float64)
@@ -260,24 +281,27 @@ class Population(Module):
         cdf[-1] = 1.0
         kin = np.array([p.spouse_share, p.parents_share, p.other_share, p.grandchild_share])
         hkey = self.day_key("household", 0)
-        role = np.empty(n, dtype=np.uint8)
-        paired = K.roles(household, order, hkey, self.day_key("other", 0), kin, edges, cdf, role)
+        role = people.empty(np.uint8)
+        paired = K.roles(
+            household, order, hkey, self.day_key("other", 0), kin, edges, cdf, role, fill,
+            people.own,
+        )  # fmt: skip
         # a couple is one man and one woman; everyone else is male with the share that makes
         # the expected share of men ``male_share``
-        c = paired / n
+        c = int(self.sim.add_over_ranks(np.array([paired], dtype=np.int64))[0]) / people.n
         if c < 1:
             self.male_draw_share = min(max((p.male_share - c / 2) / (1 - c), 0.0), 1.0)
         keys = np.array([hkey, self.day_key("age", 0), self.day_key("sex", 0)], dtype=np.uint64)
-        age = np.empty(n, dtype=np.uint8)
-        sex = np.empty(n, dtype=np.uint8)
+        age = people.empty(np.uint8)
+        sex = people.empty(np.uint8)
         K.ages_and_sexes(
-            household, order, role, keys, kin, self.male_draw_share, edges, cdf, age, sex
+            household, order, role, keys, kin, self.male_draw_share, edges, cdf, age, sex, fill
         )
         return role, age, sex
 
-    def _work(self, age, sex, region) -> tuple[np.ndarray, ...]:
-        """Occupation, monthly income and enrolment (``work``)."""
-        p, n = self.params, age.size
+    def _work(self, age, sex, region, fill: tuple[int, int]) -> tuple[np.ndarray, ...]:
+        """Occupation, monthly income and enrolment of the citizens ``fill`` (``work``)."""
+        p, people = self.params, self.sim.people
         tables = (
             self.occupation_cdf(),
             np.array([o.income_multiplier for o in p.occupations], dtype=np.float64),
@@ -288,26 +312,27 @@ class Population(Module):
             p.income_sigma, p.retirement_age_male, p.retirement_age_female, p.enrolled_share,
         ], dtype=np.float64)  # fmt: skip
         keys = np.array([self.day_key(s, 0) for s in ("occupation", "income", "enrolled")])
-        occupation = np.empty(n, dtype=np.uint8)
-        income = np.empty(n, dtype=np.float32)
-        enrolled = np.empty(n, dtype=np.bool_)
-        K.work(age, sex, region, keys, tables, knobs, occupation, income, enrolled)
+        occupation = people.empty(np.uint8)
+        income = people.empty(np.float32)
+        enrolled = people.empty(np.bool_)
+        K.work(age, sex, region, keys, tables, knobs, occupation, income, enrolled, fill)
         return occupation, income, enrolled
 
-    def _schooling(self, age, occupation) -> np.ndarray:
-        """Education: by age for pupils; for adults from the shares that make the adults'
-        expected shares the scenario's, given their occupations' minimum levels."""
-        p = self.params
+    def _schooling(self, age, occupation, fill: tuple[int, int]) -> np.ndarray:
+        """Education of the citizens ``fill``: by age for pupils; for adults from the shares
+        that make the adults' expected shares the scenario's (every citizen's), given their
+        occupations' minimum levels."""
+        p, people = self.params, self.sim.people
         floor_of = np.array(
             [0] * K.FIRST_CODE + [o.min_education for o in p.occupations], dtype=np.uint8
         )
         target = np.array([getattr(p.education, k) for k in EDUCATION_NAMES], dtype=np.float64)
-        floors = K.floor_counts(age, occupation, floor_of)
+        floors = self.sim.add_over_ranks(K.floor_counts(age, occupation, floor_of, *people.own))
         self.education_draw_shares = education_draw_shares(target, floors)
         cdf = np.cumsum(self.education_draw_shares)
         cdf[-1] = 1.0
-        education = np.empty(age.size, dtype=np.uint8)
-        K.schooling(age, occupation, floor_of, self.day_key("education", 0), cdf, education)
+        education = people.empty(np.uint8)
+        K.schooling(age, occupation, floor_of, self.day_key("education", 0), cdf, education, fill)
         return education
 
     def _region(self, people) -> np.ndarray:
@@ -333,7 +358,7 @@ class Population(Module):
         if "household" in people.fields:
             return people.household
         household = np.empty(people.n, dtype=np.uint32)
-        K.cut_households(
-            self.day_key("household_size", 0), self.params.household_mean - 1.0, region, household
-        )
+        ends = np.append(np.flatnonzero(np.diff(region)) + 1, people.n)  # region runs
+        K.cut_households(self.day_key("household_size", 0), self.params.household_mean - 1.0,
+                         ends, 0, people.n, household)  # fmt: skip
         return people.add("household", household)

@@ -157,24 +157,24 @@ def nondecreasing(a):
 
 
 @njit(cache=True)
-def cut_households(key, lam, region, household):
-    """Cut each run of equal ``region`` into households of ``1 + Poisson(lam)`` (capped at
-    MAX_HOUSEHOLD) consecutive ids, numbered from 0; the household straddling a run's end is
-    cut short. Returns the household count."""
-    n = region.size
+def cut_households(key, lam, run_ends, lo, hi, household):
+    """Cut each run of equal region (the runs end at the ascending ``run_ends``, the last at
+    n) into households of ``1 + Poisson(lam)`` (capped at MAX_HOUSEHOLD) consecutive ids,
+    numbered from 0; the household straddling a run's end is cut short. Writes the ids of the
+    citizens ``lo..hi-1`` only (the walk from citizen 0 draws one number a household)."""
     exp_lam = math.exp(-lam)
     h = 0
     pos = 0
-    while pos < n:
+    r = 0
+    while pos < hi:
         k = poisson_capped(u_hi(agent_hash(key, h)), lam, exp_lam, MAX_HOUSEHOLD - 1)
-        r = region[pos]
-        end = pos
-        while end < n and end - pos <= k and region[end] == r:
-            household[end] = h
-            end += 1
+        while run_ends[r] <= pos:
+            r += 1
+        end = min(pos + k + 1, run_ends[r])
+        for i in range(max(pos, lo), min(end, hi)):
+            household[i] = h
         pos = end
         h += 1
-    return h
 
 
 @njit(forceinline=True, cache=True)
@@ -212,13 +212,14 @@ def _household(ckey, h, size, shares, edges, cdf):
 
 
 @njit(parallel=True, cache=True)
-def roles(household, order, ckey, okey, shares, edges, cdf, role):
+def roles(household, order, ckey, okey, shares, edges, cdf, role, fill, own):
     """Slot 0 of a household is its head, slot 1 the spouse (if any), the last ``n_par`` slots
     the head's parents; each other member is another member (``shares[2]``), else a grandchild
-    (``shares[3]``, heads from GRANDPARENT_MIN_AGE), else a child of the head. Returns the
-    number of citizens in a couple (head and spouse, or two parents)."""
+    (``shares[3]``, heads from GRANDPARENT_MIN_AGE), else a child of the head. Fills the slots
+    ``fill[0]..fill[1]-1``; returns the number of citizens in a couple (head and spouse, or two
+    parents) in the households whose first slot is in ``own[0]..own[1]-1``."""
     paired = 0
-    for j in prange(household.size):
+    for j in prange(fill[0], fill[1]):
         i = _agent(order, j)
         h, s, e = _span(household, order, j)
         size, p = e - s, j - s
@@ -237,7 +238,7 @@ def roles(household, order, ckey, okey, shares, edges, cdf, role):
         else:
             r = ROLE_CHILD
         role[i] = r
-        if (spouse and p <= 1) or (n_par == 2 and p >= size - 2):
+        if ((spouse and p <= 1) or (n_par == 2 and p >= size - 2)) and own[0] <= s and s < own[1]:
             paired += 1
     return paired
 
@@ -248,12 +249,13 @@ def _generation_gap(h):
 
 
 @njit(parallel=True, cache=True)
-def ages_and_sexes(household, order, role, keys, shares, p_male, edges, cdf, age, sex):
+def ages_and_sexes(household, order, role, keys, shares, p_male, edges, cdf, age, sex, fill):
     """Heads' ages from the age bands (>= HEAD_MIN_AGE); spouses near the head's age;
     children one generation younger, grandchildren two, parents one older; others from the
-    age bands. A spouse has the head's opposite sex, and so do the two parents of a pair."""
+    age bands. A spouse has the head's opposite sex, and so do the two parents of a pair.
+    Fills the slots ``fill[0]..fill[1]-1``."""
     ckey, akey, skey = keys[0], keys[1], keys[2]
-    for j in prange(household.size):
+    for j in prange(fill[0], fill[1]):
         i = _agent(order, j)
         h, s, e = _span(household, order, j)
         size, p = e - s, j - s
@@ -291,15 +293,16 @@ def ages_and_sexes(household, order, role, keys, shares, p_male, edges, cdf, age
 
 
 @njit(parallel=True, cache=True)
-def work(age, sex, region, keys, tables, knobs, occupation, income, enrolled):
+def work(age, sex, region, keys, tables, knobs, occupation, income, enrolled, fill):
     """Occupation by age: none under 6, student 6-17 and (``tertiary``) 18-22, retired from
     the retirement age, else employed with ``employment`` by the region's catalogue shares.
-    Log-normal income of the employed and retired, 0 for the others; enrolment."""
+    Log-normal income of the employed and retired, 0 for the others; enrolment. Fills the
+    citizens ``fill[0]..fill[1]-1``."""
     okey, ikey, nkey = keys[0], keys[1], keys[2]
     occ_cdf, occ_mult, level = tables
     tertiary, employment, pension, median, sigma = knobs[0], knobs[1], knobs[2], knobs[3], knobs[4]
     retire_male, retire_female, enrolled_share = knobs[5], knobs[6], knobs[7]
-    for i in prange(age.size):
+    for i in prange(fill[0], fill[1]):
         a = np.int64(age[i])
         r = np.int64(region[i])
         ho = agent_hash(okey, i)
@@ -328,20 +331,21 @@ def _floor(occ, floor_of):
 
 
 @njit(cache=True)
-def floor_counts(age, occupation, floor_of):
-    """Adults (18+) by the lowest education their occupation allows (serial: exact counts)."""
+def floor_counts(age, occupation, floor_of, lo, hi):
+    """Adults (18+) among the citizens ``lo..hi-1`` by the lowest education their occupation
+    allows (serial: exact counts)."""
     counts = np.zeros(EDU_TERTIARY + 1, dtype=np.int64)
-    for i in range(age.size):
+    for i in range(lo, hi):
         if age[i] >= 18:
             counts[_floor(occupation[i], floor_of)] += 1
     return counts
 
 
 @njit(parallel=True, cache=True)
-def schooling(age, occupation, floor_of, ekey, edu_cdf, education):
+def schooling(age, occupation, floor_of, ekey, edu_cdf, education, fill):
     """Pupils by age (primary 6-11, junior 12-14, senior 15-17); adults from ``edu_cdf``
-    truncated to their floor (``_floor``)."""
-    for i in prange(age.size):
+    truncated to their floor (``_floor``). Fills the citizens ``fill[0]..fill[1]-1``."""
+    for i in prange(fill[0], fill[1]):
         a = np.int64(age[i])
         if a < 6:
             edu = 0

@@ -28,6 +28,7 @@ from pydantic import Field, model_serializer, model_validator
 
 from scsim.days import DAY
 from scsim.kernels.waiting import day_at
+from scsim.modules.population_tables import MAX_HOUSEHOLD, ROLE_CHILD
 from scsim.params import ModuleParams, Name, Strict
 from scsim.protocol import SANCTIONED, Module, PerAgent, Record, Scalar, Table, emit
 
@@ -36,9 +37,6 @@ MAX_TIERS = 8
 
 MAX_DAYS = np.uint16(65535)
 """Per-tier days held saturate here."""
-
-ROLE_CHILD = 2
-"""Population's ``role`` code of a child of the household head (fallback without ``age``)."""
 
 GROUPS = ("imposed", "family")
 """A tier may not take these names: ``sanction_<name>`` would name a group of records."""
@@ -253,7 +251,6 @@ class Sanctions(Module):
     name = "sanctions"
     phase = "sanctions"
     reach = "own"  # and, with family tiers, household members (ghosts)
-    filled_whole = ("school_age",)  # from every citizen's age, before day 0
     after = sanctions_after
     events = ("imposed", "lifted", "family")
     requires = ("lists",)
@@ -354,26 +351,39 @@ class Sanctions(Module):
         self.max_below = np.float32(self.below.max())
 
     def _init_family(self, people) -> None:
-        p, n = self.params, self.sim.n
+        """School-age children and the households (id ranges) of this process's citizens:
+        everyone's, or an MPI rank's own (``people.own``; their households lie within
+        MAX_HOUSEHOLD of them)."""
+        p, n, (lo, hi) = self.params, self.sim.n, people.own
+        first, last = max(lo - MAX_HOUSEHOLD, 0), min(hi + MAX_HOUSEHOLD, n)
         household = people.fields.get("household")
         age, role = people.fields.get("age"), people.fields.get("role")
-        if age is not None:
-            school = (age >= p.school_age_min) & (age <= p.school_age_max)
-        elif role is not None:
-            school = role == ROLE_CHILD
-        else:
-            school = None
-        self.any_family = bool(
-            self.family.any() and household is not None and school is not None and school.any()
-        )
+        school = None
+        if age is not None or role is not None:
+            school = people.empty(np.bool_)
+            near = slice(first, last)
+            if age is not None:
+                school[near] = (age[near] >= p.school_age_min) & (age[near] <= p.school_age_max)
+            else:
+                school[near] = role[near] == ROLE_CHILD
+        children = 0 if school is None else np.count_nonzero(school[lo:hi])
+        children = self.sim.add_over_ranks(np.array([children], dtype=np.int64))[0]
+        self.any_family = bool(self.family.any() and household is not None and children > 0)
         if not self.any_family:  # the family state is absent (one-element stand-ins)
             return
-        self.school_age = school.astype(np.bool_)
+        self.school_age = school
         people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
         self.fam_hit = np.zeros(n, dtype=np.uint8)  # school-age citizens' rebuilt daily
-        change = np.flatnonzero(household[1:] != household[:-1]) + 1
-        self.starts = np.concatenate([[0], change, [n]]).astype(np.int64)
-        with_child = np.add.reduceat(self.school_age, self.starts[:-1]) > 0
+        near = household[first:last]
+        bounds = np.concatenate([[first], np.flatnonzero(near[1:] != near[:-1]) + 1 + first,
+                                 [last]]).astype(np.int64)  # fmt: skip
+        if hi > lo:  # the households of citizens lo..hi-1
+            start = np.searchsorted(bounds, lo, side="right") - 1
+            bounds = bounds[start : np.searchsorted(bounds, hi - 1, side="right") + 1]
+        else:
+            bounds = np.array([lo], dtype=np.int64)
+        self.starts = bounds
+        with_child = np.add.reduceat(school[: bounds[-1]], bounds[:-1]) > 0 if hi > lo else []
         self.with_child = np.flatnonzero(with_child).astype(np.int64)
         self.family_tiers = np.flatnonzero(self.family).astype(np.int64)
 

@@ -268,16 +268,13 @@ class Surveillance(Module):
     def _regions(self) -> tuple[np.ndarray, np.ndarray]:
         """First citizen and size of each region (regions are id ranges), and each region's
         camera density (population's table; 1 without population)."""
-        people, n = self.sim.people, self.sim.n
-        region = people.fields.get("region")
-        count = int(region.max()) + 1 if region is not None else 1
-        if count == 1:
-            span = np.array([[0, n]], dtype=np.int64)
-        else:
-            if np.any(np.diff(region.astype(np.int64)) < 0):
-                raise ValueError("surveillance: regions must be contiguous id ranges")
-            starts = np.searchsorted(region, np.arange(count + 1), side="left")
-            span = np.stack([starts[:-1], np.diff(starts)], axis=1).astype(np.int64)
+        people, sizes = self.sim.people, self.sim.region_sizes()
+        region, (lo, hi) = people.fields.get("region"), people.own
+        count = sizes.size
+        if region is not None and np.any(np.diff(region[lo:hi].astype(np.int64)) < 0):
+            raise ValueError("surveillance: regions must be contiguous id ranges")
+        starts = np.concatenate([[0], np.cumsum(sizes)])
+        span = np.stack([starts[:-1], sizes], axis=1).astype(np.int64)
         density = np.ones(count, dtype=np.float64)
         pop = next((m for m in self.sim.modules if m.name == "population"), None)
         if pop is not None:

@@ -76,11 +76,6 @@ class Module:
     """Per-agent fields the module's hooks write and other citizens' hooks or a serial
     ``finish`` read: people fields, or the module's own arrays of that name (MPI ranks copy
     them to each other after every day, ``scsim.ranks``; see ``shared_arrays``)."""
-    filled_whole: ClassVar[tuple[str, ...]] = ()
-    """Per-agent fields (people fields, or the module's own arrays) that an MPI rank keeping
-    only its own citizens still fills for every citizen, since aggregates over the whole
-    population are taken from them (the population's fields: median incomes, residents per
-    region, households). Absent ones are skipped; ``scsim.ranks.whole_arrays`` lists them."""
     reach: ClassVar[str] = "anyone"
     """Whose per-day state the module reads besides its own citizen's: "own" (no one else's
     but the few ``ghosts`` names), "ties" (also its network neighbours', through the agent

@@ -409,7 +409,7 @@ class Courts(Module):
             median,
         ], dtype=np.float64)  # fmt: skip
         self.effect = np.float32(p.defaulter_effect * self.weight)
-        self.initial = np.zeros((self.sim.region_sizes().size, 1), dtype=np.float64)  # no open order on day 0
+        self.initial = np.zeros((self.sim.region_sizes().size, 1))  # no open order on day 0
 
     def kernel_values(self, day: int) -> dict:
         return {

@@ -302,3 +302,24 @@ def test_scsim_plan_over_ranks_shows_the_largest_rank():
     assert res.exit_code == 0 and "largest of 4 ranks" in res.output
     res = runner.invoke(app, ["plan", "sc-core", "--ranks", "0"])
     assert res.exit_code == 2 and "--ranks" in res.output
+
+
+def test_a_rank_counts_a_huge_page_at_the_ends_of_its_share_of_each_array(monkeypatch):
+    # numpy asks for transparent huge pages from 4 MiB an array, so a rank that writes its share
+    # of a per-citizen array holds about one more 2 MiB page (bench/rank_pages.py). sc-core at 4 M
+    # citizens: its float32 rows count, its one-byte rows (4.0 MB < 4 MiB) do not; at 8 M they do
+    import scsim.plan as plan_module
+    from scsim.memory import HUGE_PAGE
+
+    def edges(n: int, n_ranks: int = 2) -> float | None:
+        scenario = load_scenario("sc-core", {"population.n": n, "days": 30})
+        parts = estimate(scenario, available=10**12, pilot=False, n_ranks=n_ranks).parts
+        return next((p.fixed for p in parts if p.name == "edges"), None)
+
+    monkeypatch.setattr(plan_module, "huge_pages", lambda: True)
+    at_4m, at_8m = edges(4_000_000), edges(8_000_000)
+    assert at_4m % HUGE_PAGE == 0 and at_8m % HUGE_PAGE == 0
+    assert 0 < at_4m < at_8m
+    assert edges(4_000_000, n_ranks=1) is None  # one process holds whole arrays
+    monkeypatch.setattr(plan_module, "huge_pages", lambda: False)
+    assert edges(4_000_000) is None

@@ -75,3 +75,17 @@ def whole_bytes(sim: Any) -> dict[str, int]:
         part: sum(a.nbytes for a in arrays.values() if id(a) in whole)
         for part, arrays in arrays_by_part(sim).items()
     }
+
+
+def share_rows(sim: Any, n: int, least: int) -> int:
+    """Rows of the per-citizen arrays (citizens on the last axis) of which a rank keeping only
+    its own citizens writes its share, not the whole (``whole_arrays``), counting only arrays
+    of ``least`` bytes or more at ``n`` citizens."""
+    whole = {id(root_of(a)) for a in whole_arrays(sim)}
+    return sum(
+        a.size // a.shape[-1]
+        for arrays in arrays_by_part(sim).values()
+        for a in arrays.values()
+        if a.ndim and a.shape[-1] in (sim.n, sim.n + 1) and id(a) not in whole
+        and a.nbytes / sim.n * n >= least
+    )  # fmt: skip

@@ -54,6 +54,22 @@ def available_memory() -> int:
     return min(candidates)
 
 
+HUGE_PAGE = 2 << 20
+"""Bytes of a transparent huge page (x86-64)."""
+HUGE_FROM = 4 << 20
+"""numpy asks the kernel for huge pages (``madvise``) for arrays of this many bytes or more."""
+
+
+def huge_pages() -> bool:
+    """Whether numpy's large arrays get transparent huge pages here (THP "always" or
+    "madvise")."""
+    try:
+        mode = open("/sys/kernel/mm/transparent_hugepage/enabled").read()
+    except OSError:
+        return False
+    return "[always]" in mode or "[madvise]" in mode
+
+
 def resident() -> int:
     """This process's resident memory now, in bytes."""
     try:

@@ -31,9 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from scsim.footprint import measure, whole_bytes
+from scsim.footprint import measure, share_rows, whole_bytes
 from scsim.fusion import BLOCK
-from scsim.memory import available_memory, gib, resident
+from scsim.memory import HUGE_FROM, HUGE_PAGE, available_memory, gib, huge_pages, resident
 from scsim.mpi import SerialComm
 from scsim.scenario import Scenario
 
@@ -225,6 +225,7 @@ LABELS = {
     "checkpoint": "checkpoints: a copy of the state without the network",
     "halo": "the citizens of other ranks read each day (MPI halo)",
     "rank": "an MPI rank's runtime and exchange buffers",
+    "edges": "the huge memory pages at both ends of a rank's share of each array",
 }
 
 
@@ -278,9 +279,12 @@ def estimate(
     parts.append(Part("audit", LABELS["audit"], audit, 0.0))
     parts.append(Part("wave", LABELS["wave"], _wave_bytes(n, large.rec), 0.0))
     keeps_own = not checkpoints and keeps_own_possible(scenario.network.kind, large.modules)
-    del small, large
     if keeps_own and n_ranks > 1:
         parts.append(_halo(scenario, n_ranks))
+        if huge_pages():  # about one more page for the two ends of each array's share
+            edges = share_rows(large, n, HUGE_FROM) * HUGE_PAGE
+            parts.append(Part("edges", LABELS["edges"], edges, 0.0))
+    del small, large
     event_bytes = _pilot_events(scenario) if pilot else 0.0  # per audited citizen and day
     kept = event_bytes * log.size * days  # over ranks, all gathered to rank 0 at the end
     parts.append(Part("events", LABELS["events"], kept, 0.0))

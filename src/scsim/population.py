@@ -27,6 +27,11 @@ class People:
         """``(lo, hi)``: the citizens this process writes (every one unless ``keep``)."""
         return self.kept or (0, self.n)
 
+    def around(self, margin: int) -> tuple[int, int]:
+        """``own`` widened by ``margin`` citizens on either side, within the population."""
+        lo, hi = self.own
+        return max(lo - margin, 0), min(hi + margin, self.n)
+
     def keep(self, lo: int, hi: int) -> None:
         """Write only the citizens ``lo..hi-1`` from now on (an MPI rank's own)."""
         self.kept = (lo, hi)

@@ -275,8 +275,7 @@ def household_income_class(sim) -> np.ndarray:
     Over MPI ranks that keep their own citizens, each finds its own citizens' (their households
     are id ranges within MAX_HOUSEHOLD of them) and the deciles are every citizen's."""
     people = sim.people
-    (lo, hi), n = people.own, people.n
-    first, last = max(lo - MAX_HOUSEHOLD, 0), min(hi + MAX_HOUSEHOLD, n)
+    (lo, hi), (first, last) = people.own, people.around(MAX_HOUSEHOLD)
     income = people.fields["income"][first:last].astype(np.float64)
     household = people.fields.get("household")
     if household is not None and income.size:

@@ -252,10 +252,9 @@ class Population(Module):
             return region, self._household(people, region), (0, people.n)
         if "region" in people.fields or "household" in people.fields:
             raise ValueError("population: a rank keeping its own citizens cuts the households")
-        (lo, hi), n, reach = people.own, people.n, 2 * MAX_HOUSEHOLD
-        ends = np.cumsum(region_sizes(n, self.region_share))
+        (lo, hi), cut = people.own, people.around(2 * MAX_HOUSEHOLD)
+        ends = np.cumsum(region_sizes(people.n, self.region_share))
         household = people.empty(np.uint32)
-        cut = (max(lo - reach, 0), min(hi + reach, n))
         K.cut_households(self.day_key("household_size", 0), self.params.household_mean - 1.0,
                          ends, *cut, household)  # fmt: skip
         first, last = lo, hi  # widened to the households of citizens lo and hi - 1

@@ -355,7 +355,7 @@ class Sanctions(Module):
         everyone's, or an MPI rank's own (``people.own``; their households lie within
         MAX_HOUSEHOLD of them)."""
         p, n, (lo, hi) = self.params, self.sim.n, people.own
-        first, last = max(lo - MAX_HOUSEHOLD, 0), min(hi + MAX_HOUSEHOLD, n)
+        first, last = people.around(MAX_HOUSEHOLD)
         household = people.fields.get("household")
         age, role = people.fields.get("age"), people.fields.get("role")
         school = None

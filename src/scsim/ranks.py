@@ -400,8 +400,9 @@ def _state(sim: Sim) -> list[np.ndarray]:
 
 def _every_array(sim: Sim) -> list[np.ndarray]:
     """Every per-agent array: ``_state``, each module's declared state and the arrays it
-    shares (shunning's ``hurt`` is its own array, not declared state)."""
+    shares or rebuilds (shunning's ``hurt``, sanctions' ``fam_hit``: not declared state)."""
     arrays = _state(sim)
     arrays += [a for m in sim.modules for a in m.state.values() if _per_agent(a, sim.n)]
     known = {id(a) for a in arrays}
-    return arrays + [a for m in sim.modules for a in m.shared_arrays() if id(a) not in known]
+    extra = [a for m in sim.modules for a in (*m.shared_arrays(), *m.rebuilt_arrays())]
+    return arrays + [a for a in extra if id(a) not in known]

@@ -291,10 +291,10 @@ class Sanctions(Module):
         last = self.starts[np.searchsorted(self.starts, hi - 1, side="right")]
         return np.r_[first:lo, hi:last].astype(np.int64)
 
-    def shared_arrays(self) -> list[np.ndarray]:
-        """With family tiers, ``fam_hit`` too: over MPI ranks each one's ``finish`` gets it
-        right for its own households only (the halo), so a checkpoint takes each owner's."""
-        return [*super().shared_arrays(), *([self.fam_hit] if self.any_family else [])]
+    def rebuilt_arrays(self) -> list[np.ndarray]:
+        """With family tiers, ``fam_hit``: over MPI ranks each one's ``finish`` gets it right
+        for its own households (their members' listing and score come with the halo)."""
+        return [self.fam_hit] if self.any_family else []
 
     @property
     def tier_names(self) -> tuple[str, ...]:

@@ -146,6 +146,12 @@ class Module:
         fields = self.sim.people.fields
         return [fields[f] if f in fields else getattr(self, f) for f in self.shared]
 
+    def rebuilt_arrays(self) -> list[np.ndarray]:
+        """Per-agent arrays outside the declared state that ``finish`` rebuilds for the
+        process's own citizens and their next day reads: a checkpoint over MPI ranks takes
+        each citizen's entry from the rank that owns it (``scsim.ranks``)."""
+        return []
+
     def update(self, params: Any) -> None:
         """Take parameter values changed mid-run by the timeline (before the day's pass). The
         kernel values kept for the pass go first (they are planned again after a change), so

@@ -32,6 +32,20 @@ class People:
         lo, hi = self.own
         return max(lo - margin, 0), min(hi + margin, self.n)
 
+    def own_households(self, longest: int) -> np.ndarray:
+        """The first id of each household holding one of the ``own`` citizens, then one past
+        the last one's end (households: id ranges of equal ``household``, of at most
+        ``longest`` citizens)."""
+        lo, hi = self.own
+        if hi == lo:
+            return np.array([lo], dtype=np.int64)
+        first, last = self.around(longest)
+        near = self.fields["household"][first:last]
+        change = np.flatnonzero(near[1:] != near[:-1]) + 1 + first
+        bounds = np.concatenate([[first], change, [last]]).astype(np.int64)
+        start = np.searchsorted(bounds, lo, side="right") - 1
+        return bounds[start : np.searchsorted(bounds, hi - 1, side="right") + 1]
+
     def keep(self, lo: int, hi: int) -> None:
         """Write only the citizens ``lo..hi-1`` from now on (an MPI rank's own)."""
         self.kept = (lo, hi)

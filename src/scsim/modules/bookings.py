@@ -275,16 +275,14 @@ def household_income_class(sim) -> np.ndarray:
     Over MPI ranks that keep their own citizens, each finds its own citizens' (their households
     are id ranges within MAX_HOUSEHOLD of them) and the deciles are every citizen's."""
     people = sim.people
-    (lo, hi), (first, last) = people.own, people.around(MAX_HOUSEHOLD)
-    income = people.fields["income"][first:last].astype(np.float64)
-    household = people.fields.get("household")
-    if household is not None and income.size:
-        household = household[first:last]
-        change = np.flatnonzero(household[1:] != household[:-1]) + 1
-        starts = np.concatenate([[0], change])
-        top = np.maximum.reduceat(income, starts)
-        income = np.repeat(top, np.diff(np.append(starts, income.size)))
-    income = income[lo - first : hi - first]
+    (lo, hi), income = people.own, people.fields["income"]
+    if "household" in people.fields and hi > lo:
+        starts = people.own_households(MAX_HOUSEHOLD)
+        near = income[starts[0] : starts[-1]].astype(np.float64)
+        top = np.maximum.reduceat(near, starts[:-1] - starts[0])
+        income = np.repeat(top, np.diff(starts))[lo - starts[0] : hi - starts[0]]
+    else:
+        income = income[lo:hi].astype(np.float64)
     edges = sim.quantiles_over_ranks(income, np.arange(1, DECILES) / DECILES)
     out = people.empty(np.uint8)
     out[lo:hi] = np.searchsorted(edges, income, side="left")

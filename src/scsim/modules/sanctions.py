@@ -374,16 +374,8 @@ class Sanctions(Module):
         self.school_age = school
         people.add("sanctions_family", np.zeros(n, dtype=np.uint8))
         self.fam_hit = np.zeros(n, dtype=np.uint8)  # school-age citizens' rebuilt daily
-        near = household[first:last]
-        bounds = np.concatenate([[first], np.flatnonzero(near[1:] != near[:-1]) + 1 + first,
-                                 [last]]).astype(np.int64)  # fmt: skip
-        if hi > lo:  # the households of citizens lo..hi-1
-            start = np.searchsorted(bounds, lo, side="right") - 1
-            bounds = bounds[start : np.searchsorted(bounds, hi - 1, side="right") + 1]
-        else:
-            bounds = np.array([lo], dtype=np.int64)
-        self.starts = bounds
-        with_child = np.add.reduceat(school[: bounds[-1]], bounds[:-1]) > 0 if hi > lo else []
+        self.starts = starts = people.own_households(MAX_HOUSEHOLD)
+        with_child = np.add.reduceat(school[: starts[-1]], starts[:-1]) > 0 if hi > lo else []
         self.with_child = np.flatnonzero(with_child).astype(np.int64)
         self.family_tiers = np.flatnonzero(self.family).astype(np.int64)
 

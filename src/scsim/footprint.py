@@ -66,11 +66,16 @@ def measure(sim: Any) -> dict[str, int]:
     return {part: sum(a.nbytes for a in arrays.values()) for part, arrays in parts.items()}
 
 
+def _whole_roots(sim: Any) -> set[int]:
+    """The ids of the buffers behind ``whole_arrays``."""
+    return {id(root_of(a)) for a in whole_arrays(sim)}
+
+
 def whole_bytes(sim: Any) -> dict[str, int]:
     """Bytes of each part that a rank keeping only its own citizens would still hold for
     everyone: the arrays of ``scsim.ranks.whole_arrays`` (``tests/test_mpi_run.py`` checks
     that a rank writes no other array beyond its own citizens)."""
-    whole = {id(root_of(a)) for a in whole_arrays(sim)}
+    whole = _whole_roots(sim)
     return {
         part: sum(a.nbytes for a in arrays.values() if id(a) in whole)
         for part, arrays in arrays_by_part(sim).items()
@@ -81,7 +86,7 @@ def share_rows(sim: Any, n: int, least: int) -> int:
     """Rows of the per-citizen arrays (citizens on the last axis) of which a rank keeping only
     its own citizens writes its share, not the whole (``whole_arrays``), counting only arrays
     of ``least`` bytes or more at ``n`` citizens."""
-    whole = {id(root_of(a)) for a in whole_arrays(sim)}
+    whole = _whole_roots(sim)
     return sum(
         a.size // a.shape[-1]
         for arrays in arrays_by_part(sim).values()

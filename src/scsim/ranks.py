@@ -209,7 +209,7 @@ class Ranks:
         if self.sync_all:
             self.share(_every_array(sim))
             return
-        arrays = [*_published(sim), *(a for m in sim.modules for a in m.shared_arrays())]
+        arrays = whole_arrays(sim)
         if self.halo is None:
             self.share(arrays)
             own = (self.hi - self.lo) / self.n

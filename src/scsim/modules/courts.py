@@ -46,6 +46,7 @@ from pydantic import Field
 
 from scsim.days import DAY, NEVER
 from scsim.kernels.waiting import day_at, next_event_day
+from scsim.modules.population_tables import adults
 from scsim.modules.stocks import carry
 from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_values
 from scsim.params import ModuleParams, Probability, Rate
@@ -380,9 +381,8 @@ class Courts(Module):
         return min(1.0, self.params.late_rate * (self.params.listing_effect if listed else 1.0))
 
     def init(self) -> None:
-        p, people, n = self.params, self.sim.people, self.sim.n
-        age = people.fields.get("age")
-        adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
+        p, people = self.params, self.sim.people
+        adult = adults(people, p.min_age)
         court_day, case = self.state["court_day"], self.state["court_case"]
         lo, hi = people.own  # an MPI rank keeping its own citizens fills only theirs
         first_disputes(self.day_key("init", 0), adult, p.dispute_rate, court_day, lo, hi)

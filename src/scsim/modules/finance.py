@@ -41,6 +41,7 @@ from numba import njit, prange
 
 from scsim.days import DAY, NEVER
 from scsim.kernels.waiting import day_at, next_event_day
+from scsim.modules.population_tables import adults
 from scsim.modules.stocks import carry, initial_levels
 from scsim.modules.surveillance import PLACES, SIGHT, sight, sight_key, sight_values
 from scsim.protocol import Module, PerAgent, Record, Table, emit
@@ -274,9 +275,8 @@ class Finance(Module):
     )  # fmt: skip
 
     def init(self) -> None:
-        p, people, n = self.params, self.sim.people, self.sim.n
-        age, income = people.fields.get("age"), people.fields.get("income")
-        adult = age >= p.min_age if age is not None else np.ones(n, dtype=np.bool_)
+        p, people = self.params, self.sim.people
+        income, adult = people.fields.get("income"), adults(people, p.min_age)
         thrift = people.fields.get("thrift")
         lo, hi = people.own  # an MPI rank's own citizens, or everyone
         self.need = people.full(0, np.float32)

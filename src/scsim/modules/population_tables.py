@@ -44,6 +44,17 @@ MAX_HOUSEHOLD = 8
 COLUMNS = ("name", "share", "urban_share", "income_level", "camera_density")
 
 
+def adults(people, min_age: int) -> np.ndarray:
+    """True for the process's own citizens (``people.own``) aged ``min_age`` or more (every one
+    without the population's ``age``); False beyond them, whose pages stay untouched on an MPI
+    rank that keeps only its own citizens."""
+    lo, hi = people.own
+    out = people.full(False, np.bool_)
+    age = people.fields.get("age")
+    out[lo:hi] = True if age is None else age[lo:hi] >= min_age
+    return out
+
+
 def _tables_dir():
     return resources.files("scsim.data").joinpath("regions")
 
